@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
+import { errorCode, type FileSystem } from './fileSystem';
+
+/** A durable write failed; `step` says which one, so the message can say what to check. */
+export class DurableWriteError extends Error {
+  override readonly name = 'DurableWriteError';
+  constructor(
+    readonly step: 'open' | 'write' | 'fsync' | 'close' | 'rename' | 'fsync-dir',
+    readonly target: string,
+    override readonly cause: unknown,
+  ) {
+    super(`could not write ${target} (${step} failed: ${describeIoError(cause)})`);
+  }
+}
+
+export function describeIoError(error: unknown): string {
+  const code = errorCode(error);
+  switch (code) {
+    case 'ENOSPC':
+      return 'the disk is full (ENOSPC)';
+    case 'EDQUOT':
+      return 'the disk quota is used up (EDQUOT)';
+    case 'EIO':
+      return 'the disk reported an I/O error (EIO)';
+    case 'EACCES':
+    case 'EPERM':
+      return `permission denied (${code})`;
+    case 'EROFS':
+      return 'the file system is read-only (EROFS)';
+    default:
+      return error instanceof Error ? error.message : String(error);
+  }
+}
+
+export function fsyncDirectory(fs: FileSystem, directory: string): void {
+  const fd = fs.openSync(directory, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+/**
+ * Replaces `target` with `data` so that a crash at any point leaves either the old file or the
+ * new one, never a truncated mix: write a temporary file, fsync it, rename it over the target,
+ * fsync the directory. (`writeFileSync` on the target truncates it first.)
+ */
+export function writeFileAtomic(fs: FileSystem, target: string, data: Uint8Array): void {
+  const directory = path.dirname(target);
+  const temporary = path.join(directory, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  let fd: number | undefined;
+  let step: DurableWriteError['step'] = 'open';
+  try {
+    fd = fs.openSync(temporary, 'wx', 0o600);
+    step = 'write';
+    let written = 0;
+    while (written < data.length) {
+      written += fs.writeSync(fd, data, written, data.length - written, written);
+    }
+    step = 'fsync';
+    fs.fsyncSync(fd);
+    step = 'close';
+    const closing = fd;
+    fd = undefined;
+    fs.closeSync(closing);
+    step = 'rename';
+    fs.renameSync(temporary, target);
+  } catch (error) {
+    if (fd !== undefined) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // The write already failed; that error is the one to report.
+      }
+    }
+    removeQuietly(fs, temporary);
+    throw new DurableWriteError(step, target, error);
+  }
+  try {
+    fsyncDirectory(fs, directory);
+  } catch (error) {
+    // The rename happened, but may not survive a power cut; report it as a failed write.
+    throw new DurableWriteError('fsync-dir', target, error);
+  }
+}
+
+export function removeQuietly(fs: FileSystem, file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // Already gone, or not removable now: a leftover temporary file is harmless (its name
+    // starts with a dot and ends in .tmp, and nothing reads it).
+  }
+}

@@ -1,0 +1,251 @@
+import * as path from 'node:path';
+import { describeIoError, fsyncDirectory } from '../fs/durableFile';
+import { errorCode, fileExists, type FileSystem } from '../fs/fileSystem';
+import { scanRecords, type ScannedRecord } from './journalRecord';
+
+/** Where a reader stands in the journal: a segment number and a byte offset in it. */
+export interface JournalPosition {
+  readonly segment: number;
+  readonly offset: number;
+}
+
+export type PositionedRecord = ScannedRecord & { readonly segment: number };
+
+export interface JournalRead {
+  readonly records: PositionedRecord[];
+  /** Where the next read starts: after the last complete record (or a sealed segment). */
+  readonly position: JournalPosition;
+  /** Bytes at the very end with no closing LF: a write in progress elsewhere, or a torn one. */
+  readonly incompleteTail?: { readonly segment: number; readonly offset: number; readonly length: number };
+}
+
+/** An append was not (wholly) written or not made durable; nothing in it is acknowledged. */
+export class JournalWriteError extends Error {
+  override readonly name = 'JournalWriteError';
+}
+
+const segmentPattern = /^(\d{10})\.log$/;
+const readChunkBytes = 4 * 1024 * 1024;
+
+/**
+ * The journal: numbered segment files of records, appended with O_APPEND. Appends from several
+ * processes never interleave inside a record (each record batch is one write() call) and the
+ * order of records in the file is the one order every reader agrees on. A segment ends with a
+ * seal record naming its successor; whatever lands after a seal is void and its writer retries.
+ */
+export class Journal {
+  private appendFd: number | undefined;
+  private appendSegment: number | undefined;
+
+  constructor(
+    private readonly fs: FileSystem,
+    readonly directory: string,
+  ) {}
+
+  static segmentFileName(segment: number): string {
+    return `${segment.toString().padStart(10, '0')}.log`;
+  }
+
+  segmentPath(segment: number): string {
+    return path.join(this.directory, Journal.segmentFileName(segment));
+  }
+
+  /** Creates the journal folder and its first segment if the store is new. */
+  initialize(): void {
+    this.fs.mkdirSync(this.directory, { recursive: true });
+    if (this.listSegments().length === 0) {
+      this.createSegment(1);
+    }
+  }
+
+  listSegments(): number[] {
+    let names: string[];
+    try {
+      names = this.fs.readdirSync(this.directory);
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') {
+        return [];
+      }
+      throw error;
+    }
+    return names
+      .map((name) => segmentPattern.exec(name))
+      .filter((match): match is RegExpExecArray => match !== null)
+      .map((match) => Number(match[1]))
+      .sort((a, b) => a - b);
+  }
+
+  firstSegment(): number {
+    return this.listSegments()[0] ?? 1;
+  }
+
+  /** Creates an empty segment (no-op if it exists) and makes its directory entry durable. */
+  createSegment(segment: number): void {
+    const fd = this.fs.openSync(this.segmentPath(segment), 'a', 0o600);
+    this.fs.closeSync(fd);
+    fsyncDirectory(this.fs, this.directory);
+  }
+
+  segmentSize(segment: number): number {
+    try {
+      return this.fs.statSync(this.segmentPath(segment)).size;
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') {
+        return 0;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Writes encoded records to `segment` in one write() and fdatasyncs them. Only after this
+   * returns may the records be acknowledged.
+   */
+  appendEncoded(segment: number, bytes: Buffer): void {
+    const fd = this.fdFor(segment);
+    let written: number;
+    try {
+      written = this.fs.writeSync(fd, bytes, 0, bytes.length, null);
+    } catch (error) {
+      throw new JournalWriteError(`journal append failed: ${describeIoError(error)}`);
+    }
+    if (written !== bytes.length) {
+      // A second write() could interleave with another writer's record; leave the fragment
+      // (readers skip it) and report the whole batch as not written.
+      throw new JournalWriteError(`journal append was cut short (${written} of ${bytes.length} bytes written); the disk may be full`);
+    }
+    try {
+      this.fs.fdatasyncSync(fd);
+    } catch (error) {
+      // After a failed fdatasync the page cache state is unknown (PostgreSQL's "fsyncgate"):
+      // drop the descriptor so the next append starts clean, and acknowledge nothing.
+      this.closeAppendFd();
+      throw new JournalWriteError(`journal fdatasync failed: ${describeIoError(error)}`);
+    }
+  }
+
+  private fdFor(segment: number): number {
+    if (this.appendFd !== undefined && this.appendSegment === segment) {
+      return this.appendFd;
+    }
+    this.closeAppendFd();
+    const file = this.segmentPath(segment);
+    const existed = fileExists(this.fs, file);
+    try {
+      this.appendFd = this.fs.openSync(file, 'a', 0o600);
+    } catch (error) {
+      throw new JournalWriteError(`cannot open journal segment ${file} for appending: ${describeIoError(error)}`);
+    }
+    this.appendSegment = segment;
+    if (!existed) {
+      fsyncDirectory(this.fs, this.directory);
+    }
+    return this.appendFd;
+  }
+
+  closeAppendFd(): void {
+    if (this.appendFd !== undefined) {
+      try {
+        this.fs.closeSync(this.appendFd);
+      } catch {
+        // Closing a descriptor we are abandoning; nothing useful to do with an error.
+      }
+      this.appendFd = undefined;
+      this.appendSegment = undefined;
+    }
+  }
+
+  /**
+   * Reads every complete record from `from` to the current end of the journal, following seals
+   * from segment to segment. Records after a seal are void and not returned.
+   */
+  readFrom(from: JournalPosition): JournalRead {
+    const records: PositionedRecord[] = [];
+    let segment = from.segment;
+    let offset = from.offset;
+    for (;;) {
+      const file = this.segmentPath(segment);
+      let fd: number;
+      try {
+        fd = this.fs.openSync(file, 'r');
+      } catch (error) {
+        if (errorCode(error) === 'ENOENT') {
+          return { records, position: { segment, offset } };
+        }
+        throw error;
+      }
+      let sealedNext: number | undefined;
+      let incompleteLength = 0;
+      try {
+        const size = this.fs.fstatSync(fd).size;
+        let chunkBytes = readChunkBytes;
+        while (offset < size && sealedNext === undefined) {
+          const length = Math.min(chunkBytes, size - offset);
+          const buffer = Buffer.allocUnsafe(length);
+          const got = readFully(this.fs, fd, buffer, offset);
+          const scan = scanRecords(buffer.subarray(0, got), offset);
+          for (const record of scan.records) {
+            if (record.type === 'record' && 'control' in record.payload) {
+              sealedNext = record.payload.nextSegment;
+              offset = record.offset + record.length;
+              break;
+            }
+            records.push({ ...record, segment });
+          }
+          if (sealedNext !== undefined) {
+            break;
+          }
+          offset += scan.consumed;
+          if (scan.consumed === 0) {
+            if (offset + got >= size) {
+              incompleteLength = size - offset;
+              break;
+            }
+            chunkBytes *= 2; // one record bigger than the chunk: read more at once
+          } else if (scan.consumed < got && offset + (got - scan.consumed) >= size) {
+            incompleteLength = size - offset;
+            break;
+          }
+        }
+      } finally {
+        this.fs.closeSync(fd);
+      }
+      if (sealedNext === undefined) {
+        return {
+          records,
+          position: { segment, offset },
+          ...(incompleteLength > 0 ? { incompleteTail: { segment, offset, length: incompleteLength } } : {}),
+        };
+      }
+      segment = sealedNext;
+      offset = 0;
+    }
+  }
+
+  readBytes(segment: number, offset: number, length: number): Buffer {
+    const fd = this.fs.openSync(this.segmentPath(segment), 'r');
+    try {
+      const buffer = Buffer.alloc(length);
+      const got = readFully(this.fs, fd, buffer, offset);
+      return buffer.subarray(0, got);
+    } finally {
+      this.fs.closeSync(fd);
+    }
+  }
+
+  close(): void {
+    this.closeAppendFd();
+  }
+}
+
+function readFully(fs: FileSystem, fd: number, buffer: Buffer, position: number): number {
+  let total = 0;
+  while (total < buffer.length) {
+    const got = fs.readSync(fd, buffer, total, buffer.length - total, position + total);
+    if (got === 0) {
+      break;
+    }
+    total += got;
+  }
+  return total;
+}

@@ -1,0 +1,68 @@
+import { randomBytes } from 'node:crypto';
+
+// ULID (https://github.com/ulid/spec): 48-bit millisecond time + 80 random bits, Crockford
+// base32, so ids sort by creation time. Monotonic within one generator: ids made in the same
+// millisecond increment the random part instead of drawing new bits, so they still sort.
+const alphabet = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+const ulidPattern = /^[0-9A-HJKMNP-TV-Z]{26}$/;
+
+export function isUlid(value: unknown): value is string {
+  return typeof value === 'string' && ulidPattern.test(value);
+}
+
+export class UlidGenerator {
+  private lastTime = -1;
+  private lastRandom = new Uint8Array(10);
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  next(): string {
+    const time = this.now();
+    if (time <= this.lastTime) {
+      incrementBytes(this.lastRandom);
+    } else {
+      this.lastTime = time;
+      this.lastRandom = new Uint8Array(randomBytes(10));
+    }
+    return encodeTime(this.lastTime) + encodeRandom(this.lastRandom);
+  }
+}
+
+function incrementBytes(bytes: Uint8Array): void {
+  for (let i = bytes.length - 1; i >= 0; i--) {
+    if (bytes[i] === 0xff) {
+      bytes[i] = 0;
+    } else {
+      bytes[i]!++;
+      return;
+    }
+  }
+  throw new Error('ULID random part overflowed within one millisecond');
+}
+
+function encodeTime(time: number): string {
+  let out = '';
+  let rest = time;
+  for (let i = 0; i < 10; i++) {
+    out = alphabet[rest % 32]! + out;
+    rest = Math.floor(rest / 32);
+  }
+  return out;
+}
+
+function encodeRandom(bytes: Uint8Array): string {
+  // 80 bits -> 16 base32 characters, 5 bits at a time from the most significant end.
+  let out = '';
+  let buffer = 0;
+  let bits = 0;
+  for (const byte of bytes) {
+    buffer = (buffer << 8) | byte;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += alphabet[(buffer >>> bits) & 31]!;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}
