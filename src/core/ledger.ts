@@ -216,7 +216,7 @@ export class Ledger {
       this.assertWritable();
       events = drafts.map((draft) => this.stamp(parseEventDraft(draft)));
     } catch (error) {
-      return Promise.reject(error);
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     if (events.length === 0) {
       return Promise.resolve([]);

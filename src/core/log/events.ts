@@ -117,7 +117,10 @@ function flag(field: string): Validator {
 }
 
 function nonEmpty(field: string): Validator {
-  return (body) => (typeof body[field] === 'string' && (body[field] as string).trim() === '' ? `"${field}" must not be empty` : undefined);
+  return (body) => {
+    const value = body[field];
+    return typeof value === 'string' && value.trim() === '' ? `"${field}" must not be empty` : undefined;
+  };
 }
 
 const bodyValidators: Record<EventKind, readonly Validator[]> = {

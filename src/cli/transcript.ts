@@ -1,0 +1,65 @@
+import type { SessionSummary } from '../core/ledger';
+import type { StoredEvent } from '../core/log/events';
+
+// Readable renderings of a session: a terminal transcript and Markdown for export.
+export function transcriptLines(session: SessionSummary, events: readonly StoredEvent[]): string[] {
+  const lines = [`# ${session.name}  (${session.id})`, `${session.turnCount} turns, ${session.eventCount} events${session.closed ? ', closed' : ''}`, ''];
+  for (const event of events) {
+    const time = new Date(event.wallMs).toISOString().replace('T', ' ').slice(0, 19);
+    lines.push(`[${event.seq}] ${time}  ${describeEvent(event)}`);
+  }
+  return lines;
+}
+
+function describeEvent(event: StoredEvent): string {
+  switch (event.kind) {
+    case 'session.started':
+      return `session started: ${event.body.name}`;
+    case 'session.renamed':
+      return `session renamed: ${event.body.name}`;
+    case 'session.closed':
+      return 'session closed';
+    case 'message.user':
+      return `user: ${indent(event.body.text)}`;
+    case 'message.assistant':
+      return `assistant${event.body.incomplete ? ' (incomplete)' : ''}: ${indent(event.body.text)}`;
+    case 'tool.use':
+      return `tool call ${event.body.name} (${event.body.toolUseId}): ${JSON.stringify(event.body.input)}`;
+    case 'tool.result':
+      return `tool result${event.body.isError ? ' (error)' : ''} (${event.body.toolUseId}): ${indent(event.body.content)}`;
+  }
+}
+
+function indent(text: string): string {
+  return text.replace(/\n/g, '\n    ');
+}
+
+export function markdownTranscript(session: SessionSummary, events: readonly StoredEvent[]): string {
+  const parts = [`# ${session.name}`, '', `Session \`${session.id}\`: ${session.turnCount} turns, ${session.eventCount} events.`, ''];
+  for (const event of events) {
+    switch (event.kind) {
+      case 'message.user':
+        parts.push('## User', '', event.body.text, '');
+        break;
+      case 'message.assistant':
+        parts.push(`## Assistant${event.body.incomplete ? ' (incomplete)' : ''}`, '', event.body.text, '');
+        break;
+      case 'tool.use':
+        parts.push(`### Tool call: ${event.body.name}`, '', '```json', JSON.stringify(event.body.input, null, 2), '```', '');
+        break;
+      case 'tool.result':
+        parts.push(`### Tool result${event.body.isError ? ' (error)' : ''}`, '', fence(event.body.content), '');
+        break;
+      default:
+        parts.push(`*${describeEvent(event)}*`, '');
+    }
+  }
+  return parts.join('\n');
+}
+
+/** A code fence longer than any run of backticks inside, so content cannot close it. */
+function fence(text: string): string {
+  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((match) => match[0].length));
+  const ticks = '`'.repeat(longest + 1);
+  return `${ticks}\n${text}\n${ticks}`;
+}

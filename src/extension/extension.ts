@@ -1,0 +1,85 @@
+import * as vscode from 'vscode';
+import type { LedgerStats, SessionSummary } from '../core/ledger';
+import type { EngineInfo } from '../shared/engineProtocol';
+import { ViewId } from './commandIds';
+import { registerCommands } from './commands';
+import { EngineClient } from './engineClient';
+import { Disposable } from './lifecycle';
+import { SessionsTreeProvider } from './sessionsTree';
+import { resolveStoreDir } from './storeLocation';
+
+/** What activate() returns: used by the integration tests and open to other extensions. */
+export interface ContextLedgerApi {
+  readonly storeDir: string;
+  listSessions(): Promise<readonly SessionSummary[]>;
+  stats(): Promise<LedgerStats>;
+  engineInfo(): Promise<EngineInfo>;
+}
+
+class ContextLedgerExtension extends Disposable {
+  readonly output = this.register(vscode.window.createOutputChannel('Context Ledger', { log: true }));
+  readonly engine: EngineClient;
+  readonly storeDir: string;
+
+  constructor(context: vscode.ExtensionContext) {
+    super();
+    this.storeDir = resolveStoreDir(context);
+    const configuration = vscode.workspace.getConfiguration('contextLedger');
+    this.engine = this.register(
+      new EngineClient(context, this.output, {
+        storeDir: this.storeDir,
+        wasmPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath,
+        snapshotEveryEvents: configuration.get<number>('snapshotEveryEvents', 5000),
+      }),
+    );
+    const sessions = this.register(new SessionsTreeProvider(this.engine, (message) => this.output.error(message)));
+    this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false }));
+    for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output })) {
+      this.register(disposable);
+    }
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('contextLedger.storePath') || event.affectsConfiguration('contextLedger.snapshotEveryEvents')) {
+          void vscode.window.showInformationMessage('Context Ledger: reload the window to use the new store settings.', 'Reload Window').then((choice) => {
+            if (choice) {
+              void vscode.commands.executeCommand('workbench.action.reloadWindow');
+            }
+          });
+        }
+      }),
+    );
+  }
+
+  api(): ContextLedgerApi {
+    return {
+      storeDir: this.storeDir,
+      listSessions: () => this.engine.listSessions(),
+      stats: () => this.engine.stats(),
+      engineInfo: () => this.engine.info(),
+    };
+  }
+}
+
+export async function activate(context: vscode.ExtensionContext): Promise<ContextLedgerApi | undefined> {
+  try {
+    const extension = new ContextLedgerExtension(context);
+    context.subscriptions.push(extension);
+    extension.output.info(`store folder: ${extension.storeDir}`);
+    await extension.engine.start();
+    const info = await extension.engine.info();
+    if (info.openError) {
+      extension.output.error(`the store could not be opened: ${info.openError}`);
+      void vscode.window.showErrorMessage(`Context Ledger: the store could not be opened: ${info.openError}`);
+    }
+    return extension.api();
+  } catch (error) {
+    // VS Code shows nothing when activation throws; say what happened.
+    const message = error instanceof Error ? error.message : String(error);
+    void vscode.window.showErrorMessage(`Context Ledger could not start: ${message}`);
+    return undefined;
+  }
+}
+
+export function deactivate(): void {
+  // Everything is disposed through context.subscriptions.
+}
