@@ -48,26 +48,25 @@ export function scanRecords(bytes: Buffer, baseOffset: number): ScanResult {
   const records: ScannedRecord[] = [];
   let position = 0;
   while (position < bytes.length) {
-    const next = bytes.indexOf(recordSeparator, position + 1);
-    const end = next === -1 ? bytes.length : next;
+    const nextSeparator = bytes.indexOf(recordSeparator, position + 1);
     if (bytes[position] !== recordSeparator) {
-      if (next === -1 && bytes[end - 1] !== lineFeed) {
-        break;
-      }
+      // Every write starts with RS, so bytes that do not are never a write in progress.
+      const end = nextSeparator === -1 ? bytes.length : nextSeparator;
       records.push({ type: 'damaged', offset: baseOffset + position, length: end - position, reason: 'bytes outside any record' });
       position = end;
       continue;
     }
-    if (bytes[end - 1] !== lineFeed) {
-      if (next === -1) {
-        break;
-      }
-      records.push({ type: 'damaged', offset: baseOffset + position, length: end - position, reason: 'record cut short (torn write)' });
-      position = end;
+    const lineEnd = bytes.indexOf(lineFeed, position + 1);
+    if (nextSeparator !== -1 && (lineEnd === -1 || nextSeparator < lineEnd)) {
+      records.push({ type: 'damaged', offset: baseOffset + position, length: nextSeparator - position, reason: 'record cut short (torn write)' });
+      position = nextSeparator;
       continue;
     }
-    records.push(decodeRecord(bytes, position, end, baseOffset));
-    position = end;
+    if (lineEnd === -1) {
+      break;
+    }
+    records.push(decodeRecord(bytes, position, lineEnd + 1, baseOffset));
+    position = lineEnd + 1;
   }
   return { records, consumed: position };
 }
