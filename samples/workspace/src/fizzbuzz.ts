@@ -1,0 +1,13 @@
+// Something small to talk about in a session.
+export function fizzbuzz(n: number): string {
+  if (n % 15 === 0) {
+    return 'FizzBuzz';
+  }
+  if (n % 3 === 0) {
+    return 'Fizz';
+  }
+  if (n % 5 === 0) {
+    return 'Buzz';
+  }
+  return String(n);
+}
