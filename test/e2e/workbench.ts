@@ -1,0 +1,125 @@
+// Drives the VS Code workbench in chromium the way a person does: the command palette, the
+// Sessions tree, notifications, the input box. Selectors are VS Code's own DOM classes; see
+// /work/shared/TESTING.md. Run by scripts/run-e2e.mjs, which starts code-server and passes the
+// environment read here.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+
+export interface E2eEnvironment {
+  /** The workbench URL with ?folder= of the sample workspace. */
+  readonly url: string;
+  readonly screenshotDir: string;
+  /** A fresh chromium profile folder. */
+  readonly profileDir: string;
+  /** chromium.launchPersistentContext options from scripts/lib/codeServer.mjs. */
+  readonly launchOptions: Parameters<typeof chromium.launchPersistentContext>[1];
+  /** What the runner wrote into the store with the CLI before code-server started. */
+  readonly seeded: { readonly sessionNames: readonly string[]; readonly eventCount: number; readonly turnCounts: readonly number[] };
+}
+
+export function e2eEnvironment(): E2eEnvironment {
+  const read = (name: string): string => {
+    const value = process.env[name];
+    if (!value) {
+      throw new Error(`${name} is not set: run the browser tests with \`npm run test:e2e\` (scripts/run-e2e.mjs)`);
+    }
+    return value;
+  };
+  return {
+    url: read('CONTEXT_LEDGER_E2E_URL'),
+    screenshotDir: read('CONTEXT_LEDGER_E2E_SCREENSHOTS'),
+    profileDir: read('CONTEXT_LEDGER_E2E_PROFILE'),
+    launchOptions: JSON.parse(read('CONTEXT_LEDGER_E2E_CHROMIUM')) as E2eEnvironment['launchOptions'],
+    seeded: JSON.parse(read('CONTEXT_LEDGER_E2E_SEEDED')) as E2eEnvironment['seeded'],
+  };
+}
+
+/** True in the page when no finite CSS animation or transition is running. */
+const settledScript = `document.getAnimations().every((animation) => animation.playState !== 'running' || animation.effect?.getTiming().iterations === Infinity)`;
+
+export class Workbench {
+  private constructor(
+    private readonly context: BrowserContext,
+    readonly page: Page,
+    private readonly screenshotDir: string,
+  ) {}
+
+  static async open(environment: E2eEnvironment): Promise<Workbench> {
+    fs.mkdirSync(environment.screenshotDir, { recursive: true });
+    const context = await chromium.launchPersistentContext(environment.profileDir, environment.launchOptions);
+    try {
+      const page = context.pages()[0] ?? (await context.newPage());
+      page.setDefaultTimeout(20_000);
+      await page.goto(environment.url);
+      await page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+      return new Workbench(context, page, environment.screenshotDir);
+    } catch (error) {
+      await context.close();
+      throw error;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.context.close();
+  }
+
+  async screenshot(name: string): Promise<string> {
+    const file = path.join(this.screenshotDir, `${name}.png`);
+    // Let toasts and widgets finish sliding in, so the picture shows what a person reads.
+    await this.page.waitForFunction(settledScript, undefined, { timeout: 3000, polling: 50 }).catch(() => undefined);
+    await this.page.screenshot({ path: file });
+    return file;
+  }
+
+  /** Runs a command from the palette (F1) by its title, e.g. "Context Ledger: Show Log Stats". */
+  async runCommand(title: string): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    await this.page.keyboard.press('F1');
+    await input.waitFor({ state: 'visible' });
+    await input.fill(`>${title}`);
+    const row = this.page.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: title }) });
+    await row.first().click();
+  }
+
+  /** The input box a command opened (quick input without the palette's ">"). */
+  quickInput(): Locator {
+    return this.page.locator('.quick-input-widget input');
+  }
+
+  /** A visible notification toast whose message contains `text`. */
+  notification(text: string | RegExp): Locator {
+    return this.page.locator('.notifications-toasts .notification-list-item-message').filter({ hasText: text });
+  }
+
+  async clearNotifications(): Promise<void> {
+    await this.runCommand('Notifications: Clear All Notifications');
+    await this.page.locator('.notifications-toasts .notification-list-item').first().waitFor({ state: 'detached' });
+  }
+
+  /** The Context Ledger icon in the activity bar. */
+  activityBarItem(): Locator {
+    return this.page.locator('.part.activitybar .action-item .action-label[aria-label^="Context Ledger"]');
+  }
+
+  /** The rows of the Sessions tree in the Context Ledger view. */
+  sessionRows(): Locator {
+    return this.page.locator('.pane').filter({ has: this.page.locator('.pane-header', { hasText: /Sessions/ }) }).locator('.monaco-list-row');
+  }
+
+  /** [label, description] of every row in the Sessions tree, top to bottom. */
+  async sessionRowTexts(): Promise<Array<[string, string]>> {
+    const rows = this.sessionRows();
+    const texts: Array<[string, string]> = [];
+    for (const row of await rows.all()) {
+      const label = (await row.locator('.label-name').textContent()) ?? '';
+      const description = (await row.locator('.label-description').textContent()) ?? '';
+      texts.push([label.trim(), description.trim()]);
+    }
+    return texts;
+  }
+
+  sessionRow(name: string): Locator {
+    return this.sessionRows().filter({ has: this.page.locator('.label-name', { hasText: name }) });
+  }
+}
