@@ -257,7 +257,7 @@ export class Ledger {
         }
         verdicts.push([awaitKey(event), verdict]);
       }
-      this.projection.commit(read.position, this.clock.tick());
+      this.projection.commit();
     } catch (error) {
       this.projection.rollback();
       throw error;
@@ -360,7 +360,7 @@ export class Ledger {
         recordCount++;
         replay.apply(record.payload as LoggedEvent, record.segment, record.offset);
       }
-      replay.commit(full.position, '');
+      replay.commit();
       replay.dispose();
       if (full.incompleteTail) {
         warnings.push(`segment ${full.incompleteTail.segment} ends in ${full.incompleteTail.length} bytes of an unfinished record (a torn write, or a write in progress)`);
@@ -421,6 +421,7 @@ export class Ledger {
         return { written: false, reason: 'the newest snapshot is up to date' };
       }
       const started = performance.now();
+      this.projection.recordCoverage(this.position, this.clock.tick());
       const bytes = this.db.export();
       this.lock.assertHeld();
       const file = writeSnapshot(this.fs, path.join(this.storeDir, 'snapshots'), this.lastSeq, bytes);
@@ -487,7 +488,9 @@ export class Ledger {
           this.awaiting.set(awaitKey(event), (verdict) => verdicts.set(awaitKey(event), verdict));
         }
         // Catch up first so we write to the segment the journal currently appends to.
-        this.catchUp();
+        if (this.journal.hasBytesBeyond(this.position)) {
+          this.catchUp();
+        }
         this.journal.appendEncoded(this.position.segment, Buffer.concat(remaining.map((event) => encodeRecord(event))));
         this.catchUp();
         remaining = remaining.filter((event) => !verdicts.has(awaitKey(event)));

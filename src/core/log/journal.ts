@@ -36,6 +36,9 @@ const readChunkBytes = 4 * 1024 * 1024;
 export class Journal {
   private appendFd: number | undefined;
   private appendSegment: number | undefined;
+  // Kept open between reads: tailing reads the same segment over and over.
+  private readFd: number | undefined;
+  private readSegment: number | undefined;
 
   constructor(
     private readonly fs: FileSystem,
@@ -159,24 +162,49 @@ export class Journal {
    * Reads every complete record from `from` to the current end of the journal, following seals
    * from segment to segment. Records after a seal are void and not returned.
    */
+  /** True if the segment of `position` has grown past it (a cheap fstat). */
+  hasBytesBeyond(position: JournalPosition): boolean {
+    const fd = this.readFdFor(position.segment);
+    return fd === undefined || this.fs.fstatSync(fd).size > position.offset;
+  }
+
+  private readFdFor(segment: number): number | undefined {
+    if (this.readFd !== undefined && this.readSegment === segment) {
+      return this.readFd;
+    }
+    this.closeReadFd();
+    try {
+      this.readFd = this.fs.openSync(this.segmentPath(segment), 'r');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') {
+        return undefined;
+      }
+      throw error;
+    }
+    this.readSegment = segment;
+    return this.readFd;
+  }
+
+  private closeReadFd(): void {
+    if (this.readFd !== undefined) {
+      this.fs.closeSync(this.readFd);
+      this.readFd = undefined;
+      this.readSegment = undefined;
+    }
+  }
+
   readFrom(from: JournalPosition): JournalRead {
     const records: PositionedRecord[] = [];
     let segment = from.segment;
     let offset = from.offset;
     for (;;) {
-      const file = this.segmentPath(segment);
-      let fd: number;
-      try {
-        fd = this.fs.openSync(file, 'r');
-      } catch (error) {
-        if (errorCode(error) === 'ENOENT') {
-          return { records, position: { segment, offset } };
-        }
-        throw error;
+      const fd = this.readFdFor(segment);
+      if (fd === undefined) {
+        return { records, position: { segment, offset } };
       }
       let sealedNext: number | undefined;
       let incompleteLength = 0;
-      try {
+      {
         const size = this.fs.fstatSync(fd).size;
         let chunkBytes = readChunkBytes;
         while (offset < size && sealedNext === undefined) {
@@ -207,8 +235,6 @@ export class Journal {
             break;
           }
         }
-      } finally {
-        this.fs.closeSync(fd);
       }
       if (sealedNext === undefined) {
         return {
@@ -235,6 +261,7 @@ export class Journal {
 
   close(): void {
     this.closeAppendFd();
+    this.closeReadFd();
   }
 }
 

@@ -34,6 +34,9 @@ export class Projection {
     setMeta: Statement;
   };
   private lastSeq: number;
+  // Session versions are read on every append; the few sessions of a store are cached here and
+  // the cache is dropped whenever a transaction rolls back.
+  private readonly sessionCache = new Map<string, SessionRow>();
 
   constructor(private readonly db: Database) {
     this.prepare();
@@ -76,16 +79,21 @@ export class Projection {
     this.db.exec('BEGIN');
   }
 
-  commit(position: JournalPosition, hlc: string): void {
+  commit(): void {
+    this.db.exec('COMMIT');
+  }
+
+  /** Records what the database covers; written just before a snapshot is exported. */
+  recordCoverage(position: JournalPosition, hlc: string): void {
     this.setMeta('journalSegment', String(position.segment));
     this.setMeta('journalOffset', String(position.offset));
     this.setMeta('lastSeq', String(this.lastSeq));
     this.setMeta('hlc', hlc);
-    this.db.exec('COMMIT');
   }
 
   rollback(): void {
     this.db.exec('ROLLBACK');
+    this.sessionCache.clear();
     this.lastSeq = Number(this.db.exec('SELECT COALESCE(MAX(seq), 0) FROM events')[0]?.values[0]?.[0] ?? 0);
   }
 
@@ -140,6 +148,7 @@ export class Projection {
     this.lastSeq = seq;
     if (event.kind === 'session.started') {
       this.statements.insertSession.run([event.sessionId, event.body.name, seq, seq, event.wallMs, event.wallMs]);
+      this.sessionCache.set(event.sessionId, { version: 1, closed: false });
       return { status: 'appended', id: event.id, seq, sessionVersion: 1 };
     }
     this.statements.bumpSession.run([turnKinds.has(event.kind) ? 1 : 0, seq, event.wallMs, event.sessionId]);
@@ -148,6 +157,7 @@ export class Projection {
     } else if (event.kind === 'session.closed') {
       this.statements.closeSession.run([event.sessionId]);
     }
+    this.sessionCache.set(event.sessionId, { version: actualVersion + 1, closed: event.kind === 'session.closed' });
     return { status: 'appended', id: event.id, seq, sessionVersion: actualVersion + 1 };
   }
 
@@ -162,6 +172,10 @@ export class Projection {
   }
 
   private lookupSession(id: string): SessionRow | undefined {
+    const cached = this.sessionCache.get(id);
+    if (cached) {
+      return cached;
+    }
     const statement = this.statements.findSession;
     try {
       statement.bind([id]);
@@ -169,7 +183,9 @@ export class Projection {
         return undefined;
       }
       const [version, closed] = statement.get();
-      return { version: Number(version), closed: Number(closed) === 1 };
+      const row = { version: Number(version), closed: Number(closed) === 1 };
+      this.sessionCache.set(id, row);
+      return row;
     } finally {
       statement.reset();
     }

@@ -1,0 +1,31 @@
+// Small helpers for benchmark figures.
+export function percentile(samples: readonly number[], p: number): number {
+  const sorted = [...samples].sort((a, b) => a - b);
+  if (sorted.length === 0) {
+    return NaN;
+  }
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index]!;
+}
+
+export function ms(value: number): string {
+  return value < 1 ? `${(value * 1000).toFixed(0)} µs` : `${value.toFixed(2)} ms`;
+}
+
+export function mib(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+/** Peak resident memory of this process so far (Linux VmHWM), in bytes. */
+export function peakRss(): number {
+  try {
+    const status = require('node:fs').readFileSync('/proc/self/status', 'utf8') as string;
+    const match = /VmHWM:\s+(\d+) kB/.exec(status);
+    if (match) {
+      return Number(match[1]) * 1024;
+    }
+  } catch {
+    // Not Linux: fall back to the current RSS.
+  }
+  return process.memoryUsage().rss;
+}
