@@ -20,7 +20,7 @@ export async function ensureTestStack() {
   const script = path.join(repoRoot, 'scripts', 'test-stack', 'install.sh');
   const stdout = await new Promise((resolve, reject) => {
     // The script talks on stderr and prints only the stack folder on stdout.
-    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'], env: withoutNpmRunIdentity(process.env) });
     let out = '';
     child.stdout.on('data', (chunk) => (out += chunk));
     child.on('error', reject);
@@ -38,6 +38,26 @@ export async function ensureTestStack() {
     }
   }
   return stack;
+}
+
+/**
+ * The environment without what `npm run` adds about the npm and Node running it. The stack is
+ * installed by an npm running under Node 24, and npm reads npm_config_* from the environment:
+ * an inherited npm_config_user_agent ("... node/v20 ...") makes code-server's postinstall
+ * refuse with "code-server currently requires node v24". Registry, proxy and cache settings stay.
+ */
+export function withoutNpmRunIdentity(env) {
+  const injected = new Set(['user_agent', 'node_gyp', 'npm_version', 'local_prefix', 'global_prefix', 'prefix']);
+  const clean = {};
+  for (const [name, value] of Object.entries(env)) {
+    const lower = name.toLowerCase();
+    const isNpmRunVariable = lower.startsWith('npm_') && !lower.startsWith('npm_config_');
+    const isInjectedConfig = lower.startsWith('npm_config_') && injected.has(lower.slice('npm_config_'.length));
+    if (!isNpmRunVariable && !isInjectedConfig) {
+      clean[name] = value;
+    }
+  }
+  return clean;
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
