@@ -115,7 +115,7 @@ try {
 } catch (error) {
   console.error(`browser tests could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 } finally {
-  if (exitCode !== 0 && dirs) {
+  if (exitCode !== 0 && dirs && !cleanup.interruptedBy) {
     printDiagnostics(dirs);
   }
   await cleanup.run();

@@ -120,7 +120,7 @@ try {
 } catch (error) {
   console.error(`integration tests could not run: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
 } finally {
-  if (exitCode !== 0 && dirs) {
+  if (exitCode !== 0 && dirs && !cleanup.interruptedBy) {
     printDiagnostics(dirs);
     const logs = extensionHostLogs(dirs);
     console.error(`\nextension host logs: ${logs.join(', ') || '(none)'}${keep ? '' : ' (deleted with the temp folder; run with --keep to keep them)'}`);

@@ -58,11 +58,14 @@ export function appendWithCli(storeDir, events) {
 export class Cleanup {
   #steps = [];
   #ran = false;
+  /** The signal that cut the run short, if one did. */
+  interruptedBy = undefined;
 
   /** `exitCodeOnSignal`: the exit status after a signal (130 for a test run that was cut short). */
   constructor({ exitCodeOnSignal = 130 } = {}) {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
       process.once(signal, () => {
+        this.interruptedBy = signal;
         console.error(`\n${signal}: cleaning up`);
         void this.run().finally(() => process.exit(exitCodeOnSignal));
       });
