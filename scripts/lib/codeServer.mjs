@@ -106,7 +106,7 @@ function makeProcessTmp() {
 }
 
 function isolatedEnv(dirs, extraEnv = {}) {
-  const env = { ...process.env };
+  const env = withoutNpmRunIdentity(process.env);
   // code-server reads $PORT; a VS Code terminal's variables would make it talk to that VS Code.
   for (const name of Object.keys(env)) {
     if (name === 'PORT' || name.startsWith('VSCODE_') || name === 'ELECTRON_RUN_AS_NODE') {
