@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     console.log(`bench/log: ${eventCount} events, ${samples} timed appends, node ${process.version}, ${os.cpus().length} CPUs`);
 
     // 1. Build the store (group-committed batches).
-    let started = performance.now();
+    const started = performance.now();
     const ledger = await Ledger.open({ storeDir, snapshotEveryEvents: 0 });
     await ledger.append([{ kind: 'session.started', sessionId: 'bench', body: { name: 'bench' } }]);
     const batch = 1000;

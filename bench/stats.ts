@@ -1,4 +1,6 @@
 // Small helpers for benchmark figures.
+import * as fs from 'node:fs';
+
 export function percentile(samples: readonly number[], p: number): number {
   const sorted = [...samples].sort((a, b) => a - b);
   if (sorted.length === 0) {
@@ -19,7 +21,7 @@ export function mib(bytes: number): string {
 /** Peak resident memory of this process so far (Linux VmHWM), in bytes. */
 export function peakRss(): number {
   try {
-    const status = require('node:fs').readFileSync('/proc/self/status', 'utf8') as string;
+    const status = fs.readFileSync('/proc/self/status', 'utf8');
     const match = /VmHWM:\s+(\d+) kB/.exec(status);
     if (match) {
       return Number(match[1]) * 1024;

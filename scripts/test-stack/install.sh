@@ -3,6 +3,9 @@
 # keyed by the hash of scripts/test-stack/package.json, and Debian packages the tests need.
 # Idempotent: a second run with the same package.json does nothing. Prints the stack folder.
 set -euo pipefail
+# Under `npm test` the outer npm (Node 20) exports its identity; the stack's npm runs under Node 24
+# and must not inherit it (code-server's postinstall reads the user agent and refuses).
+unset npm_config_user_agent npm_config_node_version npm_config_npm_version npm_execpath npm_node_execpath
 here=$(cd "$(dirname "$0")" && pwd)
 key=$(sha256sum "$here/package.json" | cut -c1-16)
 cache_root=${CONTEXT_LEDGER_TEST_STACK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/context-ledger-test-stack}
