@@ -238,12 +238,17 @@ export class Ledger {
     if (read.records.length === 0 && !moved) {
       return 0;
     }
+    return this.applyRecords(read.records, read.position);
+  }
+
+  /** Applies records in one transaction, moves to `position`, settles waiting appends. */
+  private applyRecords(records: readonly PositionedRecord[], position: JournalPosition): number {
     const changedSessions = new Set<string>();
     const verdicts: Array<[string, AppendVerdict]> = [];
     let applied = 0;
     this.projection.begin();
     try {
-      for (const record of read.records) {
+      for (const record of records) {
         if (record.type === 'damaged') {
           this.noteDamaged(record);
           continue;
@@ -262,7 +267,7 @@ export class Ledger {
       this.projection.rollback();
       throw error;
     }
-    this.position = read.position;
+    this.position = position;
     for (const [key, verdict] of verdicts) {
       const resolve = this.awaiting.get(key);
       if (resolve) {
@@ -487,12 +492,25 @@ export class Ledger {
         for (const event of remaining) {
           this.awaiting.set(awaitKey(event), (verdict) => verdicts.set(awaitKey(event), verdict));
         }
-        // Catch up first so we write to the segment the journal currently appends to.
-        if (this.journal.hasBytesBeyond(this.position)) {
+        // No catch-up before writing: if another writer sealed this segment meanwhile, the
+        // read-back below finds our records void and the next attempt uses the new segment.
+        const before = this.position;
+        const encoded = remaining.map((event) => encodeRecord(event));
+        const bytes = Buffer.concat(encoded);
+        const sizeAfter = this.journal.appendEncoded(before.segment, bytes);
+        if (sizeAfter === before.offset + bytes.length) {
+          // The segment grew by exactly our write, so the bytes after our position are ours:
+          // apply the events we hold instead of reading and decoding them back.
+          let offset = before.offset;
+          const records = remaining.map((event, index): PositionedRecord => {
+            const record = { type: 'record' as const, segment: before.segment, offset, length: encoded[index]!.length, payload: event };
+            offset += record.length;
+            return record;
+          });
+          this.applyRecords(records, { segment: before.segment, offset: sizeAfter });
+        } else {
           this.catchUp();
         }
-        this.journal.appendEncoded(this.position.segment, Buffer.concat(remaining.map((event) => encodeRecord(event))));
-        this.catchUp();
         remaining = remaining.filter((event) => !verdicts.has(awaitKey(event)));
       }
       if (remaining.length > 0) {
@@ -533,7 +551,8 @@ export class Ledger {
 
   private maybeRotate(): void {
     const limit = this.options.segmentMaxBytes ?? defaultSegmentMaxBytes;
-    if (this.journal.segmentSize(this.position.segment) < limit) {
+    // Right after a read-back, our position is the end of the active segment.
+    if (this.position.offset < limit) {
       return;
     }
     try {
@@ -680,7 +699,9 @@ function isTorn(record: { reason: string }): boolean {
 
 function configureDatabase(db: Database): void {
   // The database lives in memory; its durability comes from the journal and the snapshots.
-  db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY');
+  // Exclusive locking: only this engine opens this in-memory database, and it spares SQLite a
+  // hot-journal check (a file lookup in sql.js's virtual FS) at the start of every transaction.
+  db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA locking_mode = EXCLUSIVE');
 }
 
 function prepareStoreFolder(fs: FileSystem, storeDir: string, readOnly: boolean): void {

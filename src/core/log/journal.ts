@@ -102,9 +102,9 @@ export class Journal {
 
   /**
    * Writes encoded records to `segment` in one write() and fdatasyncs them. Only after this
-   * returns may the records be acknowledged.
+   * returns may the records be acknowledged. Returns the segment's size right after.
    */
-  appendEncoded(segment: number, bytes: Buffer): void {
+  appendEncoded(segment: number, bytes: Buffer): number {
     const fd = this.fdFor(segment);
     let written: number;
     try {
@@ -125,6 +125,7 @@ export class Journal {
       this.closeAppendFd();
       throw new JournalWriteError(`journal fdatasync failed: ${describeIoError(error)}`);
     }
+    return this.fs.fstatSync(fd).size;
   }
 
   private fdFor(segment: number): number {
@@ -162,12 +163,6 @@ export class Journal {
    * Reads every complete record from `from` to the current end of the journal, following seals
    * from segment to segment. Records after a seal are void and not returned.
    */
-  /** True if the segment of `position` has grown past it (a cheap fstat). */
-  hasBytesBeyond(position: JournalPosition): boolean {
-    const fd = this.readFdFor(position.segment);
-    return fd === undefined || this.fs.fstatSync(fd).size > position.offset;
-  }
-
   private readFdFor(segment: number): number | undefined {
     if (this.readFd !== undefined && this.readSegment === segment) {
       return this.readFd;

@@ -32,6 +32,8 @@ export class Projection {
     closeSession: Statement;
     insertRejected: Statement;
     setMeta: Statement;
+    begin: Statement;
+    commit: Statement;
   };
   private lastSeq: number;
   // Session versions are read on every append; the few sessions of a store are cached here and
@@ -65,6 +67,9 @@ export class Projection {
       closeSession: db.prepare('UPDATE sessions SET closed = 1 WHERE id = ?'),
       insertRejected: db.prepare('INSERT INTO rejected_appends (id, session_id, writer_id, reason, segment, offset) VALUES (?, ?, ?, ?, ?, ?)'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      // Prepared once: BEGIN and COMMIT run on every append, and parsing them costs more than running them.
+      begin: db.prepare('BEGIN'),
+      commit: db.prepare('COMMIT'),
     };
   }
 
@@ -76,11 +81,11 @@ export class Projection {
   }
 
   begin(): void {
-    this.db.exec('BEGIN');
+    this.statements.begin.run();
   }
 
   commit(): void {
-    this.db.exec('COMMIT');
+    this.statements.commit.run();
   }
 
   /** Records what the database covers; written just before a snapshot is exported. */
