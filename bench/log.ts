@@ -100,29 +100,32 @@ async function main(): Promise<void> {
     console.log(`  naive export-per-write    p50 ${ms(naiveP50)}   p99 ${ms(percentile(naiveMs, 99))}   (${naiveSamples} samples)`);
     console.log(`  naive / Context Ledger p50: ${(naiveP50 / appendP50).toFixed(0)}x slower`);
 
-    // 4. Open time in a fresh process: with a recent snapshot, and by full replay.
-    const tail = 1000;
-    for (let i = 0; i < tail; i += 100) {
-      await ledger.append(Array.from({ length: 100 }, (_, k) => ({ kind: 'message.user', sessionId: 'bench', body: { text: messageText(i + k) } })));
-    }
+    // 4. Open time in a fresh process: right after a snapshot (what a clean shutdown leaves),
+    //    with a 1,000-event journal tail after the snapshot, and by full replay.
     ledger.snapshot();
-    for (let i = 0; i < tail; i += 100) {
-      await ledger.append(Array.from({ length: 100 }, (_, k) => ({ kind: 'message.user', sessionId: 'bench', body: { text: messageText(i + k) } })));
-    }
     ledger.close();
     const openScript = path.join(__dirname, 'openStore.js');
     const openRuns = (dir: string, runs: number) =>
       Array.from({ length: runs }, () => JSON.parse(execFileSync(process.execPath, [openScript, dir], { encoding: 'utf8' })) as { openMs: number; eventCount: number; tailEvents: number; peakRss: number });
-    const withSnapshot = openRuns(storeDir, 5);
+    const median = (runs: Array<{ openMs: number }>) => percentile(runs.map((run) => run.openMs), 50);
+    const describe = (label: string, runs: Array<{ openMs: number; peakRss: number; tailEvents: number }>) =>
+      console.log(`  ${label.padEnd(34)} median ${ms(median(runs))}   min ${ms(Math.min(...runs.map((run) => run.openMs)))}   peak RSS ${mib(Math.max(...runs.map((run) => run.peakRss)))}`);
+    const atSnapshot = openRuns(storeDir, 5);
+    const writer = await Ledger.open({ storeDir, snapshotEveryEvents: 0 });
+    for (let i = 0; i < 1000; i += 100) {
+      await writer.append(Array.from({ length: 100 }, (_, k) => ({ kind: 'message.user', sessionId: 'bench', body: { text: messageText(i + k) } })));
+    }
+    writer.close();
+    const withTail = openRuns(storeDir, 5);
     const replayDir = path.join(root, 'replay');
     fs.cpSync(storeDir, replayDir, { recursive: true });
     fs.rmSync(path.join(replayDir, 'snapshots'), { recursive: true });
     const fullReplay = openRuns(replayDir, 3);
-    const median = (runs: Array<{ openMs: number }>) => percentile(runs.map((run) => run.openMs), 50);
     console.log('');
-    console.log(`open (fresh process, includes loading sql.js), ${withSnapshot[0]!.eventCount} events`);
-    console.log(`  snapshot + ${withSnapshot[0]!.tailEvents}-event tail   median ${ms(median(withSnapshot))} (target <= 250 ms)   peak RSS ${mib(Math.max(...withSnapshot.map((run) => run.peakRss)))}`);
-    console.log(`  full journal replay        median ${ms(median(fullReplay))}   peak RSS ${mib(Math.max(...fullReplay.map((run) => run.peakRss)))}`);
+    console.log(`open (fresh process, includes loading sql.js), ${withTail[0]!.eventCount} events; target <= 250 ms with a recent snapshot`);
+    describe('snapshot, no tail', atSnapshot);
+    describe(`snapshot + ${withTail[0]!.tailEvents}-event tail`, withTail);
+    describe('full journal replay (no snapshot)', fullReplay);
     console.log('');
     console.log(`peak RSS of this benchmark process: ${mib(peakRss())}`);
   } finally {

@@ -116,9 +116,22 @@ connection.onRequest(EngineRequests.info, () => ({
   openError: openError?.message ?? null,
 }));
 
+// A clean shutdown leaves a fresh snapshot, so the next window opens without replaying a tail.
+const snapshotOnShutdownAfterEvents = 100;
+
 connection.onShutdown(() => {
-  ledger?.close();
-  ledger = undefined;
+  if (ledger) {
+    const since = ledger.stats().snapshot?.eventsSince ?? ledger.lastSeq;
+    if (since >= snapshotOnShutdownAfterEvents) {
+      try {
+        ledger.snapshot();
+      } catch (error) {
+        connection.console.warn(`snapshot at shutdown failed (the journal has everything): ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    ledger.close();
+    ledger = undefined;
+  }
 });
 
 connection.listen();
