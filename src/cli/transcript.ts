@@ -27,6 +27,16 @@ function describeEvent(event: StoredEvent): string {
       return `tool call ${event.body.name} (${event.body.toolUseId}): ${JSON.stringify(event.body.input)}`;
     case 'tool.result':
       return `tool result${event.body.isError ? ' (error)' : ''} (${event.body.toolUseId}): ${indent(event.body.content)}`;
+    case 'context.pinned':
+      return `pinned ${event.body.eventId}`;
+    case 'context.unpinned':
+      return `unpinned ${event.body.eventId}`;
+    case 'topic.boundary':
+      return `new topic${event.body.label ? `: ${event.body.label}` : ''}`;
+    case 'session.windowSet':
+      return `window set to ${JSON.stringify(event.body.window)}${event.body.budgetTokens ? ` with a budget of ${event.body.budgetTokens} tokens` : ''}`;
+    case 'context.receipt':
+      return `context receipt for request ${event.body.requestId}: ${event.body.receipt.totalTokens} tokens in ${event.body.receipt.parts.length} parts, ${event.body.receipt.excluded.length} left out`;
   }
 }
 

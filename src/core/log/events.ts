@@ -1,3 +1,5 @@
+import type { ContextReceipt, WindowSpec } from '../context/contextTypes';
+
 // The events of the conversation log. The journal stores them; every projection (sessions,
 // later facts, chunks, prompt versions) is derived from them. A new kind needs: its body type
 // here, a validator in `bodyValidators`, and (if a projection cares) a case in the projection.
@@ -24,6 +26,16 @@ export interface ToolResultBody {
   readonly isError?: boolean;
 }
 
+/** Keep this turn in every window of the session (until unpinned). */
+export interface ContextPinnedBody { readonly eventId: string }
+export interface ContextUnpinnedBody { readonly eventId: string }
+/** An explicit "new topic": session windows split here. */
+export interface TopicBoundaryBody { readonly label?: string }
+/** The window kind and budget chosen for this session (overrides the default). */
+export interface SessionWindowSetBody { readonly window: WindowSpec; readonly budgetTokens?: number }
+/** What went into one request to the model, and why (DESIGN.md: the context receipt). */
+export interface ContextReceiptBody { readonly requestId: string; readonly receipt: ContextReceipt }
+
 export interface EventBodies {
   'session.started': SessionStartedBody;
   'session.renamed': SessionRenamedBody;
@@ -32,6 +44,11 @@ export interface EventBodies {
   'message.assistant': AssistantMessageBody;
   'tool.use': ToolUseBody;
   'tool.result': ToolResultBody;
+  'context.pinned': ContextPinnedBody;
+  'context.unpinned': ContextUnpinnedBody;
+  'topic.boundary': TopicBoundaryBody;
+  'session.windowSet': SessionWindowSetBody;
+  'context.receipt': ContextReceiptBody;
 }
 
 export type EventKind = keyof EventBodies;
@@ -43,6 +60,11 @@ export const eventKinds: readonly EventKind[] = [
   'message.assistant',
   'tool.use',
   'tool.result',
+  'context.pinned',
+  'context.unpinned',
+  'topic.boundary',
+  'session.windowSet',
+  'context.receipt',
 ];
 
 /** Kinds that count as a conversational turn in session summaries. */
@@ -131,7 +153,56 @@ const bodyValidators: Record<EventKind, readonly Validator[]> = {
   'message.assistant': [text('text'), text('model', { optional: true, max: 200 }), text('stopReason', { optional: true, max: 200 }), flag('incomplete')],
   'tool.use': [text('toolUseId', { max: 200 }), nonEmpty('toolUseId'), text('name', { max: 200 }), nonEmpty('name')],
   'tool.result': [text('toolUseId', { max: 200 }), nonEmpty('toolUseId'), text('content'), flag('isError')],
+  'context.pinned': [text('eventId', { max: 200 }), nonEmpty('eventId')],
+  'context.unpinned': [text('eventId', { max: 200 }), nonEmpty('eventId')],
+  'topic.boundary': [text('label', { optional: true, max: 200 })],
+  'session.windowSet': [windowSpec('window'), positive('budgetTokens')],
+  'context.receipt': [text('requestId', { max: 200 }), nonEmpty('requestId'), object('receipt')],
 };
+
+function object(field: string): Validator {
+  return (body) => (isRecord(body[field]) ? undefined : `"${field}" must be an object`);
+}
+
+function positive(field: string): Validator {
+  return (body) => (body[field] === undefined || (Number.isSafeInteger(body[field]) && (body[field] as number) > 0) ? undefined : `"${field}" must be a positive whole number`);
+}
+
+function windowSpec(field: string): Validator {
+  return (body) => {
+    const problem = describeWindowProblem(body[field]);
+    return problem ? `"${field}": ${problem}` : undefined;
+  };
+}
+
+/** Why `value` is not a valid WindowSpec, or undefined if it is. */
+export function describeWindowProblem(value: unknown): string | undefined {
+  if (!isRecord(value)) {
+    return 'a window must be an object with a "kind"';
+  }
+  const whole = (name: string, optional: boolean): string | undefined => {
+    const field = value[name];
+    if (field === undefined && optional) {
+      return undefined;
+    }
+    return Number.isSafeInteger(field) && (field as number) > 0 ? undefined : `"${name}" must be a positive whole number`;
+  };
+  switch (value.kind) {
+    case 'full':
+      return undefined;
+    case 'sliding':
+      if (value.turns === undefined && value.tokens === undefined) {
+        return 'a sliding window needs "turns" or "tokens"';
+      }
+      return whole('turns', true) ?? whole('tokens', true);
+    case 'tumbling':
+      return whole('blockTurns', false);
+    case 'session':
+      return whole('idleGapMinutes', false) ?? (typeof value.detectShift === 'boolean' ? undefined : '"detectShift" must be true or false');
+    default:
+      return `unknown window kind ${JSON.stringify(value.kind)}; expected full, sliding, tumbling or session`;
+  }
+}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

@@ -1,0 +1,78 @@
+// The shapes of context assembly: how a window is chosen, what a request to the Messages API
+// looks like, and the receipt that says what went into it and why. Shared by the engine, the
+// CLI and (through src/shared) the extension and webviews.
+
+/** The window kinds a user picks per session or as a default (DESIGN.md: ring buffer/windows). */
+export type WindowSpec =
+  | { readonly kind: 'full' }
+  /** The last `turns` user turns, or as many trailing turns as fit in `tokens`, whichever is smaller. */
+  | { readonly kind: 'sliding'; readonly turns?: number; readonly tokens?: number }
+  /** Fixed, non-overlapping blocks of `blockTurns` user turns; only the current block is sent. */
+  | { readonly kind: 'tumbling'; readonly blockTurns: number }
+  /** Split at topic boundaries: an idle gap, an explicit "new topic", or a detected shift. */
+  | { readonly kind: 'session'; readonly idleGapMinutes: number; readonly detectShift: boolean };
+
+export type WindowKind = WindowSpec['kind'];
+
+export const defaultWindow: WindowSpec = { kind: 'sliding', turns: 20 };
+
+// Messages API request shapes (the subset we send).
+export interface TextBlock {
+  readonly type: 'text';
+  readonly text: string;
+}
+export interface ToolUseBlock {
+  readonly type: 'tool_use';
+  readonly id: string;
+  readonly name: string;
+  readonly input: unknown;
+}
+export interface ToolResultBlock {
+  readonly type: 'tool_result';
+  readonly tool_use_id: string;
+  readonly content: string;
+  readonly is_error?: boolean;
+}
+export type ContentBlock = TextBlock | ToolUseBlock | ToolResultBlock;
+
+export interface RequestMessage {
+  readonly role: 'user' | 'assistant';
+  readonly content: readonly ContentBlock[];
+}
+
+export interface MessagesRequest {
+  readonly system: string;
+  readonly messages: readonly RequestMessage[];
+}
+
+/** One part of an assembled request, with why it is there and what it costs. */
+export interface ReceiptPart {
+  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt';
+  /** Log events the part was made from (empty for the system prompt). */
+  readonly eventIds: readonly string[];
+  readonly firstSeq: number | null;
+  readonly lastSeq: number | null;
+  readonly tokens: number;
+  readonly reason: string;
+}
+
+/** Something the window or the budget left out. */
+export interface ReceiptExclusion {
+  readonly eventIds: readonly string[];
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly tokens: number;
+  readonly reason: 'outside-window' | 'over-budget' | 'before-topic-boundary';
+}
+
+export interface ContextReceipt {
+  readonly sessionId: string;
+  readonly createdMs: number;
+  readonly window: WindowSpec;
+  readonly budgetTokens: number;
+  readonly totalTokens: number;
+  /** Exact counts came from the API's count_tokens, or the offline estimate was used. */
+  readonly tokenSource: 'api' | 'estimate';
+  readonly parts: readonly ReceiptPart[];
+  readonly excluded: readonly ReceiptExclusion[];
+}
