@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { AppendVerdict, LedgerStats, SessionSummary, SnapshotOutcome, VerifyReport } from '../core/ledger';
+import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult, type ContextPreviewParams, type ContextPreviewResult } from '../shared/chatProtocol';
 import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type StoreChangedParams } from '../shared/engineProtocol';
 import { Disposable } from './lifecycle';
 
@@ -12,8 +13,11 @@ export class EngineClient extends Disposable {
   private readonly client: LanguageClient;
   private readonly changed = this.register(new vscode.EventEmitter<StoreChangedParams>());
   private readonly stateChanged = this.register(new vscode.EventEmitter<'running' | 'stopped'>());
+  private readonly chatProgress = this.register(new vscode.EventEmitter<ChatProgressParams>());
   readonly onDidChangeStore = this.changed.event;
   readonly onDidChangeState = this.stateChanged.event;
+  /** Streaming progress of chat sends, keyed by the requestId the caller chose. */
+  readonly onChatProgress = this.chatProgress.event;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -33,6 +37,7 @@ export class EngineClient extends Disposable {
     };
     this.client = new LanguageClient('contextLedger', 'Context Ledger Engine', serverOptions, clientOptions);
     this.register(this.client.onNotification(EngineNotifications.storeChanged, (params) => this.changed.fire(params)));
+    this.register(this.client.onNotification(ChatNotifications.progress, (params) => this.chatProgress.fire(params)));
     this.register(
       this.client.onDidChangeState((event) => {
         if (event.newState === State.Running) {
@@ -78,6 +83,19 @@ export class EngineClient extends Disposable {
 
   snapshot(): Promise<SnapshotOutcome> {
     return this.client.sendRequest(EngineRequests.snapshot);
+  }
+
+  /** Sends a chat turn; resolves when the turn is over (complete, cut, cancelled or failed). */
+  chatSend(params: ChatSendParams): Promise<ChatSendResult> {
+    return this.client.sendRequest(ChatRequests.send, params);
+  }
+
+  chatCancel(requestId: string): Promise<boolean> {
+    return this.client.sendRequest(ChatRequests.cancel, { requestId });
+  }
+
+  previewContext(params: ContextPreviewParams): Promise<ContextPreviewResult> {
+    return this.client.sendRequest(ChatRequests.previewContext, params);
   }
 
   info(): Promise<EngineInfo> {
