@@ -22,7 +22,8 @@ export class EngineClient extends Disposable {
   constructor(
     context: vscode.ExtensionContext,
     outputChannel: vscode.LogOutputChannel,
-    initializationOptions: EngineInitializationOptions,
+    /** Evaluated at every (re)start, so a restart picks up e.g. newly granted workspace trust. */
+    initializationOptions: () => EngineInitializationOptions,
   ) {
     super();
     const module = vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath;

@@ -26,17 +26,20 @@ class ContextLedgerExtension extends Disposable {
     this.storeDir = resolveStoreDir(context);
     const configuration = vscode.workspace.getConfiguration('contextLedger');
     this.engine = this.register(
-      new EngineClient(context, this.output, {
+      new EngineClient(context, this.output, () => ({
         storeDir: this.storeDir,
         wasmPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath,
         snapshotEveryEvents: configuration.get<number>('snapshotEveryEvents', 5000),
-      }),
+        workspaceFolder: trustedWorkspaceFolder(),
+      })),
     );
     const sessions = this.register(new SessionsTreeProvider(this.engine, (message) => this.output.error(message)));
     this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false }));
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output })) {
       this.register(disposable);
     }
+    // Trust granted later gives the model's tools the folder: restart the engine with it.
+    this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(
       vscode.workspace.onDidChangeConfiguration((event) => {
         if (event.affectsConfiguration('contextLedger.storePath') || event.affectsConfiguration('contextLedger.snapshotEveryEvents')) {
@@ -58,6 +61,12 @@ class ContextLedgerExtension extends Disposable {
       engineInfo: () => this.engine.info(),
     };
   }
+}
+
+/** The folder the model's read-only tools may read: only in a trusted, local workspace. */
+function trustedWorkspaceFolder(): string | null {
+  const folder = vscode.workspace.workspaceFolders?.[0];
+  return vscode.workspace.isTrusted && folder?.uri.scheme === 'file' ? folder.uri.fsPath : null;
 }
 
 export async function activate(context: vscode.ExtensionContext): Promise<ContextLedgerApi | undefined> {

@@ -45,6 +45,7 @@ function parseInitializationOptions(value: unknown): EngineInitializationOptions
     storeDir: candidate.storeDir,
     wasmPath: candidate.wasmPath,
     snapshotEveryEvents: typeof candidate.snapshotEveryEvents === 'number' ? candidate.snapshotEveryEvents : 5000,
+    workspaceFolder: typeof candidate.workspaceFolder === 'string' ? candidate.workspaceFolder : null,
   };
 }
 

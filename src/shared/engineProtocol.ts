@@ -11,6 +11,8 @@ export interface EngineInitializationOptions {
   /** sql.js's wasm file, located through the extension's URI. */
   readonly wasmPath: string;
   readonly snapshotEveryEvents: number;
+  /** The workspace folder the model's read-only tools may read; null in untrusted workspaces. */
+  readonly workspaceFolder: string | null;
 }
 
 export interface AppendParams {

@@ -1,0 +1,137 @@
+import { runChatTurn, type AssemblePort, type ModelPort } from '../core/chat/chatTurn';
+import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from '../core/chat/chatTypes';
+import type { Ledger } from '../core/ledger';
+import { describeWindowProblem } from '../core/log/events';
+import type { WorkspaceFiles } from '../core/tools/workspaceFiles';
+import type { ChatSendParams } from '../shared/chatProtocol';
+
+export interface ModelConnection {
+  readonly apiKey: string;
+  readonly settings: ChatSettings;
+}
+
+export interface ChatServiceDependencies {
+  readonly assemble: AssemblePort;
+  readonly createModel: (connection: ModelConnection) => ModelPort;
+  readonly classifyError: (error: unknown, partialText: string) => ChatErrorInfo;
+  readonly workspace: () => WorkspaceFiles | undefined;
+  readonly onProgress: (requestId: string, progress: ChatProgress) => void;
+  readonly log: (message: string) => void;
+}
+
+/** Thrown for a malformed request from the extension; the server turns it into an error reply. */
+export class ChatRequestError extends Error {
+  override readonly name = 'ChatRequestError';
+}
+
+/**
+ * Chat turns in flight, by the caller's requestId, so Stop can cancel them. One turn per
+ * session at a time: a second send while one runs would interleave two answers in the log.
+ */
+export class ChatService {
+  private readonly running = new Map<string, { controller: AbortController; sessionId: string }>();
+
+  constructor(private readonly deps: ChatServiceDependencies) {}
+
+  async send(ledger: Ledger, params: ChatSendParams): Promise<ChatSendResult> {
+    const request = checkSendParams(params);
+    if ([...this.running.values()].some((turn) => turn.sessionId === request.sessionId)) {
+      throw new ChatRequestError('this session is already answering; stop it or wait for it to finish');
+    }
+    if (this.running.has(request.requestId)) {
+      throw new ChatRequestError(`request ${request.requestId} is already running`);
+    }
+    const controller = new AbortController();
+    this.running.set(request.requestId, { controller, sessionId: request.sessionId });
+    try {
+      return await runChatTurn(
+        {
+          ledger,
+          model: this.deps.createModel({ apiKey: request.apiKey ?? '', settings: request.settings }),
+          assemble: this.deps.assemble,
+          classifyError: this.deps.classifyError,
+          workspace: this.deps.workspace(),
+          onProgress: (progress) => this.deps.onProgress(request.requestId, progress),
+          log: this.deps.log,
+        },
+        { sessionId: request.sessionId, text: request.text, apiKeyPresent: Boolean(request.apiKey), settings: request.settings, cancel: controller.signal },
+      );
+    } finally {
+      this.running.delete(request.requestId);
+    }
+  }
+
+  cancel(requestId: unknown): boolean {
+    if (typeof requestId !== 'string') {
+      return false;
+    }
+    const turn = this.running.get(requestId);
+    turn?.controller.abort();
+    return turn !== undefined;
+  }
+
+  cancelAll(): void {
+    for (const turn of this.running.values()) {
+      turn.controller.abort();
+    }
+  }
+}
+
+/** The extension is another process: check every field before anything is logged or sent. */
+export function checkSendParams(value: unknown): ChatSendParams {
+  if (typeof value !== 'object' || value === null) {
+    throw new ChatRequestError('chat/send expects an object');
+  }
+  const params = value as Partial<ChatSendParams>;
+  const text = (field: string, candidate: unknown, max: number): string => {
+    if (typeof candidate !== 'string' || candidate.length === 0 || candidate.length > max) {
+      throw new ChatRequestError(`"${field}" must be a non-empty string of at most ${max} characters`);
+    }
+    return candidate;
+  };
+  text('requestId', params.requestId, 200);
+  text('sessionId', params.sessionId, 200);
+  if (typeof params.text !== 'string' || params.text.trim() === '' || params.text.length > 1_000_000) {
+    throw new ChatRequestError('the message is empty or longer than 1,000,000 characters');
+  }
+  if (params.apiKey !== null && typeof params.apiKey !== 'string') {
+    throw new ChatRequestError('"apiKey" must be a string or null');
+  }
+  return { ...(params as ChatSendParams), settings: checkSettings(params.settings) };
+}
+
+function checkSettings(value: unknown): ChatSettings {
+  if (typeof value !== 'object' || value === null) {
+    throw new ChatRequestError('"settings" must be an object');
+  }
+  const settings = value as Partial<ChatSettings>;
+  const positive = (name: keyof ChatSettings): number => {
+    const field = settings[name];
+    if (!Number.isSafeInteger(field) || (field as number) <= 0) {
+      throw new ChatRequestError(`setting "${name}" must be a positive whole number`);
+    }
+    return field as number;
+  };
+  if (typeof settings.model !== 'string' || settings.model.trim() === '') {
+    throw new ChatRequestError('setting "model" must name a model');
+  }
+  if (settings.baseUrl !== null && (typeof settings.baseUrl !== 'string' || !/^https?:\/\//.test(settings.baseUrl))) {
+    throw new ChatRequestError('setting "baseUrl" must be an http(s) URL or empty');
+  }
+  if (typeof settings.systemPrompt !== 'string') {
+    throw new ChatRequestError('setting "systemPrompt" must be a string');
+  }
+  const windowProblem = describeWindowProblem(settings.window);
+  if (windowProblem) {
+    throw new ChatRequestError(`setting "window": ${windowProblem}`);
+  }
+  return {
+    model: settings.model,
+    maxTokens: positive('maxTokens'),
+    baseUrl: settings.baseUrl ?? null,
+    budgetTokens: positive('budgetTokens'),
+    window: settings.window!,
+    systemPrompt: settings.systemPrompt,
+    timeoutMs: positive('timeoutMs'),
+  };
+}
