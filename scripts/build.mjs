@@ -1,5 +1,6 @@
 // Bundles the extension, the engine process and the CLI with esbuild, and puts sql.js's wasm
-// beside them. `--production` minifies; `--watch` rebuilds on change. Types are checked by
+// beside them; the chat panel's browser code is its own bundle (dist/webview/chat.js) with the
+// codicon font beside it. `--production` minifies; `--watch` rebuilds on change. Types are checked by
 // `npm run typecheck` (esbuild does not type-check).
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -28,16 +29,35 @@ const builds = [
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['sql.js/dist/sql-wasm.wasm'], banner: { js: '#!/usr/bin/env node' } },
 ];
 
+// The webview runs in a browser iframe under a strict CSP: one classic script (iife), no Node.
+const webviewBuilds = [
+  {
+    entryPoints: ['src/webview/chat/main.ts'],
+    outfile: 'dist/webview/chat.js',
+    platform: 'browser',
+    format: 'iife',
+    target: 'es2022',
+    tsconfig: 'tsconfig.webview.json',
+  },
+];
+
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
 fs.copyFileSync(path.join(root, 'node_modules/sql.js/dist/sql-wasm.wasm'), path.join(root, 'dist/sql-wasm.wasm'));
+const codicons = path.join(root, 'dist/webview/codicons');
+fs.mkdirSync(codicons, { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) {
+  fs.copyFileSync(path.join(root, 'node_modules/@vscode/codicons/dist', file), path.join(codicons, file));
+}
+
+const allBuilds = [...builds.map((build) => ({ ...common, ...build })), ...webviewBuilds.map((build) => ({ ...common, ...build }))];
 
 if (watch) {
-  for (const build of builds) {
-    const context = await esbuild.context({ ...common, ...build });
+  for (const build of allBuilds) {
+    const context = await esbuild.context(build);
     await context.watch();
   }
   console.log('esbuild: watching for changes');
 } else {
-  await Promise.all(builds.map((build) => esbuild.build({ ...common, ...build })));
+  await Promise.all(allBuilds.map((build) => esbuild.build(build)));
   fs.chmodSync(path.join(root, 'dist/cli.js'), 0o755);
 }

@@ -11,3 +11,12 @@ export const CommandId = {
 export const ViewId = {
   sessions: 'contextLedger.sessions',
 } as const;
+
+/** The chat panel's commands (registered by src/extension/chat/chatFeature.ts). */
+export const ChatCommandId = {
+  openChat: 'contextLedger.openChat',
+  setApiKey: 'contextLedger.setApiKey',
+  clearApiKey: 'contextLedger.clearApiKey',
+  newTopic: 'contextLedger.newTopic',
+  showContextReceipt: 'contextLedger.showContextReceipt',
+} as const;

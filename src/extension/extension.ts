@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { LedgerStats, SessionSummary } from '../core/ledger';
 import type { EngineInfo } from '../shared/engineProtocol';
+import { ChatFeature, type ChatApi } from './chat/chatFeature';
 import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
 import { EngineClient } from './engineClient';
@@ -14,12 +15,14 @@ export interface ContextLedgerApi {
   listSessions(): Promise<readonly SessionSummary[]>;
   stats(): Promise<LedgerStats>;
   engineInfo(): Promise<EngineInfo>;
+  readonly chat: ChatApi;
 }
 
 class ContextLedgerExtension extends Disposable {
   readonly output = this.register(vscode.window.createOutputChannel('Context Ledger', { log: true }));
   readonly engine: EngineClient;
   readonly storeDir: string;
+  readonly chat: ChatFeature;
 
   constructor(context: vscode.ExtensionContext) {
     super();
@@ -38,6 +41,7 @@ class ContextLedgerExtension extends Disposable {
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output })) {
       this.register(disposable);
     }
+    this.chat = this.register(new ChatFeature({ context, engine: this.engine, log: this.output }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(
@@ -59,6 +63,7 @@ class ContextLedgerExtension extends Disposable {
       listSessions: () => this.engine.listSessions(),
       stats: () => this.engine.stats(),
       engineInfo: () => this.engine.info(),
+      chat: this.chat.api(),
     };
   }
 }

@@ -1,0 +1,243 @@
+import * as vscode from 'vscode';
+import type { ContextReceipt } from '../../core/context/contextTypes';
+import { chatPanelViewType, parseViewState, type ChatViewState, type HostMessage, type PanelCommand } from '../../shared/chatPanelMessages';
+import { ChatCommandId } from '../commandIds';
+import type { EngineClient } from '../engineClient';
+import { Disposable } from '../lifecycle';
+import { ActiveChat } from './activeChat';
+import { ApiKeyStore } from './apiKey';
+import { BudgetGauge } from './budgetGauge';
+import { ChatPanel, webviewOptions } from './chatPanel';
+import { readChatSettings, type ResolvedChatSettings } from './chatSettings';
+
+/** The chat panel as the integration tests drive it (through the extension's API). */
+export interface ChatPanelHandle {
+  readonly isReady: boolean;
+  readonly currentSessionId: string | null;
+  readonly posted: readonly HostMessage[];
+  readonly rejectedCount: number;
+  readonly onDidPost: vscode.Event<HostMessage>;
+  whenReady(): Promise<void>;
+  /** Handles a message as if the webview had posted it; false = rejected as malformed. */
+  receive(message: unknown): boolean;
+}
+
+export interface ChatApi {
+  /** The open chat panel, if any. */
+  panel(): ChatPanelHandle | undefined;
+  /** What the status bar gauge shows, and whether it is in warning colours. */
+  gauge(): { readonly text: string; readonly warning: boolean };
+  activeSession(): { readonly sessionId: string | null; readonly receipt: ContextReceipt | null };
+  /** The settings a send would use now. */
+  settings(): ResolvedChatSettings;
+}
+
+export interface ChatFeatureOptions {
+  readonly context: vscode.ExtensionContext;
+  readonly engine: EngineClient;
+  readonly log: vscode.LogOutputChannel;
+}
+
+/**
+ * The chat: its panel (one at a time, restored after a reload by a serializer), the API key
+ * commands, "New Topic", "Show Context Receipt" and the status bar gauge.
+ */
+export class ChatFeature extends Disposable {
+  private readonly keys: ApiKeyStore;
+  private readonly activeChat = this.register(new ActiveChat());
+  private readonly gauge: BudgetGauge;
+  private panel: ChatPanel | undefined;
+  private lastTextEditor: vscode.TextEditor | undefined = vscode.window.activeTextEditor;
+  private warnedSettings = '';
+
+  constructor(private readonly options: ChatFeatureOptions) {
+    super();
+    this.keys = this.register(new ApiKeyStore(options.context.secrets));
+    this.gauge = this.register(new BudgetGauge(this.activeChat));
+    this.register(
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        // While the chat panel has focus there is no active text editor: keep the last one.
+        if (editor) {
+          this.lastTextEditor = editor;
+        }
+      }),
+    );
+    this.register(
+      vscode.window.registerWebviewPanelSerializer(chatPanelViewType, {
+        deserializeWebviewPanel: async (panel, state: unknown) => {
+          this.adopt(panel, parseViewState(state));
+        },
+      }),
+    );
+    const commands: Record<(typeof ChatCommandId)[keyof typeof ChatCommandId], (...args: unknown[]) => Promise<unknown>> = {
+      [ChatCommandId.openChat]: async () => this.open(),
+      [ChatCommandId.setApiKey]: async () => this.keys.promptAndStore().then((stored) => {
+        if (stored) {
+          void vscode.window.showInformationMessage('Context Ledger: API key stored in SecretStorage.');
+        }
+        return stored;
+      }),
+      [ChatCommandId.clearApiKey]: async () => this.clearApiKey(),
+      [ChatCommandId.newTopic]: async (label?: unknown) => this.newTopic(typeof label === 'string' ? label : undefined),
+      [ChatCommandId.showContextReceipt]: async () => this.showContextReceipt(),
+    };
+    for (const [id, run] of Object.entries(commands)) {
+      this.register(
+        vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+          try {
+            return await run(...args);
+          } catch (error) {
+            const message = error instanceof Error ? error.message : String(error);
+            options.log.error(`[${id}] ${message}`);
+            void vscode.window.showErrorMessage(`Context Ledger: ${message}`);
+            return undefined;
+          }
+        }),
+      );
+    }
+  }
+
+  api(): ChatApi {
+    return {
+      panel: () => this.panel,
+      gauge: () => ({ text: this.gauge.text, warning: this.gauge.warning }),
+      activeSession: () => ({ sessionId: this.activeChat.state.sessionId, receipt: this.activeChat.state.receipt }),
+      settings: () => this.readSettings(),
+    };
+  }
+
+  /** Opens the chat panel (or reveals it) and focuses its composer. */
+  private async open(): Promise<ChatPanelHandle> {
+    if (this.panel) {
+      this.panel.reveal();
+      this.panel.focusComposer();
+      return this.panel;
+    }
+    return this.adopt(this.createPanel(), { sessionId: this.activeChat.state.sessionId, draft: '' });
+  }
+
+  private createPanel(): vscode.WebviewPanel {
+    return vscode.window.createWebviewPanel(
+      chatPanelViewType,
+      'Context Ledger Chat',
+      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      // State survives hiding through getState/setState and the controller, not a live iframe.
+      { ...webviewOptions(this.options.context.extensionUri), enableFindWidget: true, retainContextWhenHidden: false },
+    );
+  }
+
+  private adopt(webviewPanel: vscode.WebviewPanel, state: ChatViewState): ChatPanel {
+    // One chat panel at a time: a second restored one (two saved in a layout) replaces the first.
+    this.panel?.panel.dispose();
+    const panel = new ChatPanel(
+      webviewPanel,
+      {
+        engine: this.options.engine,
+        keys: this.keys,
+        activeChat: this.activeChat,
+        extensionUri: this.options.context.extensionUri,
+        log: this.options.log,
+        readSettings: () => this.readSettings(),
+        insertCode: (code) => this.insertCode(code),
+        runCommand: (command) => this.runPanelCommand(command),
+      },
+      state,
+    );
+    this.panel = panel;
+    panel.onDidDispose(() => {
+      if (this.panel === panel) {
+        this.panel = undefined;
+      }
+    });
+    return panel;
+  }
+
+  private readSettings(): ResolvedChatSettings {
+    const configuration = vscode.workspace.getConfiguration('contextLedger');
+    const resolved = readChatSettings((key) => configuration.get(key));
+    const problems = resolved.problems.join('; ');
+    if (problems && problems !== this.warnedSettings) {
+      this.options.log.warn(`chat settings: ${problems}`);
+    }
+    this.warnedSettings = problems;
+    return resolved;
+  }
+
+  private async insertCode(code: string): Promise<string | null> {
+    const editor = this.lastTextEditor;
+    if (!editor || editor.document.isClosed) {
+      return 'Open a file in an editor first: the code goes at its cursor.';
+    }
+    const shown = await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+    const applied = await shown.edit((edit) => {
+      for (const selection of shown.selections) {
+        edit.replace(selection, code);
+      }
+    });
+    return applied ? null : 'The editor did not accept the edit (is it read-only?).';
+  }
+
+  private async runPanelCommand(command: PanelCommand): Promise<void> {
+    switch (command) {
+      case 'setApiKey':
+        await vscode.commands.executeCommand(ChatCommandId.setApiKey);
+        return;
+      case 'clearApiKey':
+        await vscode.commands.executeCommand(ChatCommandId.clearApiKey);
+        return;
+      case 'newTopic':
+        await vscode.commands.executeCommand(ChatCommandId.newTopic);
+        return;
+      case 'openSettings':
+        await vscode.commands.executeCommand('workbench.action.openSettings', '@ext:context-ledger.context-ledger');
+        return;
+      case 'showEngineLog':
+        this.options.log.show(true);
+        return;
+    }
+  }
+
+  private async clearApiKey(): Promise<boolean> {
+    await this.keys.clear();
+    const { source } = await this.keys.resolve();
+    void vscode.window.showInformationMessage(
+      source === 'environment'
+        ? 'Context Ledger: the stored API key was removed; ANTHROPIC_API_KEY from the environment is used now.'
+        : 'Context Ledger: the stored API key was removed.',
+    );
+    return true;
+  }
+
+  /** Appends a topic boundary to the active session: session windows start afresh after it. */
+  private async newTopic(label: string | undefined): Promise<string | undefined> {
+    const sessionId = this.activeChat.state.sessionId;
+    if (!sessionId) {
+      void vscode.window.showInformationMessage('Context Ledger: open a chat session first (Context Ledger: Open Chat); a new topic starts in it.');
+      return undefined;
+    }
+    const trimmed = label?.trim().slice(0, 200);
+    const [verdict] = await this.options.engine.append([{ kind: 'topic.boundary', sessionId, body: trimmed ? { label: trimmed } : {} }]);
+    if (verdict?.status !== 'appended') {
+      throw new Error(`the topic boundary was not logged: ${verdict?.status === 'conflict' ? verdict.reason : 'unexpected verdict'}`);
+    }
+    this.panel?.showAppended(sessionId, [{ kind: 'topic', eventId: verdict.id, label: trimmed || null }]);
+    void vscode.window.setStatusBarMessage('$(debug-step-over) Context Ledger: new topic', 3000);
+    return verdict.id;
+  }
+
+  /** Shows the newest receipt of the active session, expanded, in the chat panel. */
+  private async showContextReceipt(): Promise<ContextReceipt | undefined> {
+    const { receipt } = this.activeChat.state;
+    if (!receipt) {
+      void vscode.window.showInformationMessage('Context Ledger: no context receipt yet. Send a message in the chat; each answer gets one.');
+      return undefined;
+    }
+    const panel = this.panel ?? this.adopt(this.createPanel(), { sessionId: this.activeChat.state.sessionId, draft: '' });
+    panel.reveal();
+    const ready = await Promise.race([panel.whenReady().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000))]);
+    if (ready) {
+      panel.revealReceipt();
+    }
+    return receipt;
+  }
+}

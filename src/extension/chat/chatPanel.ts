@@ -1,0 +1,490 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import * as vscode from 'vscode';
+import type { ChatErrorInfo, ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
+import {
+  chatPanelViewType,
+  type ChatViewState,
+  type HostMessage,
+  type InFlightTurn,
+  type PanelCommand,
+  type PanelConfig,
+  type PanelSnapshot,
+  type TranscriptEntry,
+  type WebviewMessage,
+  parseWebviewMessage,
+} from '../../shared/chatPanelMessages';
+import type { EngineClient } from '../engineClient';
+import { Disposable } from '../lifecycle';
+import type { ActiveChat } from './activeChat';
+import type { ApiKeyStore } from './apiKey';
+import { windowLabel, type ResolvedChatSettings } from './chatSettings';
+import { lastReceipt, sessionNameFromText, toSessionItem, toTranscript, withErrors, type ShownError } from './transcript';
+
+/** What a panel needs from the rest of the extension. */
+export interface ChatPanelServices {
+  readonly engine: EngineClient;
+  readonly keys: ApiKeyStore;
+  readonly activeChat: ActiveChat;
+  readonly extensionUri: vscode.Uri;
+  readonly log: vscode.LogOutputChannel;
+  readSettings(): ResolvedChatSettings;
+  /** Inserts into the last active text editor; resolves to a problem in words, or null. */
+  insertCode(code: string): Promise<string | null>;
+  runCommand(command: PanelCommand): Promise<void>;
+}
+
+interface RunningTurn {
+  readonly requestId: string;
+  readonly sessionId: string;
+  readonly userText: string;
+  /** The session's last seq before the send: the log after it is this turn, shown live. */
+  readonly lastSeqBefore: number;
+  readonly progress: ChatProgress[];
+}
+
+const maxPostedLog = 2000;
+const newSessionKey = '';
+
+export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
+  return {
+    enableScripts: true,
+    enableCommandUris: false,
+    localResourceRoots: [vscode.Uri.joinPath(extensionUri, 'dist', 'webview'), vscode.Uri.joinPath(extensionUri, 'media')],
+  };
+}
+
+/**
+ * The controller of one chat panel. The webview is recreated whenever the panel is hidden
+ * (retainContextWhenHidden is off), so this side holds what must survive that: the session
+ * shown, a send still streaming, and the errors shown. Nothing is posted before the webview's
+ * `ready`; its answer, `init`, carries everything.
+ */
+export class ChatPanel extends Disposable {
+  private ready = false;
+  private readyWaiters: Array<() => void> = [];
+  private sessionId: string | null;
+  private running: RunningTurn | null = null;
+  private readonly shownErrors = new Map<string, ShownError[]>();
+  private readonly postedLog: HostMessage[] = [];
+  private readonly postedEmitter = this.register(new vscode.EventEmitter<HostMessage>());
+  private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
+  private sessionsRefresh: NodeJS.Timeout | undefined;
+  private rejected = 0;
+  /** Every message posted to the webview (tests read it through the extension's API). */
+  readonly onDidPost = this.postedEmitter.event;
+  readonly onDidDispose = this.disposedEmitter.event;
+
+  constructor(
+    readonly panel: vscode.WebviewPanel,
+    private readonly services: ChatPanelServices,
+    state: ChatViewState,
+  ) {
+    super();
+    this.sessionId = state.sessionId;
+    panel.webview.options = webviewOptions(services.extensionUri);
+    panel.iconPath = vscode.Uri.joinPath(services.extensionUri, 'media', 'ledger.svg');
+    panel.webview.html = this.html(state);
+    this.register(panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)));
+    this.register(
+      panel.onDidChangeViewState(({ webviewPanel }) => {
+        if (!webviewPanel.visible) {
+          // The webview is torn down when hidden; it says `ready` again when shown.
+          this.ready = false;
+        }
+        if (webviewPanel.active) {
+          void this.publishActiveSession();
+        }
+      }),
+    );
+    this.register(panel.onDidDispose(() => this.dispose()));
+    this.register(services.engine.onChatProgress(({ requestId, progress }) => this.onProgress(requestId, progress)));
+    this.register(services.engine.onDidChangeStore(() => this.scheduleSessionsRefresh()));
+    this.register(services.keys.onDidChange(() => void services.keys.status().then((keyStatus) => this.post({ type: 'keyStatus', keyStatus }))));
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('contextLedger')) {
+          this.post({ type: 'config', config: this.config() });
+        }
+      }),
+    );
+    void this.publishActiveSession();
+  }
+
+  get isReady(): boolean {
+    return this.ready;
+  }
+
+  /** The session the panel shows (null: a new chat not yet sent). */
+  get currentSessionId(): string | null {
+    return this.sessionId;
+  }
+
+  get posted(): readonly HostMessage[] {
+    return this.postedLog;
+  }
+
+  /** How many malformed webview messages were dropped. */
+  get rejectedCount(): number {
+    return this.rejected;
+  }
+
+  whenReady(): Promise<void> {
+    return this.ready ? Promise.resolve() : new Promise((resolve) => this.readyWaiters.push(resolve));
+  }
+
+  reveal(): void {
+    this.panel.reveal(undefined, false);
+  }
+
+  /** Expands and scrolls to the newest receipt. */
+  revealReceipt(): void {
+    this.reveal();
+    this.post({ type: 'revealReceipt' });
+  }
+
+  /**
+   * Handles a message from the webview. Returns false (and logs why) for a malformed one, which
+   * goes no further: never to the engine.
+   */
+  receive(raw: unknown): boolean {
+    const parsed = parseWebviewMessage(raw);
+    if (!parsed.ok) {
+      this.rejected++;
+      this.services.log.warn(`chat panel: ignored a malformed message from the webview: ${parsed.problem}`);
+      return false;
+    }
+    const message = parsed.value;
+    void this.handle(message).catch((error: unknown) => {
+      const text = error instanceof Error ? error.message : String(error);
+      this.services.log.error(`chat panel: ${message.type} failed: ${text}`);
+      if ('requestId' in message && message.type !== 'send') {
+        this.post({ type: 'reply', requestId: message.requestId, ok: false, message: text });
+      }
+    });
+    return true;
+  }
+
+  private async handle(message: WebviewMessage): Promise<void> {
+    switch (message.type) {
+      case 'ready':
+        return this.onReady();
+      case 'send':
+        return this.send(message.requestId, message.sessionId, message.text);
+      case 'cancel':
+        if (this.running?.requestId === message.requestId) {
+          await this.services.engine.chatCancel(message.requestId);
+        }
+        return;
+      case 'selectSession':
+        return this.selectSession(message.requestId, message.sessionId);
+      case 'renameSession':
+        return this.renameSession(message.requestId, message.sessionId, message.name);
+      case 'refreshSessions':
+        await this.postSessions();
+        this.post({ type: 'reply', requestId: message.requestId, ok: true, message: null });
+        return;
+      case 'copyCode':
+        await vscode.env.clipboard.writeText(message.code);
+        this.post({ type: 'reply', requestId: message.requestId, ok: true, message: 'Copied' });
+        return;
+      case 'insertCode': {
+        const problem = await this.services.insertCode(message.code);
+        this.post({ type: 'reply', requestId: message.requestId, ok: problem === null, message: problem ?? 'Inserted' });
+        return;
+      }
+      case 'runCommand':
+        await this.services.runCommand(message.command);
+        this.post({ type: 'reply', requestId: message.requestId, ok: true, message: null });
+        return;
+    }
+  }
+
+  private async onReady(): Promise<void> {
+    // Build the slow parts first, then compose and post in one tick: progress that arrives
+    // meanwhile is in `running.progress`, and is posted live only once `init` is out.
+    this.ready = false;
+    const [sessions, keyStatus] = await Promise.all([this.services.engine.listSessions(), this.services.keys.status()]);
+    if (this.sessionId !== null && !sessions.some((session) => session.id === this.sessionId)) {
+      this.services.log.warn(`chat panel: session ${this.sessionId} is not in the store; showing a new chat`);
+      this.sessionId = null;
+    }
+    const transcript = await this.transcriptOf(this.sessionId);
+    const snapshot: PanelSnapshot = {
+      sessions: sessions.map(toSessionItem),
+      activeSessionId: this.sessionId,
+      transcript,
+      inFlight: this.inFlight(),
+      keyStatus,
+      config: this.config(),
+    };
+    this.ready = true;
+    this.post({ type: 'init', snapshot });
+    for (const resolve of this.readyWaiters.splice(0)) {
+      resolve();
+    }
+  }
+
+  private inFlight(): InFlightTurn | null {
+    if (!this.running || this.running.sessionId !== this.sessionId) {
+      return null;
+    }
+    return { requestId: this.running.requestId, userText: this.running.userText, progress: [...this.running.progress] };
+  }
+
+  /** The transcript from the log, without a running turn's events, with the errors shown. */
+  private async transcriptOf(sessionId: string | null): Promise<TranscriptEntry[]> {
+    const errors = this.shownErrors.get(sessionId ?? newSessionKey) ?? [];
+    if (sessionId === null) {
+      return errors.map((shown) => shown.entry);
+    }
+    const running = this.running?.sessionId === sessionId ? this.running : null;
+    const { events } = await this.services.engine.readSession({ sessionId, ...(running ? { range: { toSeq: running.lastSeqBefore } } : {}) });
+    return withErrors(toTranscript(events), errors);
+  }
+
+  private async selectSession(requestId: string, sessionId: string | null): Promise<void> {
+    this.sessionId = sessionId;
+    const entries = await this.transcriptOf(sessionId);
+    if (this.sessionId !== sessionId) {
+      return; // Another selection overtook this one.
+    }
+    this.post({ type: 'transcript', requestId, sessionId, entries, inFlight: this.inFlight() });
+    await this.publishActiveSession();
+  }
+
+  private async send(requestId: string, requestedSessionId: string | null, text: string): Promise<void> {
+    if (this.running) {
+      this.finish(requestId, requestedSessionId, text, null, failure('invalid-request', 'An answer is still streaming.', 'Wait for it, or press Stop.'));
+      return;
+    }
+    const { settings } = this.services.readSettings();
+    const { key } = await this.services.keys.resolve();
+    if (!key) {
+      this.finish(requestId, requestedSessionId, text, null, failure('no-key', 'No Anthropic API key is set, so the message was not sent.', 'Set API Key stores one in VS Code SecretStorage; or start VS Code with ANTHROPIC_API_KEY set.'));
+      return;
+    }
+    let sessionId = requestedSessionId;
+    let lastSeqBefore: number;
+    if (sessionId === null) {
+      sessionId = randomUUID();
+      const [verdict] = await this.services.engine.append([{ kind: 'session.started', sessionId, body: { name: sessionNameFromText(text) }, expectedVersion: 0 }]);
+      if (verdict?.status !== 'appended') {
+        this.finish(requestId, null, text, null, failure('unknown', 'The new session could not be started in the log.', 'See the Context Ledger output for details.'));
+        return;
+      }
+      lastSeqBefore = verdict.seq;
+      // Errors shown in the not-yet-started chat belong to the session it became.
+      this.moveErrors(newSessionKey, sessionId);
+    } else {
+      const { session } = await this.services.engine.readSession({ sessionId, range: { last: 1 } });
+      if (!session) {
+        this.finish(requestId, sessionId, text, null, failure('invalid-request', 'This session is no longer in the store.', 'Pick another session or start a new one.'));
+        return;
+      }
+      lastSeqBefore = session.lastSeq;
+    }
+    this.sessionId = sessionId;
+    this.running = { requestId, sessionId, userText: text, lastSeqBefore, progress: [] };
+    this.post({ type: 'sendStarted', requestId, sessionId });
+    if (requestedSessionId === null) {
+      await this.postSessions();
+    }
+    await this.publishActiveSession();
+    let result: ChatSendResult;
+    try {
+      result = await this.services.engine.chatSend({ requestId, sessionId, text, apiKey: key, settings });
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.services.log.error(`chat panel: the engine could not run the send: ${message}`);
+      result = { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error: failure('unknown', `The engine could not run this message: ${message}`, 'Retry; if it keeps failing, see the Context Ledger output.') };
+    } finally {
+      this.running = null;
+    }
+    this.finish(requestId, sessionId, text, result);
+  }
+
+  private finish(requestId: string, sessionId: string | null, text: string, result: ChatSendResult | null, error?: ChatErrorInfo): void {
+    const final: ChatSendResult = result ?? { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error: error ?? null };
+    if (final.error && final.status !== 'cancelled') {
+      const key = sessionId ?? newSessionKey;
+      const list = this.shownErrors.get(key) ?? [];
+      list.push({ afterEventId: final.userEventId, entry: { kind: 'error', requestId, error: final.error, retryText: text } });
+      this.shownErrors.set(key, list.slice(-50));
+      this.services.log.warn(
+        `chat: send ${requestId} ${final.status}: ${final.error.kind}: ${final.error.message}${final.error.requestId ? ` (API request ${final.error.requestId})` : ''}`,
+      );
+    }
+    if (final.receipt && sessionId) {
+      this.services.activeChat.recordReceipt(sessionId, final.receipt);
+    }
+    this.post({ type: 'sendResult', requestId, result: final });
+    this.scheduleSessionsRefresh();
+  }
+
+  private moveErrors(from: string, to: string): void {
+    const errors = this.shownErrors.get(from);
+    if (errors) {
+      this.shownErrors.delete(from);
+      this.shownErrors.set(to, [...(this.shownErrors.get(to) ?? []), ...errors]);
+    }
+  }
+
+  private onProgress(requestId: string, progress: ChatProgress): void {
+    const running = this.running;
+    if (!running || running.requestId !== requestId) {
+      return; // Another panel's request, or one that is over.
+    }
+    running.progress.push(progress);
+    if (progress.type === 'receipt') {
+      this.services.activeChat.recordReceipt(running.sessionId, progress.receipt);
+    }
+    if (this.sessionId === running.sessionId) {
+      this.post({ type: 'progress', requestId, progress });
+    }
+  }
+
+  private async renameSession(requestId: string, sessionId: string, name: string | undefined): Promise<void> {
+    const sessions = await this.services.engine.listSessions();
+    const session = sessions.find((candidate) => candidate.id === sessionId);
+    if (!session) {
+      this.post({ type: 'reply', requestId, ok: false, message: 'That session is no longer in the store.' });
+      return;
+    }
+    const newName =
+      name ??
+      (
+        await vscode.window.showInputBox({
+          title: 'Rename Context Ledger Session',
+          prompt: 'New name of the session',
+          value: session.name,
+          validateInput: (value) => (value.trim() ? (value.length > 200 ? 'At most 200 characters' : undefined) : 'A session needs a name'),
+        })
+      )?.trim();
+    if (!newName || newName === session.name) {
+      this.post({ type: 'reply', requestId, ok: true, message: null });
+      return;
+    }
+    const [verdict] = await this.services.engine.append([{ kind: 'session.renamed', sessionId, body: { name: newName } }]);
+    if (verdict?.status !== 'appended') {
+      this.post({ type: 'reply', requestId, ok: false, message: `The session was not renamed: ${verdict?.status === 'conflict' ? verdict.reason : 'unexpected answer from the engine'}` });
+      return;
+    }
+    this.services.activeChat.rename(sessionId, newName);
+    this.post({ type: 'appendEntries', sessionId, entries: [{ kind: 'renamed', eventId: verdict.id, name: newName }] });
+    await this.postSessions();
+    this.post({ type: 'reply', requestId, ok: true, message: `Renamed to "${newName}"` });
+  }
+
+  /** Shows a topic boundary appended by the "New Topic" command. */
+  showAppended(sessionId: string, entries: readonly TranscriptEntry[]): void {
+    if (sessionId === this.sessionId) {
+      this.post({ type: 'appendEntries', sessionId, entries });
+    }
+  }
+
+  focusComposer(): void {
+    this.post({ type: 'focusComposer' });
+  }
+
+  private scheduleSessionsRefresh(): void {
+    if (this.sessionsRefresh) {
+      return;
+    }
+    this.sessionsRefresh = setTimeout(() => {
+      this.sessionsRefresh = undefined;
+      void this.postSessions().catch((error: unknown) => this.services.log.warn(`chat panel: could not list sessions: ${String(error)}`));
+    }, 250);
+  }
+
+  private async postSessions(): Promise<void> {
+    if (!this.ready) {
+      return;
+    }
+    const sessions = await this.services.engine.listSessions();
+    this.post({ type: 'sessions', sessions: sessions.map(toSessionItem), activeSessionId: this.sessionId });
+  }
+
+  /** Tells the gauge and the commands which session this panel shows, with its newest receipt. */
+  private async publishActiveSession(): Promise<void> {
+    const sessionId = this.sessionId;
+    if (sessionId === null) {
+      this.services.activeChat.setSession(null, null, null);
+      return;
+    }
+    try {
+      const { session, events } = await this.services.engine.readSession({ sessionId });
+      if (this.sessionId === sessionId) {
+        this.services.activeChat.setSession(sessionId, session?.name ?? null, lastReceipt(events));
+      }
+    } catch (error) {
+      this.services.log.warn(`chat panel: could not read session ${sessionId}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+
+  config(): PanelConfig {
+    const { settings, problems } = this.services.readSettings();
+    return { model: settings.model, budgetTokens: settings.budgetTokens, windowLabel: windowLabel(settings.window), problems };
+  }
+
+  private post(message: HostMessage): void {
+    if (!this.ready) {
+      return; // `init` will carry it.
+    }
+    this.postedLog.push(message);
+    if (this.postedLog.length > maxPostedLog) {
+      this.postedLog.splice(0, this.postedLog.length - maxPostedLog);
+    }
+    this.postedEmitter.fire(message);
+    void this.panel.webview.postMessage(message).then(undefined, (error: unknown) => this.services.log.warn(`chat panel: a message was not delivered: ${String(error)}`));
+  }
+
+  private html(state: ChatViewState): string {
+    const webview = this.panel.webview;
+    const nonce = randomBytes(18).toString('base64');
+    const asset = (...segments: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(this.services.extensionUri, ...segments)).toString();
+    const csp = [
+      "default-src 'none'",
+      `style-src ${webview.cspSource}`,
+      `script-src 'nonce-${nonce}'`,
+      `img-src ${webview.cspSource} data:`,
+      `font-src ${webview.cspSource}`,
+    ].join('; ');
+    const initial = JSON.stringify({ state, config: this.config() });
+    return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="UTF-8">
+<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<link rel="stylesheet" href="${escapeAttribute(asset('dist', 'webview', 'codicons', 'codicon.css'))}">
+<link rel="stylesheet" href="${escapeAttribute(asset('media', 'chat.css'))}">
+<title>Context Ledger Chat</title>
+</head>
+<body data-initial="${escapeAttribute(initial)}">
+<main id="app" aria-busy="true"><p class="loading">Loading the chat…</p></main>
+<script nonce="${nonce}" src="${escapeAttribute(asset('dist', 'webview', 'chat.js'))}"></script>
+</body>
+</html>`;
+  }
+
+  override dispose(): void {
+    if (this.running) {
+      // Closing the panel stops its answer; what arrived is logged, marked incomplete.
+      void this.services.engine.chatCancel(this.running.requestId).catch(() => false);
+    }
+    clearTimeout(this.sessionsRefresh);
+    this.ready = false;
+    this.disposedEmitter.fire();
+    super.dispose();
+  }
+}
+
+function failure(kind: ChatErrorInfo['kind'], message: string, action: string): ChatErrorInfo {
+  return { kind, message, action, requestId: null, status: null };
+}
+
+export function escapeAttribute(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export { chatPanelViewType };

@@ -1,0 +1,133 @@
+import type { ContextReceipt } from '../../core/context/contextTypes';
+import type { StoredEvent } from '../../core/log/events';
+import type { SessionSummary } from '../../core/ledger';
+import type { SessionItem, TranscriptEntry } from '../../shared/chatPanelMessages';
+
+// A session's log events as the rows the chat panel shows. No vscode import (unit-tested).
+
+/**
+ * Each `context.receipt` goes under the answer it produced: the first assistant message after
+ * it, before the next user message. A receipt with no answer (the send failed) stays a row.
+ */
+export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] {
+  const entries: TranscriptEntry[] = [];
+  let pendingReceipt: { eventId: string; receipt: ContextReceipt } | null = null;
+  const flushReceipt = (): void => {
+    if (pendingReceipt) {
+      entries.push({ kind: 'receipt', eventId: pendingReceipt.eventId, receipt: pendingReceipt.receipt });
+      pendingReceipt = null;
+    }
+  };
+  for (const event of events) {
+    switch (event.kind) {
+      case 'message.user':
+        flushReceipt();
+        entries.push({ kind: 'user', eventId: event.id, text: event.body.text, wallMs: event.wallMs });
+        break;
+      case 'message.assistant':
+        entries.push({
+          kind: 'assistant',
+          eventId: event.id,
+          text: event.body.text,
+          wallMs: event.wallMs,
+          model: event.body.model ?? null,
+          incomplete: event.body.incomplete === true,
+          receipt: pendingReceipt?.receipt ?? null,
+        });
+        pendingReceipt = null;
+        break;
+      case 'tool.use':
+        entries.push({ kind: 'toolUse', eventId: event.id, toolUseId: event.body.toolUseId, name: event.body.name, input: describeToolInput(event.body.input) });
+        break;
+      case 'tool.result':
+        entries.push({ kind: 'toolResult', eventId: event.id, toolUseId: event.body.toolUseId, content: event.body.content, isError: event.body.isError === true });
+        break;
+      case 'context.receipt':
+        flushReceipt();
+        pendingReceipt = { eventId: event.id, receipt: event.body.receipt };
+        break;
+      case 'topic.boundary':
+        flushReceipt();
+        entries.push({ kind: 'topic', eventId: event.id, label: event.body.label ?? null });
+        break;
+      case 'session.renamed':
+        entries.push({ kind: 'renamed', eventId: event.id, name: event.body.name });
+        break;
+      case 'session.started':
+      case 'session.closed':
+      case 'context.pinned':
+      case 'context.unpinned':
+      case 'session.windowSet':
+        break;
+    }
+  }
+  flushReceipt();
+  return entries;
+}
+
+/** The newest receipt in a session's events (for the status bar gauge). */
+export function lastReceipt(events: readonly StoredEvent[]): ContextReceipt | null {
+  for (let index = events.length - 1; index >= 0; index--) {
+    const event = events[index];
+    if (event?.kind === 'context.receipt') {
+      return event.body.receipt;
+    }
+  }
+  return null;
+}
+
+/** A tool's input as compact JSON for a collapsed row (never more than a few KB). */
+export function describeToolInput(input: unknown, maxLength = 4000): string {
+  let text: string;
+  try {
+    text = JSON.stringify(input, null, 2) ?? String(input);
+  } catch {
+    text = String(input);
+  }
+  return text.length > maxLength ? `${text.slice(0, maxLength)}…` : text;
+}
+
+export function toSessionItem(session: SessionSummary): SessionItem {
+  return { id: session.id, name: session.name, turnCount: session.turnCount, lastActivityMs: session.lastActivityMs, closed: session.closed };
+}
+
+/** A name for a session started by its first message: the first line, shortened. */
+export function sessionNameFromText(text: string, maxLength = 60): string {
+  const firstLine = text.trim().split(/\r?\n/, 1)[0]?.replace(/\s+/g, ' ').trim() ?? '';
+  if (firstLine === '') {
+    return 'New chat';
+  }
+  return firstLine.length > maxLength ? `${firstLine.slice(0, maxLength - 1).trimEnd()}…` : firstLine;
+}
+
+/** "42%" of the budget a receipt used, and whether that is past the warning line. */
+export function budgetUse(receipt: Pick<ContextReceipt, 'totalTokens' | 'budgetTokens'>, warnAbove = 0.8): { percent: number; warn: boolean } {
+  const fraction = receipt.budgetTokens > 0 ? receipt.totalTokens / receipt.budgetTokens : 1;
+  return { percent: Math.round(fraction * 100), warn: fraction > warnAbove };
+}
+
+/** An error the panel showed, kept so a reloaded webview shows it again (errors are not events). */
+export interface ShownError {
+  /** The user message it follows (null: the send failed before anything was logged). */
+  readonly afterEventId: string | null;
+  readonly entry: Extract<TranscriptEntry, { kind: 'error' }>;
+}
+
+/** Puts each shown error after the turn of the user message it followed. */
+export function withErrors(entries: readonly TranscriptEntry[], errors: readonly ShownError[]): TranscriptEntry[] {
+  const result = [...entries];
+  for (const { afterEventId, entry } of errors) {
+    const userIndex = afterEventId === null ? -1 : result.findIndex((candidate) => candidate.kind === 'user' && candidate.eventId === afterEventId);
+    if (userIndex < 0) {
+      result.push(entry);
+      continue;
+    }
+    let insertAt = userIndex + 1;
+    while (insertAt < result.length && result[insertAt]?.kind !== 'user') {
+      insertAt++;
+    }
+    result.splice(insertAt, 0, entry);
+  }
+  return result;
+}
+

@@ -1,0 +1,155 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { ContextReceipt } from '../../src/core/context/contextTypes';
+import type { StoredEvent } from '../../src/core/log/events';
+import { budgetUse, lastReceipt, sessionNameFromText, toTranscript, withErrors } from '../../src/extension/chat/transcript';
+import type { TranscriptEntry } from '../../src/shared/chatPanelMessages';
+import { escapeHtml, renderMarkdown } from '../../src/webview/chat/markdown';
+import { budgetPercent, receiptSummary, seqRange, windowText } from '../../src/webview/chat/format';
+
+let seq = 0;
+function event(kind: StoredEvent['kind'], body: unknown, id = `e${seq + 1}`): StoredEvent {
+  seq++;
+  return { formatVersion: 1, id, kind, sessionId: 's', parentId: null, writerId: 'w', hlc: 'h', wallMs: 1000 + seq, body, seq } as StoredEvent;
+}
+
+function receipt(totalTokens: number, budgetTokens = 1000): ContextReceipt {
+  return {
+    sessionId: 's',
+    createdMs: 1,
+    window: { kind: 'sliding', turns: 20 },
+    budgetTokens,
+    totalTokens,
+    tokenSource: 'estimate',
+    parts: [
+      { kind: 'system', eventIds: [], firstSeq: null, lastSeq: null, tokens: 10, reason: 'system prompt' },
+      { kind: 'prompt', eventIds: ['u'], firstSeq: 3, lastSeq: 3, tokens: 5, reason: 'the new message' },
+    ],
+    excluded: [{ eventIds: ['x'], eventCount: 2, firstSeq: 1, lastSeq: 2, tokens: 40, reason: 'outside-window' } as ContextReceipt['excluded'][number]],
+  };
+}
+
+describe('transcript of a session', () => {
+  it('shows user and assistant turns, tools, topics and renames; puts each receipt under its answer', () => {
+    seq = 0;
+    const first = receipt(100);
+    const second = receipt(180);
+    const events = [
+      event('session.started', { name: 'S' }),
+      event('message.user', { text: 'read the file' }, 'u1'),
+      event('context.receipt', { requestId: 'u1#0', receipt: first }),
+      event('message.assistant', { text: '', model: 'm', stopReason: 'tool_use' }, 'a1'),
+      event('tool.use', { toolUseId: 't1', name: 'read_file', input: { path: 'README.md' } }, 'tu'),
+      event('tool.result', { toolUseId: 't1', content: 'hello', isError: false }, 'tr'),
+      event('context.receipt', { requestId: 'u1#1', receipt: second }),
+      event('message.assistant', { text: 'It says hello.', model: 'm' }, 'a2'),
+      event('topic.boundary', { label: 'next' }, 'tb'),
+      event('session.renamed', { name: 'Renamed' }, 'rn'),
+      event('message.user', { text: 'and then?' }, 'u2'),
+      event('message.assistant', { text: 'It was cut', model: 'm', incomplete: true }, 'a3'),
+    ];
+    const entries = toTranscript(events);
+    assert.deepEqual(
+      entries.map((entry) => entry.kind),
+      ['user', 'assistant', 'toolUse', 'toolResult', 'assistant', 'topic', 'renamed', 'user', 'assistant'],
+    );
+    const answers = entries.filter((entry): entry is Extract<TranscriptEntry, { kind: 'assistant' }> => entry.kind === 'assistant');
+    assert.equal(answers[0]?.receipt, first);
+    assert.equal(answers[1]?.receipt, second);
+    assert.equal(answers[2]?.receipt, null);
+    assert.equal(answers[2]?.incomplete, true);
+    assert.equal(answers[1]?.incomplete, false);
+    const toolUse = entries[2] as Extract<TranscriptEntry, { kind: 'toolUse' }>;
+    assert.equal(toolUse.input, JSON.stringify({ path: 'README.md' }, null, 2));
+    assert.deepEqual(entries[5], { kind: 'topic', eventId: 'tb', label: 'next' });
+    assert.equal(lastReceipt(events), second);
+  });
+
+  it('keeps a receipt whose request produced no answer as its own row', () => {
+    seq = 0;
+    const only = receipt(50);
+    const entries = toTranscript([event('message.user', { text: 'hi' }, 'u1'), event('context.receipt', { requestId: 'u1#0', receipt: only }, 'r1'), event('message.user', { text: 'again' }, 'u2')]);
+    assert.deepEqual(
+      entries.map((entry) => entry.kind),
+      ['user', 'receipt', 'user'],
+    );
+  });
+
+  it('puts errors the panel showed after the turn they belong to', () => {
+    const error = { kind: 'error' as const, requestId: 'r', error: { kind: 'overloaded' as const, message: 'Overloaded', action: 'Retry', requestId: 'req_1', status: 529 }, retryText: 'q' };
+    const entries: TranscriptEntry[] = [
+      { kind: 'user', eventId: 'u1', text: 'q', wallMs: 1 },
+      { kind: 'assistant', eventId: 'a1', text: 'partial', wallMs: 2, model: null, incomplete: true, receipt: null },
+      { kind: 'user', eventId: 'u2', text: 'next', wallMs: 3 },
+    ];
+    assert.deepEqual(
+      withErrors(entries, [{ afterEventId: 'u1', entry: error }]).map((entry) => entry.kind),
+      ['user', 'assistant', 'error', 'user'],
+    );
+    assert.deepEqual(
+      withErrors(entries, [{ afterEventId: null, entry: error }]).map((entry) => entry.kind),
+      ['user', 'assistant', 'user', 'error'],
+    );
+  });
+
+  it('names a new session after its first line', () => {
+    assert.equal(sessionNameFromText('  How do I stream?\nMore detail'), 'How do I stream?');
+    assert.equal(sessionNameFromText('x'.repeat(100)).length, 60);
+    assert.ok(sessionNameFromText('x'.repeat(100)).endsWith('…'));
+    assert.equal(sessionNameFromText('   '), 'New chat');
+  });
+
+  it('computes the gauge: percent of the budget, warning above 80 %', () => {
+    assert.deepEqual(budgetUse({ totalTokens: 420, budgetTokens: 1000 }), { percent: 42, warn: false });
+    assert.deepEqual(budgetUse({ totalTokens: 800, budgetTokens: 1000 }), { percent: 80, warn: false });
+    assert.deepEqual(budgetUse({ totalTokens: 801, budgetTokens: 1000 }), { percent: 80, warn: true });
+    assert.deepEqual(budgetUse({ totalTokens: 1200, budgetTokens: 1000 }), { percent: 120, warn: true });
+  });
+});
+
+describe('chat panel rendering helpers', () => {
+  it('renders markdown with code blocks that have Copy and Insert buttons', () => {
+    const html = renderMarkdown('Here:\n\n```ts\nconst a = 1 < 2;\n```\n');
+    assert.match(html, /<div class="code-block">/);
+    assert.match(html, /data-action="copy-code"/);
+    assert.match(html, /data-action="insert-code"/);
+    assert.match(html, /<code class="language-ts">const a = 1 &lt; 2;\n<\/code>/);
+  });
+
+  it('shows raw HTML from the model as text, never as markup', () => {
+    const html = renderMarkdown('<img src=x onerror="alert(1)"> <script>alert(1)</script> <b>bold</b>');
+    assert.doesNotMatch(html, /<img|<script|<b>/);
+    assert.match(html, /&lt;script&gt;/);
+  });
+
+  it('drops dangerous links and images, and leaves no style attribute', () => {
+    const html = renderMarkdown('[x](javascript:alert(1)) [y](data:text/html,hi) [z](https://example.com) ![i](https://example.com/t.png)\n\n| a | b |\n|:-:|--:|\n| 1 | 2 |\n');
+    assert.doesNotMatch(html, /href="javascript|href="data/);
+    assert.match(html, /<a href="https:\/\/example.com" title="https:\/\/example.com">z<\/a>/);
+    assert.doesNotMatch(html, /<img/);
+    assert.doesNotMatch(html, /style=/);
+    assert.match(html, /class="align-center"/);
+    assert.match(html, /class="align-right"/);
+  });
+
+  it('renders an unclosed fence while an answer streams', () => {
+    const html = renderMarkdown('```python\nprint(1)\n');
+    assert.match(html, /<code class="language-python">print\(1\)\n<\/code>/);
+  });
+
+  it('escapes a hostile fence language', () => {
+    const html = renderMarkdown('```"><script>x</script>\ncode\n```');
+    assert.doesNotMatch(html, /<script>/);
+    assert.equal(escapeHtml('<a href="x">'), '&lt;a href=&quot;x&quot;&gt;');
+  });
+
+  it('summarizes a receipt in one line', () => {
+    const summary = receiptSummary(receipt(4210, 100_000));
+    assert.equal(summary, 'Context: 4,210 of 100,000 tokens (4%) · 2 parts · 1 left out');
+    assert.equal(budgetPercent({ totalTokens: 1, budgetTokens: 0 }), 100);
+    assert.equal(seqRange(3, 3), '#3');
+    assert.equal(seqRange(1, 9), '#1–9');
+    assert.equal(seqRange(null, null), '—');
+    assert.equal(windowText({ kind: 'sliding', tokens: 30000 }), 'sliding window, last 30,000 tokens');
+  });
+});
