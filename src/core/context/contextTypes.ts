@@ -56,14 +56,42 @@ export interface ReceiptPart {
   readonly reason: string;
 }
 
-/** Something the window or the budget left out. */
+/**
+ * Something left out: whole units by the window or the budget (adjacent units left out for the
+ * same reason are one entry), or single events held back from a unit that went in.
+ */
 export interface ReceiptExclusion {
+  /** The events left out; empty when there are more than `receiptEventIdLimit` (the seq range names them). */
   readonly eventIds: readonly string[];
+  /** How many content events (messages, tool calls, tool results) were left out. */
+  readonly eventCount: number;
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly tokens: number;
-  readonly reason: 'outside-window' | 'over-budget' | 'before-topic-boundary';
+  readonly reason: ExclusionReason;
 }
+
+/**
+ * Why something was left out. Units: `outside-window`, `over-budget`, `before-topic-boundary`,
+ * `no-user-turn` (events before the session's first user message: a request starts with a user
+ * message). Events held back from a unit that went in: `tool-result-pending` (a tool_use at the
+ * end of the log whose result has not arrived), `unanswered-tool-use` (a tool_use that never got
+ * a result), `orphan-tool-result` (a tool_result with no tool_use before it), `duplicate-tool-use`
+ * (a second tool_use with an id already used), `empty` (a message of only whitespace).
+ */
+export type ExclusionReason =
+  | 'outside-window'
+  | 'over-budget'
+  | 'before-topic-boundary'
+  | 'no-user-turn'
+  | 'tool-result-pending'
+  | 'unanswered-tool-use'
+  | 'orphan-tool-result'
+  | 'duplicate-tool-use'
+  | 'empty';
+
+/** A receipt lists event ids of a left-out run up to this many; longer runs are named by seq range. */
+export const receiptEventIdLimit = 64;
 
 export interface ContextReceipt {
   readonly sessionId: string;

@@ -1,0 +1,451 @@
+import type { SessionWindowSetBody, StoredEvent } from '../log/events';
+import {
+  receiptEventIdLimit,
+  type ContextReceipt,
+  type ExclusionReason,
+  type MessagesRequest,
+  type ReceiptExclusion,
+  type ReceiptPart,
+  type RequestMessage,
+  type WindowSpec,
+} from './contextTypes';
+import { contentWords, shiftScore, shiftWindowMessages } from './topicShift';
+import { textCacheKey, type TokenCounter } from './tokenCounts';
+import { messageOverheadTokens, requestOverheadTokens } from './tokenEstimator';
+import {
+  buildUnitMessages,
+  digestEvent,
+  isContentEvent,
+  layOutUnits,
+  lazyShiftScores,
+  mergeMessages,
+  type ContentEvent,
+  type EventDigest,
+  type UnitLayout,
+  type UnitSummary,
+} from './units';
+import { describeWindow, newestTopicBoundary, selectWindow, describeBoundary, type WindowUnit } from './windows';
+
+export { checkMessagesRequest, countRequestTokens } from './messagesRules';
+
+// Context assembly ("hydration"): the request sent to the model is a pure function of the
+// session's events and the options. The budget rule, in order:
+//   1. the system prompt and the unit being answered (the new prompt, or without one the
+//      newest turn of the log) always go in; if they alone exceed the budget, that is an error
+//      (ContextBudgetError) rather than a silently truncated prompt;
+//   2. then pinned units, newest first, each if it fits;
+//   3. then the window's units from newest to oldest while they fit: the first that does not
+//      fit ends the walk, so the history sent has no holes.
+// A unit's tokens are its blocks' counts plus message framing, counted before neighbours are
+// merged, so the total charged is an upper bound of the request's real size by the same counter.
+
+export interface ContextOptions {
+  /** Defaults to the events' session id. */
+  readonly sessionId?: string;
+  /** The default window; the session's latest `session.windowSet` replaces it. */
+  readonly window: WindowSpec;
+  /** The default budget; the session's latest `session.windowSet` may replace it. */
+  readonly budgetTokens: number;
+  /** Wins over the session's own settings (CLI flags, a preview with another window). */
+  readonly override?: { readonly window?: WindowSpec; readonly budgetTokens?: number };
+  readonly systemPrompt: string;
+  /** The new user message, not yet in the log. Absent: answer the log as it is. */
+  readonly promptText?: string;
+  readonly counter: TokenCounter;
+  /** Now, for the receipt and for idle gaps before the new prompt. */
+  readonly nowMs: number;
+}
+
+export interface AssembledContext {
+  readonly request: MessagesRequest;
+  readonly receipt: ContextReceipt;
+}
+
+/** The system prompt and the unit being answered do not fit in the budget. */
+export class ContextBudgetError extends Error {
+  override readonly name = 'ContextBudgetError';
+  readonly overByTokens: number;
+
+  constructor(
+    readonly budgetTokens: number,
+    readonly systemTokens: number,
+    readonly promptTokens: number,
+  ) {
+    const over = systemTokens + promptTokens - budgetTokens;
+    super(
+      `the system prompt (${systemTokens} tokens) and the message being answered (${promptTokens} tokens) need ${systemTokens + promptTokens} tokens, ${over} more than the budget of ${budgetTokens}. Raise the budget by at least ${over} tokens, or shorten the message or the system prompt.`,
+    );
+    this.overByTokens = over;
+  }
+}
+
+/** Nothing to assemble: an empty prompt, or no prompt and no user turn in the log. */
+export class ContextInputError extends Error {
+  override readonly name = 'ContextInputError';
+}
+
+/** The pins, window settings and topic boundaries of a session, from its control events. */
+export interface SessionControls {
+  readonly pinned: ReadonlySet<string>;
+  readonly windowSet: SessionWindowSetBody | null;
+  readonly topicBoundarySeqs: readonly number[];
+}
+
+/** Folds a session's control events (in seq order) into its controls. */
+export class ControlsTracker implements SessionControls {
+  private readonly pins = new Set<string>();
+  private latestWindowSet: SessionWindowSetBody | null = null;
+  private readonly boundaries: number[] = [];
+
+  get pinned(): ReadonlySet<string> {
+    return this.pins;
+  }
+
+  get windowSet(): SessionWindowSetBody | null {
+    return this.latestWindowSet;
+  }
+
+  get topicBoundarySeqs(): readonly number[] {
+    return this.boundaries;
+  }
+
+  observe(event: StoredEvent): void {
+    switch (event.kind) {
+      case 'context.pinned':
+        this.pins.add(event.body.eventId);
+        break;
+      case 'context.unpinned':
+        this.pins.delete(event.body.eventId);
+        break;
+      case 'session.windowSet':
+        this.latestWindowSet = event.body;
+        break;
+      case 'topic.boundary':
+        this.boundaries.push(event.seq);
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+/** The window and budget that apply: the caller's override, else the session's own, else the defaults. */
+export function effectiveSettings(controls: SessionControls, options: Pick<ContextOptions, 'window' | 'budgetTokens' | 'override'>): { window: WindowSpec; budgetTokens: number } {
+  return {
+    window: options.override?.window ?? controls.windowSet?.window ?? options.window,
+    budgetTokens: options.override?.budgetTokens ?? controls.windowSet?.budgetTokens ?? options.budgetTokens,
+  };
+}
+
+/** Cache key of the system prompt's count (an exact counter may fill it like an event's). */
+export function systemPromptCacheKey(text: string): string {
+  return textCacheKey('system', text);
+}
+
+/** Cache key of a new prompt's count, before it has an event id. */
+export function promptCacheKey(text: string): string {
+  return textCacheKey('prompt', text);
+}
+
+/** What planning needs of a session: its units laid out over digests, and its controls. */
+export interface SessionLayout {
+  readonly sessionId: string;
+  readonly digests: readonly EventDigest[];
+  readonly layout: UnitLayout;
+  readonly controls: SessionControls;
+  /** Topic-shift score of the user message at a digest index. */
+  readonly shiftScoreAt: (digestIndex: number) => number | null;
+  /** Topic-shift score of a new prompt against the newest messages. */
+  readonly promptShiftScore: (promptText: string) => number | null;
+}
+
+type UnitDecision =
+  | { readonly included: true; readonly kind: ReceiptPart['kind']; readonly reason: string }
+  | { readonly included: false; readonly reason: ExclusionReason };
+
+/** What goes in, what stays out and what it costs: everything but the text. */
+export interface ContextPlan {
+  readonly sessionId: string;
+  readonly window: WindowSpec;
+  readonly budgetTokens: number;
+  readonly systemTokens: number;
+  readonly promptTokens: number;
+  readonly totalTokens: number;
+  readonly tokenSource: 'api' | 'estimate';
+  /** Units that go in, oldest first. */
+  readonly includedUnits: readonly UnitSummary[];
+  readonly parts: readonly ReceiptPart[];
+  readonly excluded: readonly ReceiptExclusion[];
+  /** Seqs of events held back from units that went in. */
+  readonly droppedSeqs: ReadonlySet<number>;
+}
+
+/** Applies the window, the pins and the budget (the rule at the top of this file). */
+export function planContext(session: SessionLayout, options: ContextOptions): ContextPlan {
+  const { digests, layout, controls } = session;
+  const { units } = layout;
+  const { window, budgetTokens } = effectiveSettings(controls, options);
+  const counter = options.counter;
+
+  const systemCount = options.systemPrompt.length > 0 ? counter.count([{ type: 'text', text: options.systemPrompt }], systemPromptCacheKey(options.systemPrompt)) : { tokens: 0, source: 'api' as const };
+  const systemTokens = systemCount.tokens + requestOverheadTokens;
+  let exact = systemCount.source === 'api';
+
+  const promptText = options.promptText;
+  let promptTokens: number;
+  let answeredUnit: number | undefined;
+  if (promptText !== undefined) {
+    if (promptText.trim().length === 0) {
+      throw new ContextInputError('the message is empty: there is nothing to send');
+    }
+    const count = counter.count([{ type: 'text', text: promptText }], promptCacheKey(promptText));
+    promptTokens = count.tokens + messageOverheadTokens;
+    exact &&= count.source === 'api';
+  } else {
+    const last = units.at(-1);
+    if (!last?.isTurn) {
+      throw new ContextInputError(`session ${session.sessionId} has no user message to answer, and no new message was given`);
+    }
+    answeredUnit = last.index;
+    promptTokens = last.tokens;
+  }
+  if (systemTokens + promptTokens > budgetTokens) {
+    throw new ContextBudgetError(budgetTokens, systemTokens, promptTokens);
+  }
+
+  // The window sees the log's units plus, with a new prompt, a unit for it.
+  const lastDigest = digests.at(-1);
+  const windowUnits: WindowUnit[] = [...units];
+  if (promptText !== undefined) {
+    windowUnits.push({ firstSeq: Number.MAX_SAFE_INTEGER, startWallMs: options.nowMs, prevWallMs: lastDigest?.wallMs ?? null, isTurn: true, tokens: promptTokens });
+  }
+  const windowInput = {
+    units: windowUnits,
+    topicBoundarySeqs: controls.topicBoundarySeqs,
+    shiftScore: (unitIndex: number) => (unitIndex < units.length ? session.shiftScoreAt(units[unitIndex]!.start) : session.promptShiftScore(promptText ?? '')),
+  };
+  const verdicts = selectWindow(window, windowInput);
+  const windowWords = describeWindow(window);
+  let boundaryWords = '';
+  if (window.kind === 'session') {
+    const boundary = newestTopicBoundary(window, windowInput);
+    boundaryWords = boundary ? ` since ${describeBoundary(boundary.cause)}` : '';
+  }
+
+  const decisions = new Array<UnitDecision | undefined>(units.length);
+  let remaining = budgetTokens - systemTokens - promptTokens;
+  for (const unit of units) {
+    if (!unit.isTurn) {
+      decisions[unit.index] = { included: false, reason: 'no-user-turn' };
+    }
+  }
+  if (answeredUnit !== undefined) {
+    decisions[answeredUnit] = { included: true, kind: 'prompt', reason: 'the turn being answered: always sent' };
+  }
+  const pinnedUnits = findPinnedUnits(digests, layout, controls.pinned);
+  for (let i = pinnedUnits.length - 1; i >= 0; i--) {
+    const unit = units[pinnedUnits[i]!]!;
+    if (decisions[unit.index] !== undefined) {
+      continue;
+    }
+    if (unit.tokens <= remaining) {
+      remaining -= unit.tokens;
+      decisions[unit.index] = { included: true, kind: 'pinned', reason: verdicts[unit.index] === 'in' ? `pinned (also in the ${windowWords})` : 'pinned: kept outside the window' };
+    } else {
+      decisions[unit.index] = { included: false, reason: 'over-budget' };
+    }
+  }
+  let full = false;
+  for (let i = units.length - 1; i >= 0; i--) {
+    if (decisions[i] !== undefined) {
+      continue;
+    }
+    const unit = units[i]!;
+    const verdict = verdicts[i]!;
+    if (verdict !== 'in') {
+      decisions[i] = { included: false, reason: verdict };
+    } else if (!full && unit.tokens <= remaining) {
+      remaining -= unit.tokens;
+      decisions[i] = {
+        included: true,
+        kind: unit.hasToolUse ? 'tool-exchange' : 'turn',
+        reason: `in the ${windowWords}${boundaryWords}${unit.hasToolUse ? '; tool calls with their results' : ''}${unit.incomplete ? '; includes an answer that was cut short' : ''}`,
+      };
+    } else {
+      full = true;
+      decisions[i] = { included: false, reason: 'over-budget' };
+    }
+  }
+
+  const parts: ReceiptPart[] = [{ kind: 'system', eventIds: [], firstSeq: null, lastSeq: null, tokens: systemTokens, reason: 'system prompt and request framing: always sent' }];
+  const excluded: ReceiptExclusion[] = [];
+  const includedUnits: UnitSummary[] = [];
+  const droppedSeqs = new Set<number>();
+  let total = systemTokens + (promptText !== undefined ? promptTokens : 0);
+  let run: { reason: ExclusionReason; units: UnitSummary[] } | undefined;
+  const closeRun = (): void => {
+    if (run) {
+      excluded.push(exclusionOf(digests, run.units, run.reason));
+      run = undefined;
+    }
+  };
+  for (const unit of units) {
+    const decision = decisions[unit.index]!;
+    if (!decision.included) {
+      if (run?.reason !== decision.reason) {
+        closeRun();
+        run = { reason: decision.reason, units: [] };
+      }
+      run.units.push(unit);
+      continue;
+    }
+    closeRun();
+    includedUnits.push(unit);
+    total += unit.tokens;
+    exact &&= unit.exact;
+    const eventIds: string[] = [];
+    for (let i = unit.start; i < unit.end; i++) {
+      const digest = digests[i]!;
+      const dropReason = layout.dropped.get(i);
+      if (dropReason === undefined) {
+        eventIds.push(digest.id);
+      } else {
+        droppedSeqs.add(digest.seq);
+        excluded.push({ eventIds: [digest.id], eventCount: 1, firstSeq: digest.seq, lastSeq: digest.seq, tokens: digest.tokens, reason: dropReason });
+      }
+    }
+    parts.push({ kind: decision.kind, eventIds, firstSeq: unit.firstSeq, lastSeq: unit.lastSeq, tokens: unit.tokens, reason: decision.reason });
+  }
+  closeRun();
+  if (promptText !== undefined) {
+    parts.push({ kind: 'prompt', eventIds: [], firstSeq: null, lastSeq: null, tokens: promptTokens, reason: 'the new message: always sent' });
+  }
+  return {
+    sessionId: session.sessionId,
+    window,
+    budgetTokens,
+    systemTokens,
+    promptTokens,
+    totalTokens: total,
+    tokenSource: exact ? 'api' : 'estimate',
+    includedUnits,
+    parts,
+    excluded,
+    droppedSeqs,
+  };
+}
+
+function findPinnedUnits(digests: readonly EventDigest[], layout: UnitLayout, pinned: ReadonlySet<string>): number[] {
+  const found: number[] = [];
+  if (pinned.size === 0) {
+    return found;
+  }
+  for (const unit of layout.units) {
+    for (let i = unit.start; i < unit.end; i++) {
+      if (pinned.has(digests[i]!.id)) {
+        found.push(unit.index);
+        break;
+      }
+    }
+  }
+  return found;
+}
+
+function exclusionOf(digests: readonly EventDigest[], units: readonly UnitSummary[], reason: ExclusionReason): ReceiptExclusion {
+  const first = units[0]!;
+  const last = units.at(-1)!;
+  const eventCount = last.end - first.start;
+  let tokens = 0;
+  for (const unit of units) {
+    tokens += unit.tokens + unit.droppedTokens;
+  }
+  const eventIds = eventCount <= receiptEventIdLimit ? digests.slice(first.start, last.end).map((digest) => digest.id) : [];
+  return { eventIds, eventCount, firstSeq: first.firstSeq, lastSeq: last.lastSeq, tokens, reason };
+}
+
+/** The request for a plan, from the content events of its units (`eventsOf`). */
+export function buildRequest(plan: ContextPlan, eventsOf: (unit: UnitSummary) => readonly ContentEvent[], options: Pick<ContextOptions, 'systemPrompt' | 'promptText'>): MessagesRequest {
+  const messages: RequestMessage[] = [];
+  const isDropped = (event: ContentEvent): boolean => plan.droppedSeqs.has(event.seq);
+  for (const unit of plan.includedUnits) {
+    messages.push(...buildUnitMessages(eventsOf(unit), isDropped));
+  }
+  if (options.promptText !== undefined) {
+    messages.push({ role: 'user', content: [{ type: 'text', text: options.promptText }] });
+  }
+  const merged = mergeMessages(messages);
+  // The API refuses a final assistant message that ends in whitespace (it would be a prefill).
+  const last = merged.at(-1);
+  if (last?.role === 'assistant') {
+    const content = [...last.content];
+    const block = content.at(-1);
+    if (block?.type === 'text') {
+      const trimmed = block.text.trimEnd();
+      if (trimmed.length > 0) {
+        content[content.length - 1] = { type: 'text', text: trimmed };
+      } else {
+        content.pop();
+      }
+    }
+    merged[merged.length - 1] = { role: 'assistant', content };
+    if (content.length === 0) {
+      merged.pop();
+    }
+  }
+  return { system: options.systemPrompt, messages: merged };
+}
+
+export function receiptOf(plan: ContextPlan, nowMs: number): ContextReceipt {
+  return {
+    sessionId: plan.sessionId,
+    createdMs: nowMs,
+    window: plan.window,
+    budgetTokens: plan.budgetTokens,
+    totalTokens: plan.totalTokens,
+    tokenSource: plan.tokenSource,
+    parts: plan.parts,
+    excluded: [...plan.excluded].sort((a, b) => a.firstSeq - b.firstSeq),
+  };
+}
+
+/**
+ * Assembles the request for a session from its events (in seq order; other sessions' events
+ * are not expected). Pure: the same events and options give the same request and receipt.
+ * Throws ContextBudgetError or ContextInputError when there is no valid request to make.
+ */
+export function assembleContext(events: readonly StoredEvent[], options: ContextOptions): AssembledContext {
+  const controls = new ControlsTracker();
+  const content: ContentEvent[] = [];
+  for (const event of events) {
+    if (isContentEvent(event)) {
+      content.push(event);
+    } else {
+      controls.observe(event);
+    }
+  }
+  const digests = content.map((event) => digestEvent(event, options.counter));
+  const layout = layOutUnits(digests);
+  const session: SessionLayout = {
+    sessionId: options.sessionId ?? events[0]?.sessionId ?? '',
+    digests,
+    layout,
+    controls,
+    shiftScoreAt: lazyShiftScores(content, digests),
+    promptShiftScore: (text) => shiftScore(contentWords(text), recentWords(content)),
+  };
+  const plan = planContext(session, options);
+  const request = buildRequest(plan, (unit) => content.slice(unit.start, unit.end), options);
+  return { request, receipt: receiptOf(plan, options.nowMs) };
+}
+
+/** The content words of the newest user and assistant messages, oldest first. */
+function recentWords(content: readonly ContentEvent[]): Array<ReadonlySet<string>> {
+  const recent: Array<ReadonlySet<string>> = [];
+  for (let i = content.length - 1; i >= 0 && recent.length < shiftWindowMessages; i--) {
+    const event = content[i]!;
+    if ((event.kind === 'message.user' || event.kind === 'message.assistant') && event.body.text.trim().length > 0) {
+      recent.unshift(contentWords(event.body.text));
+    }
+  }
+  return recent;
+}

@@ -1,0 +1,406 @@
+import type { StoredEvent } from '../log/events';
+import type { ContentBlock, ExclusionReason, RequestMessage } from './contextTypes';
+import { contentWords, shiftScore, shiftWindowMessages } from './topicShift';
+import type { TokenCounter } from './tokenCounts';
+import { messageOverheadTokens } from './tokenEstimator';
+
+// Conversation units: the atoms of context assembly. The log holds one event per user message,
+// assistant answer, tool call and tool result; the Messages API wants alternating user and
+// assistant messages in which every tool_use is answered by a tool_result in the very next
+// user message. A unit is one user turn and everything up to the next one: the answer, its
+// tool calls and their results. No window or budget takes part of a unit; a unit boundary is
+// never placed between a tool_use and its result, even when a result arrives after the user
+// has typed again (the two turns then form one unit).
+//
+// Selection (windows, budgets) works on digests: a few numbers per event, so a long session's
+// units can be laid out without its text (see contextIndex.ts). Messages are built from the
+// events of the units that were chosen.
+
+export type ContentEventKind = 'message.user' | 'message.assistant' | 'tool.use' | 'tool.result';
+export type ContentEvent = Extract<StoredEvent, { readonly kind: ContentEventKind }>;
+
+export function isContentEvent(event: StoredEvent): event is ContentEvent {
+  return event.kind === 'message.user' || event.kind === 'message.assistant' || event.kind === 'tool.use' || event.kind === 'tool.result';
+}
+
+export function roleOf(kind: ContentEventKind): 'user' | 'assistant' {
+  return kind === 'message.user' || kind === 'tool.result' ? 'user' : 'assistant';
+}
+
+function hasText(text: string): boolean {
+  return text.trim().length > 0;
+}
+
+/** The blocks an event contributes to a request (none for a message of only whitespace). */
+export function eventBlocks(event: ContentEvent): ContentBlock[] {
+  switch (event.kind) {
+    case 'message.user':
+    case 'message.assistant':
+      return hasText(event.body.text) ? [{ type: 'text', text: event.body.text }] : [];
+    case 'tool.use':
+      return [{ type: 'tool_use', id: event.body.toolUseId, name: event.body.name, input: event.body.input ?? {} }];
+    case 'tool.result':
+      return [{ type: 'tool_result', tool_use_id: event.body.toolUseId, content: event.body.content, ...(event.body.isError ? { is_error: true } : {}) }];
+  }
+}
+
+/** What an exact counter should count for an event (see ExactTokenCounter). */
+export function eventContentForCounting(event: StoredEvent): { key: string; role: 'user' | 'assistant'; blocks: ContentBlock[] } | undefined {
+  if (!isContentEvent(event)) {
+    return undefined;
+  }
+  const blocks = eventBlocks(event);
+  return blocks.length === 0 ? undefined : { key: event.id, role: roleOf(event.kind), blocks };
+}
+
+/** What selection needs to know of one content event. */
+export interface EventDigest {
+  readonly seq: number;
+  readonly id: string;
+  readonly kind: ContentEventKind;
+  readonly wallMs: number;
+  /** Tokens of the event's blocks, message framing not included. */
+  tokens: number;
+  exact: boolean;
+  readonly toolUseId: string | null;
+  /** A message with nothing but whitespace: it adds no block. */
+  readonly empty: boolean;
+  readonly incomplete: boolean;
+  /** Content words of a user message compared with the recent messages (topic shift); null if not a user message or nothing to compare with. */
+  shift: number | null | undefined;
+}
+
+export function digestEvent(event: ContentEvent, counter: TokenCounter): EventDigest {
+  const known = counter.cached(event.id);
+  const count = known ?? counter.count(eventBlocks(event), event.id);
+  const isText = event.kind === 'message.user' || event.kind === 'message.assistant';
+  return {
+    seq: event.seq,
+    id: event.id,
+    kind: event.kind,
+    wallMs: event.wallMs,
+    tokens: count.tokens,
+    exact: count.source === 'api',
+    toolUseId: event.kind === 'tool.use' || event.kind === 'tool.result' ? event.body.toolUseId : null,
+    empty: isText ? !hasText(event.body.text) : false,
+    incomplete: event.kind === 'message.assistant' && event.body.incomplete === true,
+    shift: undefined,
+  };
+}
+
+/**
+ * Computes the topic-shift score of every user message in `events` (content events in seq
+ * order) and stores it in the matching digest. Used where digests outlive the text (the index);
+ * assembly from events computes the few scores it needs lazily instead (`lazyShiftScores`).
+ */
+export class ShiftTracker {
+  private readonly recent: Array<ReadonlySet<string>> = [];
+
+  observe(event: ContentEvent, digest: EventDigest): void {
+    if (event.kind !== 'message.user' && event.kind !== 'message.assistant') {
+      return;
+    }
+    if (digest.empty) {
+      digest.shift = null;
+      return;
+    }
+    const words = contentWords(event.body.text);
+    if (event.kind === 'message.user') {
+      digest.shift = shiftScore(words, this.recent);
+    }
+    this.recent.push(words);
+    if (this.recent.length > shiftWindowMessages) {
+      this.recent.shift();
+    }
+  }
+
+  /** The score a new message (not yet logged) would get after the messages observed so far. */
+  scoreOf(text: string): number | null {
+    return shiftScore(contentWords(text), this.recent);
+  }
+}
+
+/** Shift scores computed on demand from the events themselves (same definition as ShiftTracker). */
+export function lazyShiftScores(events: readonly ContentEvent[], digests: readonly EventDigest[]): (digestIndex: number) => number | null {
+  const wordsCache = new Map<number, ReadonlySet<string>>();
+  const wordsOf = (index: number): ReadonlySet<string> => {
+    let words = wordsCache.get(index);
+    if (!words) {
+      const event = events[index]!;
+      words = contentWords(event.kind === 'message.user' || event.kind === 'message.assistant' ? event.body.text : '');
+      wordsCache.set(index, words);
+    }
+    return words;
+  };
+  return (digestIndex) => {
+    const digest = digests[digestIndex]!;
+    if (digest.shift !== undefined) {
+      return digest.shift;
+    }
+    if (digest.kind !== 'message.user' || digest.empty) {
+      digest.shift = null;
+      return null;
+    }
+    const recent: Array<ReadonlySet<string>> = [];
+    for (let i = digestIndex - 1; i >= 0 && recent.length < shiftWindowMessages; i--) {
+      const earlier = digests[i]!;
+      if ((earlier.kind === 'message.user' || earlier.kind === 'message.assistant') && !earlier.empty) {
+        recent.unshift(wordsOf(i));
+      }
+    }
+    digest.shift = shiftScore(wordsOf(digestIndex), recent);
+    return digest.shift;
+  };
+}
+
+export type DropReason = Extract<ExclusionReason, 'tool-result-pending' | 'unanswered-tool-use' | 'orphan-tool-result' | 'duplicate-tool-use' | 'empty'>;
+
+/** A unit laid out over digests: where it is, what it costs, what it left out. */
+export interface UnitSummary {
+  readonly index: number;
+  /** Digest range [start, end). */
+  readonly start: number;
+  readonly end: number;
+  readonly firstSeq: number;
+  readonly lastSeq: number;
+  readonly startWallMs: number;
+  readonly endWallMs: number;
+  /** Wall time of the content event just before the unit (idle gaps), null for the first. */
+  readonly prevWallMs: number | null;
+  /** Begins with a user message; only the part of a log before its first user message is not. */
+  readonly isTurn: boolean;
+  /** Tokens of the blocks it sends plus the framing of its messages (an upper bound: merging neighbours only saves). */
+  tokens: number;
+  /** Every count in `tokens` came from the API. */
+  exact: boolean;
+  /** Tokens of the events it holds back (dropped tool calls, orphans). */
+  droppedTokens: number;
+  readonly hasToolUse: boolean;
+  readonly incomplete: boolean;
+  readonly messageCount: number;
+}
+
+export interface UnitLayout {
+  readonly units: readonly UnitSummary[];
+  /** Digest index → why it is left out of its unit's messages. */
+  readonly dropped: ReadonlyMap<number, DropReason>;
+}
+
+/** Lays digests (content events of one session, in seq order) out in units. */
+export function layOutUnits(digests: readonly EventDigest[]): UnitLayout {
+  const dropped = new Map<number, DropReason>();
+  const useAt = new Map<string, number>();
+  const resultOf = new Map<number, number>();
+  for (let i = 0; i < digests.length; i++) {
+    const digest = digests[i]!;
+    if (digest.empty) {
+      dropped.set(i, 'empty');
+    } else if (digest.kind === 'tool.use') {
+      if (useAt.has(digest.toolUseId!)) {
+        dropped.set(i, 'duplicate-tool-use');
+      } else {
+        useAt.set(digest.toolUseId!, i);
+      }
+    } else if (digest.kind === 'tool.result') {
+      const use = useAt.get(digest.toolUseId!);
+      if (use === undefined || resultOf.has(use)) {
+        dropped.set(i, 'orphan-tool-result');
+      } else {
+        resultOf.set(use, i);
+      }
+    }
+  }
+  // A user message starts a unit unless a tool_use before it is answered after it.
+  const starts: number[] = [];
+  let reach = -1;
+  for (let i = 0; i < digests.length; i++) {
+    const digest = digests[i]!;
+    if (digest.kind === 'message.user' && !digest.empty && reach < i) {
+      starts.push(i);
+    }
+    if (digest.kind === 'tool.use') {
+      const result = resultOf.get(i);
+      if (result !== undefined && result > reach) {
+        reach = result;
+      }
+    }
+  }
+  if (digests.length > 0 && starts[0] !== 0) {
+    starts.unshift(0);
+  }
+  const lastStart = starts.at(-1) ?? 0;
+  for (const use of useAt.values()) {
+    if (!resultOf.has(use) && !dropped.has(use)) {
+      dropped.set(use, use >= lastStart ? 'tool-result-pending' : 'unanswered-tool-use');
+    }
+  }
+  const units: UnitSummary[] = [];
+  for (let u = 0; u < starts.length; u++) {
+    const start = starts[u]!;
+    const end = starts[u + 1] ?? digests.length;
+    units.push(summarize(digests, dropped, u, start, end));
+  }
+  return { units, dropped };
+}
+
+function summarize(digests: readonly EventDigest[], dropped: ReadonlyMap<number, DropReason>, index: number, start: number, end: number): UnitSummary {
+  const first = digests[start]!;
+  let tokens = 0;
+  let droppedTokens = 0;
+  let exact = true;
+  let messageCount = 0;
+  let role: 'user' | 'assistant' | undefined;
+  let hasToolUse = false;
+  let incomplete = false;
+  let endWallMs = first.wallMs;
+  for (let i = start; i < end; i++) {
+    const digest = digests[i]!;
+    endWallMs = Math.max(endWallMs, digest.wallMs);
+    if (dropped.has(i)) {
+      droppedTokens += digest.tokens;
+      continue;
+    }
+    tokens += digest.tokens;
+    exact &&= digest.exact;
+    const digestRole = roleOf(digest.kind);
+    if (digestRole !== role) {
+      messageCount++;
+      role = digestRole;
+    }
+    hasToolUse ||= digest.kind === 'tool.use';
+    incomplete ||= digest.incomplete;
+  }
+  return {
+    index,
+    start,
+    end,
+    firstSeq: first.seq,
+    lastSeq: digests[end - 1]!.seq,
+    startWallMs: first.wallMs,
+    endWallMs,
+    prevWallMs: start > 0 ? digests[start - 1]!.wallMs : null,
+    isTurn: first.kind === 'message.user' && !first.empty,
+    tokens: tokens + messageCount * messageOverheadTokens,
+    exact,
+    droppedTokens,
+    hasToolUse,
+    incomplete,
+    messageCount,
+  };
+}
+
+/** Re-reads the counter's cache (exact counts that arrived since) into digests and units. */
+export function refreshTokens(digests: readonly EventDigest[], layout: UnitLayout, counter: TokenCounter): void {
+  for (const digest of digests) {
+    const known = counter.cached(digest.id);
+    if (known) {
+      digest.tokens = known.tokens;
+      digest.exact = known.source === 'api';
+    }
+  }
+  for (const unit of layout.units) {
+    let tokens = 0;
+    let droppedTokens = 0;
+    let exact = true;
+    for (let i = unit.start; i < unit.end; i++) {
+      const digest = digests[i]!;
+      if (layout.dropped.has(i)) {
+        droppedTokens += digest.tokens;
+      } else {
+        tokens += digest.tokens;
+        exact &&= digest.exact;
+      }
+    }
+    unit.tokens = tokens + unit.messageCount * messageOverheadTokens;
+    unit.droppedTokens = droppedTokens;
+    unit.exact = exact;
+  }
+}
+
+interface MutableMessage {
+  role: 'user' | 'assistant';
+  content: ContentBlock[];
+}
+
+/**
+ * The messages of one unit, from its content events in seq order. `isDropped` says which
+ * events stay out (see `layOutUnits`). Every tool_use left in is answered within the unit, so
+ * the user message right after the assistant message holding it gets its tool_result, first.
+ */
+export function buildUnitMessages(events: readonly ContentEvent[], isDropped: (event: ContentEvent) => boolean): RequestMessage[] {
+  const messages: MutableMessage[] = [];
+  const results = new Map<string, ContentEvent>();
+  for (const event of events) {
+    if (event.kind === 'tool.result' && !isDropped(event)) {
+      results.set(event.body.toolUseId, event);
+    }
+  }
+  const placed = new Set<ContentEvent>();
+  let awaiting: string[] = [];
+  for (const event of events) {
+    if (isDropped(event) || placed.has(event)) {
+      continue;
+    }
+    const role = roleOf(event.kind);
+    const blocks = eventBlocks(event);
+    let last = messages.at(-1);
+    if (role === 'assistant') {
+      if (last?.role !== 'assistant') {
+        last = { role: 'assistant', content: [] };
+        messages.push(last);
+      }
+      appendBlocks(last, blocks);
+      if (event.kind === 'tool.use') {
+        awaiting.push(event.body.toolUseId);
+      }
+      continue;
+    }
+    if (last?.role !== 'user') {
+      last = { role: 'user', content: [] };
+      messages.push(last);
+      for (const id of awaiting) {
+        const result = results.get(id);
+        if (result) {
+          placed.add(result);
+          appendBlocks(last, eventBlocks(result));
+        }
+      }
+      awaiting = [];
+      if (placed.has(event)) {
+        continue;
+      }
+    }
+    appendBlocks(last, blocks);
+  }
+  return messages.filter((message) => message.content.length > 0);
+}
+
+/**
+ * Adds blocks to a message keeping the order the API expects: in a user message tool_result
+ * blocks before any text, in an assistant message text before tool_use blocks.
+ */
+export function appendBlocks(message: MutableMessage, blocks: readonly ContentBlock[]): void {
+  for (const block of blocks) {
+    const late = message.role === 'user' ? block.type === 'tool_result' : block.type === 'text';
+    const firstOther = late ? message.content.findIndex((existing) => existing.type === (message.role === 'user' ? 'text' : 'tool_use')) : -1;
+    if (firstOther === -1) {
+      message.content.push(block);
+    } else {
+      message.content.splice(firstOther, 0, block);
+    }
+  }
+}
+
+/** Joins neighbouring messages of the same role (units next to each other, the new prompt). */
+export function mergeMessages(messages: readonly RequestMessage[]): RequestMessage[] {
+  const merged: MutableMessage[] = [];
+  for (const message of messages) {
+    const last = merged.at(-1);
+    if (last && last.role === message.role) {
+      appendBlocks(last, message.content);
+    } else {
+      merged.push({ role: message.role, content: [...message.content] });
+    }
+  }
+  return merged;
+}
