@@ -83,12 +83,21 @@ describe('transcript of a session', () => {
       { kind: 'user', eventId: 'u2', text: 'next', wallMs: 3 },
     ];
     assert.deepEqual(
-      withErrors(entries, [{ afterEventId: 'u1', entry: error }]).map((entry) => entry.kind),
+      withErrors(entries, [{ turnOf: 'u1', after: null, entry: error }]).map((entry) => entry.kind),
       ['user', 'assistant', 'error', 'user'],
     );
     assert.deepEqual(
-      withErrors(entries, [{ afterEventId: null, entry: error }]).map((entry) => entry.kind),
+      withErrors(entries, [{ turnOf: null, after: null, entry: error }]).map((entry) => entry.kind),
       ['user', 'assistant', 'user', 'error'],
+    );
+    // Failed before anything was logged: after the event that was last then, after earlier errors.
+    const second = { ...error, requestId: 'r2' };
+    assert.deepEqual(
+      withErrors(entries, [
+        { turnOf: null, after: 'a1', entry: error },
+        { turnOf: null, after: 'a1', entry: second },
+      ]).map((entry) => (entry.kind === 'error' ? entry.requestId : entry.kind)),
+      ['user', 'assistant', 'r', 'r2', 'user'],
     );
   });
 

@@ -120,7 +120,8 @@ export class ChatFeature extends Disposable {
     return vscode.window.createWebviewPanel(
       chatPanelViewType,
       'Context Ledger Chat',
-      { viewColumn: vscode.ViewColumn.Active, preserveFocus: false },
+      // Beside the file being edited, so answers and the code they are about are both in view.
+      { viewColumn: vscode.window.activeTextEditor ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preserveFocus: false },
       // State survives hiding through getState/setState and the controller, not a live iframe.
       { ...webviewOptions(this.options.context.extensionUri), enableFindWidget: true, retainContextWhenHidden: false },
     );
@@ -168,7 +169,8 @@ export class ChatFeature extends Disposable {
     if (!editor || editor.document.isClosed) {
       return 'Open a file in an editor first: the code goes at its cursor.';
     }
-    const shown = await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: false });
+    // Reveal the editor but keep the focus in the chat (Insert is clicked there).
+    const shown = await vscode.window.showTextDocument(editor.document, { viewColumn: editor.viewColumn, preserveFocus: true, preview: false });
     const applied = await shown.edit((edit) => {
       for (const selection of shown.selections) {
         edit.replace(selection, code);

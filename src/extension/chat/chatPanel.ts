@@ -254,13 +254,13 @@ export class ChatPanel extends Disposable {
 
   private async send(requestId: string, requestedSessionId: string | null, text: string): Promise<void> {
     if (this.running) {
-      this.finish(requestId, requestedSessionId, text, null, failure('invalid-request', 'An answer is still streaming.', 'Wait for it, or press Stop.'));
+      await this.finish(requestId, requestedSessionId, text, null, failure('invalid-request', 'An answer is still streaming.', 'Wait for it, or press Stop.'));
       return;
     }
     const { settings } = this.services.readSettings();
     const { key } = await this.services.keys.resolve();
     if (!key) {
-      this.finish(requestId, requestedSessionId, text, null, failure('no-key', 'No Anthropic API key is set, so the message was not sent.', 'Set API Key stores one in VS Code SecretStorage; or start VS Code with ANTHROPIC_API_KEY set.'));
+      await this.finish(requestId, requestedSessionId, text, null, failure('no-key', 'No Anthropic API key is set, so the message was not sent.', 'Set API Key stores one in VS Code SecretStorage; or start VS Code with ANTHROPIC_API_KEY set.'));
       return;
     }
     let sessionId = requestedSessionId;
@@ -269,7 +269,7 @@ export class ChatPanel extends Disposable {
       sessionId = randomUUID();
       const [verdict] = await this.services.engine.append([{ kind: 'session.started', sessionId, body: { name: sessionNameFromText(text) }, expectedVersion: 0 }]);
       if (verdict?.status !== 'appended') {
-        this.finish(requestId, null, text, null, failure('unknown', 'The new session could not be started in the log.', 'See the Context Ledger output for details.'));
+        await this.finish(requestId, null, text, null, failure('unknown', 'The new session could not be started in the log.', 'See the Context Ledger output for details.'));
         return;
       }
       lastSeqBefore = verdict.seq;
@@ -278,7 +278,7 @@ export class ChatPanel extends Disposable {
     } else {
       const { session } = await this.services.engine.readSession({ sessionId, range: { last: 1 } });
       if (!session) {
-        this.finish(requestId, sessionId, text, null, failure('invalid-request', 'This session is no longer in the store.', 'Pick another session or start a new one.'));
+        await this.finish(requestId, sessionId, text, null, failure('invalid-request', 'This session is no longer in the store.', 'Pick another session or start a new one.'));
         return;
       }
       lastSeqBefore = session.lastSeq;
@@ -300,15 +300,16 @@ export class ChatPanel extends Disposable {
     } finally {
       this.running = null;
     }
-    this.finish(requestId, sessionId, text, result);
+    await this.finish(requestId, sessionId, text, result);
   }
 
-  private finish(requestId: string, sessionId: string | null, text: string, result: ChatSendResult | null, error?: ChatErrorInfo): void {
+  private async finish(requestId: string, sessionId: string | null, text: string, result: ChatSendResult | null, error?: ChatErrorInfo): Promise<void> {
     const final: ChatSendResult = result ?? { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error: error ?? null };
     if (final.error && final.status !== 'cancelled') {
       const key = sessionId ?? newSessionKey;
+      const after = final.userEventId === null && sessionId !== null ? await this.lastEventId(sessionId) : null;
       const list = this.shownErrors.get(key) ?? [];
-      list.push({ afterEventId: final.userEventId, entry: { kind: 'error', requestId, error: final.error, retryText: text } });
+      list.push({ turnOf: final.userEventId, after, entry: { kind: 'error', requestId, error: final.error, retryText: text } });
       this.shownErrors.set(key, list.slice(-50));
       this.services.log.warn(
         `chat: send ${requestId} ${final.status}: ${final.error.kind}: ${final.error.message}${final.error.requestId ? ` (API request ${final.error.requestId})` : ''}`,
@@ -319,6 +320,14 @@ export class ChatPanel extends Disposable {
     }
     this.post({ type: 'sendResult', requestId, result: final });
     this.scheduleSessionsRefresh();
+  }
+
+  private async lastEventId(sessionId: string): Promise<string | null> {
+    try {
+      return (await this.services.engine.readSession({ sessionId, range: { last: 1 } })).events[0]?.id ?? null;
+    } catch {
+      return null;
+    }
   }
 
   private moveErrors(from: string, to: string): void {

@@ -108,26 +108,39 @@ export function budgetUse(receipt: Pick<ContextReceipt, 'totalTokens' | 'budgetT
 
 /** An error the panel showed, kept so a reloaded webview shows it again (errors are not events). */
 export interface ShownError {
-  /** The user message it follows (null: the send failed before anything was logged). */
-  readonly afterEventId: string | null;
+  /** The user message whose turn it ends (null: the send failed before anything was logged). */
+  readonly turnOf: string | null;
+  /** Else: the session's last event when it happened (null: none, or unknown). */
+  readonly after: string | null;
   readonly entry: Extract<TranscriptEntry, { kind: 'error' }>;
 }
 
-/** Puts each shown error after the turn of the user message it followed. */
+/** Puts each shown error where it happened: after its turn, else after the event before it. */
 export function withErrors(entries: readonly TranscriptEntry[], errors: readonly ShownError[]): TranscriptEntry[] {
   const result = [...entries];
-  for (const { afterEventId, entry } of errors) {
-    const userIndex = afterEventId === null ? -1 : result.findIndex((candidate) => candidate.kind === 'user' && candidate.eventId === afterEventId);
-    if (userIndex < 0) {
-      result.push(entry);
-      continue;
-    }
-    let insertAt = userIndex + 1;
-    while (insertAt < result.length && result[insertAt]?.kind !== 'user') {
-      insertAt++;
+  const indexOf = (eventId: string | null, userOnly: boolean): number =>
+    eventId === null ? -1 : result.findIndex((candidate) => candidate.kind !== 'error' && candidate.eventId === eventId && (!userOnly || candidate.kind === 'user'));
+  for (const { turnOf, after, entry } of errors) {
+    let insertAt: number;
+    const userIndex = indexOf(turnOf, true);
+    if (userIndex >= 0) {
+      insertAt = userIndex + 1;
+      while (insertAt < result.length && result[insertAt]?.kind !== 'user') {
+        insertAt++;
+      }
+    } else {
+      const afterIndex = indexOf(after, false);
+      if (afterIndex < 0) {
+        result.push(entry);
+        continue;
+      }
+      insertAt = afterIndex + 1;
+      // After errors already placed there: they happened earlier.
+      while (result[insertAt]?.kind === 'error') {
+        insertAt++;
+      }
     }
     result.splice(insertAt, 0, entry);
   }
   return result;
 }
-
