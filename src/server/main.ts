@@ -1,11 +1,19 @@
 import { ResponseError, createConnection, ProposedFeatures, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import type { ChatErrorInfo } from '../core/chat/chatTypes';
+import { ContextBudgetError, ContextInputError, assembleContext } from '../core/context/assembleContext';
+import { CachedTokenCounter } from '../core/context/tokenCounts';
 import { Ledger } from '../core/ledger';
+import { classifyChatError } from '../core/llm/chatErrors';
+import { createModelPort } from '../core/llm/modelPort';
+import { WorkspaceFiles } from '../core/tools/workspaceFiles';
 import { EventValidationError } from '../core/log/events';
 import { JournalWriteError } from '../core/log/journal';
 import { JournalFormatError } from '../core/log/journalRecord';
 import { StoreTooNewError } from '../core/store/schema';
 import { StoreAccessError } from '../core/store/storeManifest';
+import { ChatNotifications, ChatRequests, type ContextPreviewParams } from '../shared/chatProtocol';
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
+import { ChatRequestError, ChatService } from './chatService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -14,6 +22,9 @@ const connection = createConnection(ProposedFeatures.all);
 let ledger: Ledger | undefined;
 let openError: Error | undefined;
 let options: EngineInitializationOptions | undefined;
+let workspace: WorkspaceFiles | undefined;
+// Token counts per event live as long as the engine: events never change.
+const tokenCounter = new CachedTokenCounter();
 
 connection.onInitialize(async (params) => {
   options = parseInitializationOptions(params.initializationOptions);
@@ -73,6 +84,9 @@ function toResponseError(error: unknown): ResponseError<void> {
   if (error instanceof JournalWriteError) {
     return new ResponseError(EngineErrorCode.writeFailed, message);
   }
+  if (error instanceof ChatRequestError || error instanceof ContextBudgetError || error instanceof ContextInputError) {
+    return new ResponseError(EngineErrorCode.invalidEvent, message);
+  }
   connection.console.error(error instanceof Error && error.stack ? error.stack : message);
   return new ResponseError(EngineErrorCode.internal, message);
 }
@@ -120,7 +134,66 @@ connection.onRequest(EngineRequests.info, () => ({
 // A clean shutdown leaves a fresh snapshot, so the next window opens without replaying a tail.
 const snapshotOnShutdownAfterEvents = 100;
 
+const chat = new ChatService({
+  assemble: (events, assembleOptions) => assembleContext(events, { ...assembleOptions, counter: tokenCounter }),
+  createModel: ({ apiKey, settings }) =>
+    createModelPort({
+      apiKey,
+      baseUrl: settings.baseUrl,
+      model: settings.model,
+      maxTokens: settings.maxTokens,
+      timeoutMs: settings.timeoutMs,
+      log: (level, message) => connection.console[level === 'debug' ? 'log' : level](message),
+    }),
+  classifyError: classifyTurnError,
+  workspace: () => {
+    if (!workspace && options?.workspaceFolder) {
+      try {
+        workspace = new WorkspaceFiles(options.workspaceFolder);
+      } catch (error) {
+        connection.console.warn(`the model's tools cannot read ${options.workspaceFolder}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+    return workspace;
+  },
+  onProgress: (requestId, progress) => void connection.sendNotification(ChatNotifications.progress, { requestId, progress }),
+  log: (message) => connection.console.info(message),
+});
+
+/** Errors of our own assembly are named as such; everything else is the model client's call. */
+function classifyTurnError(error: unknown, partialText: string): ChatErrorInfo {
+  if (error instanceof ContextBudgetError) {
+    return { kind: 'prompt-too-long', message: `The message does not fit the context budget: ${error.message}`, action: 'Raise contextLedger.budgetTokens, or shorten the message.', requestId: null, status: null };
+  }
+  if (error instanceof ContextInputError) {
+    return { kind: 'invalid-request', message: error.message, action: 'Write a message first.', requestId: null, status: null };
+  }
+  return classifyChatError(error, partialText);
+}
+
+connection.onRequest(ChatRequests.send, handle((store, params) => chat.send(store, params)));
+connection.onRequest(ChatRequests.cancel, (params) => chat.cancel((params as { requestId?: unknown } | null)?.requestId));
+connection.onRequest(
+  ChatRequests.previewContext,
+  handle((store, params: ContextPreviewParams) => {
+    if (typeof params?.sessionId !== 'string' || !Number.isSafeInteger(params.budgetTokens) || params.budgetTokens <= 0 || typeof params.systemPrompt !== 'string') {
+      throw new ChatRequestError('context/preview expects { sessionId, budgetTokens, systemPrompt }');
+    }
+    return assembleContext(store.readSession(params.sessionId), {
+      sessionId: params.sessionId,
+      window: params.window ?? { kind: 'full' },
+      budgetTokens: params.budgetTokens,
+      ...(params.window ? { override: { window: params.window } } : {}),
+      systemPrompt: params.systemPrompt,
+      ...(params.promptText ? { promptText: params.promptText } : {}),
+      counter: tokenCounter,
+      nowMs: Date.now(),
+    });
+  }),
+);
+
 connection.onShutdown(() => {
+  chat.cancelAll();
   if (ledger) {
     const since = ledger.stats().snapshot?.eventsSince ?? ledger.lastSeq;
     if (since >= snapshotOnShutdownAfterEvents) {
