@@ -1,7 +1,13 @@
 import * as fs from 'node:fs';
+import type { WindowSpec } from '../core/context/contextTypes';
+import { assembleContext } from '../core/context/assembleContext';
+import { CachedTokenCounter } from '../core/context/tokenCounts';
 import { Ledger, type AppendVerdict } from '../core/ledger';
-import { EventValidationError, parseEventDraft } from '../core/log/events';
+import { toMessagesApiParams } from '../core/llm/anthropicClient';
+import { EventValidationError, describeWindowProblem, parseEventDraft } from '../core/log/events';
+import { receiptLines } from '../core/report/receiptReport';
 import { statsLines, verifyLines } from '../core/report/storeReport';
+import { modelToolDefinitions } from '../core/tools/modelTools';
 import { UsageError, parseArgs, positiveInteger } from './args';
 import { markdownTranscript, transcriptLines } from './transcript';
 
@@ -17,17 +23,22 @@ Commands:
                                export events as JSON lines (default) or Markdown
   append                       append events given as JSON lines on stdin
   snapshot                     write a snapshot of the projections now
+  context SESSION [--budget N] [--window full|sliding|tumbling|session] [--turns N]
+          [--tokens N] [--block N] [--idle-minutes N] [--detect-shift] [--system TEXT]
+          [--prompt TEXT] [--model NAME] [--max-tokens N]
+                               print the request that would be sent, and its receipt
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
-  --json        machine-readable output (sessions, show, stats, verify, append)
+  --json        machine-readable output (sessions, show, stats, verify, append, context)
   --help        this text
 
 Exit status: 0 success, 1 failure (or problems found by verify), 2 bad usage or input,
 3 an append was refused as a conflict.`;
 
-const valueOptions = new Set(['store', 'last', 'format', 'session', 'out']);
-const flagOptions = new Set(['json', 'help', 'version']);
+const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens']);
+const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
+const defaultModel = 'claude-sonnet-5-5';
 
 class CliFailure extends Error {
   constructor(
@@ -53,7 +64,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   const json = options.has('json');
   const writes = command === 'append' || command === 'snapshot';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot'];
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context'];
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
@@ -106,6 +117,8 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
         out(json ? verdicts.map((verdict) => JSON.stringify(verdict)).join('\n') : describeVerdicts(verdicts));
         return verdicts.some((verdict) => verdict.status === 'conflict') ? 3 : 0;
       }
+      case 'context':
+        return printContext(ledger, rest[0], options, json, out);
       case 'snapshot': {
         const outcome = ledger.snapshot();
         out(outcome.written ? `snapshot ${outcome.file} written (seq ${outcome.seq}, ${outcome.bytes} bytes, ${outcome.ms.toFixed(1)} ms)` : `no snapshot written: ${outcome.reason}`);
@@ -116,6 +129,80 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   } finally {
     ledger.close();
   }
+}
+
+function windowFromOptions(options: Map<string, string | true>): WindowSpec | undefined {
+  const kind = options.get('window');
+  if (kind === undefined) {
+    return undefined;
+  }
+  const number = (name: string) => positiveInteger(options.get(name), name);
+  let window: WindowSpec;
+  switch (kind) {
+    case 'full':
+      window = { kind: 'full' };
+      break;
+    case 'sliding': {
+      const turns = number('turns');
+      const tokens = number('tokens');
+      window = { kind: 'sliding', ...(turns !== undefined ? { turns } : {}), ...(tokens !== undefined ? { tokens } : {}) };
+      if (turns === undefined && tokens === undefined) {
+        window = { kind: 'sliding', turns: 20 };
+      }
+      break;
+    }
+    case 'tumbling':
+      window = { kind: 'tumbling', blockTurns: number('block') ?? 10 };
+      break;
+    case 'session':
+      window = { kind: 'session', idleGapMinutes: number('idle-minutes') ?? 30, detectShift: options.has('detect-shift') };
+      break;
+    default:
+      throw new UsageError(`--window must be full, sliding, tumbling or session, not ${String(kind)}`);
+  }
+  const problem = describeWindowProblem(window);
+  if (problem) {
+    throw new UsageError(problem);
+  }
+  return window;
+}
+
+function printContext(ledger: Ledger, sessionId: string | undefined, options: Map<string, string | true>, json: boolean, out: Output): number {
+  if (!sessionId) {
+    throw new UsageError('context needs a SESSION id (see `context-ledger sessions`)');
+  }
+  if (!ledger.getSession(sessionId)) {
+    throw new CliFailure(`no session ${sessionId} in ${ledger.storeDir}`, 1);
+  }
+  const window = windowFromOptions(options);
+  const budget = positiveInteger(options.get('budget'), 'budget');
+  const prompt = options.get('prompt');
+  const system = options.get('system');
+  const assembled = assembleContext(ledger.readSession(sessionId), {
+    sessionId,
+    window: window ?? { kind: 'full' },
+    budgetTokens: budget ?? 100_000,
+    // Flags win over the session's own window settings; without flags the session's apply.
+    override: { ...(window ? { window } : {}), ...(budget !== undefined ? { budgetTokens: budget } : {}) },
+    systemPrompt: typeof system === 'string' ? system : '',
+    ...(typeof prompt === 'string' ? { promptText: prompt } : {}),
+    counter: new CachedTokenCounter(),
+    nowMs: Date.now(),
+  });
+  const body = toMessagesApiParams(assembled.request, {
+    model: typeof options.get('model') === 'string' ? (options.get('model') as string) : defaultModel,
+    maxTokens: positiveInteger(options.get('max-tokens'), 'max-tokens') ?? 4096,
+    tools: modelToolDefinitions,
+  });
+  if (json) {
+    out(JSON.stringify({ request: body, receipt: assembled.receipt }, null, 2));
+  } else {
+    out(receiptLines(assembled.receipt).join('\n'));
+    out('');
+    out('request body (POST /v1/messages):');
+    out(JSON.stringify(body, null, 2));
+  }
+  return 0;
 }
 
 function parseDrafts(input: string): unknown[] {

@@ -1,0 +1,40 @@
+import type { ContextReceipt, WindowSpec } from '../context/contextTypes';
+
+// A context receipt as text: what went into a request, why, and what the window or the budget
+// left out. Shared by the CLI and the extension.
+export function describeWindow(window: WindowSpec): string {
+  switch (window.kind) {
+    case 'full':
+      return 'full buffer';
+    case 'sliding':
+      return `sliding window (${[window.turns !== undefined ? `last ${window.turns} turns` : '', window.tokens !== undefined ? `last ${window.tokens} tokens` : ''].filter(Boolean).join(', ')})`;
+    case 'tumbling':
+      return `tumbling window (blocks of ${window.blockTurns} turns)`;
+    case 'session':
+      return `session window (split after ${window.idleGapMinutes} idle minutes, at "new topic"${window.detectShift ? ', and at detected topic shifts' : ''})`;
+  }
+}
+
+function seqs(first: number | null, last: number | null): string {
+  if (first === null || last === null) {
+    return '';
+  }
+  return first === last ? ` [seq ${first}]` : ` [seq ${first}–${last}]`;
+}
+
+export function receiptLines(receipt: ContextReceipt): string[] {
+  const percent = receipt.budgetTokens > 0 ? Math.round((100 * receipt.totalTokens) / receipt.budgetTokens) : 0;
+  const lines = [
+    `context receipt for session ${receipt.sessionId}: ${receipt.totalTokens} of ${receipt.budgetTokens} tokens (${percent}%, ${receipt.tokenSource === 'api' ? 'counted by the API' : 'estimated'}), ${describeWindow(receipt.window)}`,
+    'included:',
+    ...receipt.parts.map((part) => `  ${String(part.tokens).padStart(7)}  ${part.kind}${seqs(part.firstSeq, part.lastSeq)}: ${part.reason}`),
+  ];
+  if (receipt.excluded.length > 0) {
+    const total = receipt.excluded.reduce((sum, exclusion) => sum + exclusion.tokens, 0);
+    lines.push(`left out (${total} tokens):`);
+    lines.push(...receipt.excluded.map((exclusion) => `  ${String(exclusion.tokens).padStart(7)}  ${exclusion.reason}${seqs(exclusion.firstSeq, exclusion.lastSeq)}, ${exclusion.eventIds.length} events`));
+  } else {
+    lines.push('left out: nothing');
+  }
+  return lines;
+}
