@@ -204,7 +204,7 @@ export function planContext(session: SessionLayout, options: ContextOptions): Co
   } else {
     const last = units.at(-1);
     if (!last?.isTurn) {
-      throw new ContextInputError(`session ${session.sessionId} has no user message to answer, and no new message was given`);
+      throw new ContextInputError(`session ${session.sessionId} has no user turn to answer, and no new message was given`);
     }
     answeredUnit = last.index;
     promptTokens = last.tokens;

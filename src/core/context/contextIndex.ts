@@ -1,0 +1,228 @@
+import type { StoredEvent } from '../log/events';
+import type { SessionRange } from '../store/queries';
+import { buildRequest, ControlsTracker, planContext, receiptOf, type AssembledContext, type ContextOptions } from './assembleContext';
+import type { TokenCounter } from './tokenCounts';
+import { digestEvent, isContentEvent, layOutUnits, refreshTokens, ShiftTracker, type ContentEvent, type EventDigest, type UnitLayout, type UnitSummary } from './units';
+
+// Assembly for a live store without reading the whole session on every request. Reading a
+// 100,000-event session from sql.js takes about half a second, yet a window needs only its
+// newest units, and the budget caps even a full window at what fits. But pins, the session's
+// window setting and topic boundaries can sit anywhere in the log, and tumbling blocks count
+// turns from the start, so which events are needed is only known from the whole session.
+//
+// So the index keeps, per session, a digest of every content event (seq, id, kind, wall time,
+// tokens, tool id, topic-shift score: no text) and the controls (pins, window setting, topic
+// boundaries). It reads each event once, the first time in pages and afterwards only events
+// newer than the last it saw. Planning runs on the digests (the same code as for a plain event
+// list); then only the events of the units that go in are read back, one range per run of
+// adjacent units. The log is append-only, so nothing the index has seen ever changes.
+
+/** What the index reads from: `Ledger` fits. */
+export interface SessionEventSource {
+  readSession(sessionId: string, range?: SessionRange): StoredEvent[];
+  getSession(sessionId: string): { readonly lastSeq: number } | undefined;
+}
+
+export interface ContextIndexOptions {
+  /** Seq span of one read while catching up (default 20,000). */
+  readonly pageSeqs?: number;
+}
+
+/** Where assembly spent its time, for the bench and the engine's log. */
+export interface AssemblyTimings {
+  readonly catchUpMs: number;
+  readonly newEvents: number;
+  readonly planMs: number;
+  readonly readMs: number;
+  readonly readEvents: number;
+  readonly buildMs: number;
+}
+
+export class ContextIndexError extends Error {
+  override readonly name = 'ContextIndexError';
+}
+
+class IndexedSession {
+  lastSeq = 0;
+  readonly digests: EventDigest[] = [];
+  readonly controls = new ControlsTracker();
+  readonly shift = new ShiftTracker();
+  layout: UnitLayout | undefined;
+  layoutDigestCount = -1;
+  layoutExactVersion = -1;
+
+  constructor(readonly sessionId: string) {}
+}
+
+export class ContextIndex {
+  private readonly sessions = new Map<string, IndexedSession>();
+  private readonly pageSeqs: number;
+
+  constructor(
+    private readonly source: SessionEventSource,
+    readonly counter: TokenCounter,
+    options: ContextIndexOptions = {},
+  ) {
+    this.pageSeqs = options.pageSeqs ?? 20_000;
+  }
+
+  /** Reads the session's events the index has not seen; returns how many there were. */
+  catchUp(sessionId: string): number {
+    const session = this.sessionFor(sessionId);
+    const newest = this.source.getSession(sessionId)?.lastSeq ?? 0;
+    let seen = 0;
+    while (session.lastSeq < newest) {
+      const fromSeq = session.lastSeq + 1;
+      const toSeq = Math.min(newest, session.lastSeq + this.pageSeqs);
+      for (const event of this.source.readSession(sessionId, { fromSeq, toSeq })) {
+        this.observe(session, event);
+        seen++;
+      }
+      session.lastSeq = toSeq;
+    }
+    return seen;
+  }
+
+  /** Assembles the session's request (see assembleContext) reading only the events that go in. */
+  assemble(sessionId: string, options: Omit<ContextOptions, 'counter' | 'sessionId'>): AssembledContext & { timings: AssemblyTimings } {
+    try {
+      return this.assembleOnce(sessionId, options);
+    } catch (error) {
+      if (!(error instanceof ContextIndexError)) {
+        throw error;
+      }
+      // The store is not the log the index was built from (replaced by an import): start over.
+      this.forget(sessionId);
+      return this.assembleOnce(sessionId, options);
+    }
+  }
+
+  private assembleOnce(sessionId: string, options: Omit<ContextOptions, 'counter' | 'sessionId'>): AssembledContext & { timings: AssemblyTimings } {
+    let started = performance.now();
+    const newEvents = this.catchUp(sessionId);
+    const session = this.sessionFor(sessionId);
+    const catchUpMs = performance.now() - started;
+
+    started = performance.now();
+    const layout = this.layoutOf(session);
+    const plan = planContext(
+      {
+        sessionId,
+        digests: session.digests,
+        layout,
+        controls: session.controls,
+        shiftScoreAt: (index) => session.digests[index]!.shift ?? null,
+        promptShiftScore: (text) => session.shift.scoreOf(text),
+      },
+      { ...options, sessionId, counter: this.counter },
+    );
+    const planMs = performance.now() - started;
+
+    started = performance.now();
+    const eventsByUnit = this.readUnits(session, plan.includedUnits);
+    const readMs = performance.now() - started;
+
+    started = performance.now();
+    const request = buildRequest(plan, (unit) => eventsByUnit.get(unit.index)!, options);
+    const receipt = receiptOf(plan, options.nowMs);
+    const buildMs = performance.now() - started;
+    let readEvents = 0;
+    for (const events of eventsByUnit.values()) {
+      readEvents += events.length;
+    }
+    return { request, receipt, timings: { catchUpMs, newEvents, planMs, readMs, readEvents, buildMs } };
+  }
+
+  /** The seq ranges `assemble` would read for these units (one per run of adjacent units). */
+  static rangesOf(units: readonly UnitSummary[]): Array<{ fromSeq: number; toSeq: number; units: UnitSummary[] }> {
+    const ranges: Array<{ fromSeq: number; toSeq: number; units: UnitSummary[] }> = [];
+    for (const unit of units) {
+      const last = ranges.at(-1);
+      if (last && last.units.at(-1)!.end === unit.start) {
+        last.toSeq = unit.lastSeq;
+        last.units.push(unit);
+      } else {
+        ranges.push({ fromSeq: unit.firstSeq, toSeq: unit.lastSeq, units: [unit] });
+      }
+    }
+    return ranges;
+  }
+
+  /** Drops what the index holds for a session (deleted, or memory is needed back). */
+  forget(sessionId: string): void {
+    this.sessions.delete(sessionId);
+  }
+
+  /** Digests held, for the bench and diagnostics. */
+  digestCount(sessionId: string): number {
+    return this.sessions.get(sessionId)?.digests.length ?? 0;
+  }
+
+  private sessionFor(sessionId: string): IndexedSession {
+    let session = this.sessions.get(sessionId);
+    if (!session) {
+      session = new IndexedSession(sessionId);
+      this.sessions.set(sessionId, session);
+    }
+    return session;
+  }
+
+  private observe(session: IndexedSession, event: StoredEvent): void {
+    if (event.sessionId !== session.sessionId) {
+      return;
+    }
+    if (!isContentEvent(event)) {
+      session.controls.observe(event);
+      return;
+    }
+    const digest = digestEvent(event, this.counter);
+    session.shift.observe(event, digest);
+    session.digests.push(digest);
+  }
+
+  private layoutOf(session: IndexedSession): UnitLayout {
+    const exactVersion = this.counter.exactVersion;
+    if (!session.layout || session.layoutDigestCount !== session.digests.length) {
+      if (exactVersion !== session.layoutExactVersion) {
+        refreshDigestTokens(session.digests, this.counter);
+      }
+      session.layout = layOutUnits(session.digests);
+    } else if (exactVersion !== session.layoutExactVersion) {
+      refreshTokens(session.digests, session.layout, this.counter);
+    }
+    session.layoutDigestCount = session.digests.length;
+    session.layoutExactVersion = exactVersion;
+    return session.layout;
+  }
+
+  private readUnits(session: IndexedSession, units: readonly UnitSummary[]): Map<number, ContentEvent[]> {
+    const byUnit = new Map<number, ContentEvent[]>();
+    for (const range of ContextIndex.rangesOf(units)) {
+      const content = this.source.readSession(session.sessionId, { fromSeq: range.fromSeq, toSeq: range.toSeq }).filter(isContentEvent);
+      const base = range.units[0]!.start;
+      for (const unit of range.units) {
+        const events = content.slice(unit.start - base, unit.end - base);
+        for (let i = 0; i < events.length; i++) {
+          if (events[i]!.id !== session.digests[unit.start + i]!.id) {
+            throw new ContextIndexError(`the log of session ${session.sessionId} no longer matches the context index at seq ${events[i]!.seq}; the index must be rebuilt`);
+          }
+        }
+        if (events.length !== unit.end - unit.start) {
+          throw new ContextIndexError(`session ${session.sessionId}: expected ${unit.end - unit.start} events between seq ${unit.firstSeq} and ${unit.lastSeq}, read ${events.length}`);
+        }
+        byUnit.set(unit.index, events);
+      }
+    }
+    return byUnit;
+  }
+}
+
+function refreshDigestTokens(digests: readonly EventDigest[], counter: TokenCounter): void {
+  for (const digest of digests) {
+    const known = counter.cached(digest.id);
+    if (known) {
+      digest.tokens = known.tokens;
+      digest.exact = known.source === 'api';
+    }
+  }
+}
