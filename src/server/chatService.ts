@@ -17,6 +17,8 @@ export interface ChatServiceDependencies {
   readonly workspace: () => WorkspaceFiles | undefined;
   readonly onProgress: (requestId: string, progress: ChatProgress) => void;
   readonly log: (message: string) => void;
+  /** Called after every finished turn (for background work such as exact token counts). */
+  readonly afterTurn?: (ledger: Ledger, params: ChatSendParams, result: ChatSendResult) => void;
 }
 
 /** Thrown for a malformed request from the extension; the server turns it into an error reply. */
@@ -44,7 +46,7 @@ export class ChatService {
     const controller = new AbortController();
     this.running.set(request.requestId, { controller, sessionId: request.sessionId });
     try {
-      return await runChatTurn(
+      const result = await runChatTurn(
         {
           ledger,
           model: this.deps.createModel({ apiKey: request.apiKey ?? '', settings: request.settings }),
@@ -56,6 +58,8 @@ export class ChatService {
         },
         { sessionId: request.sessionId, text: request.text, apiKeyPresent: Boolean(request.apiKey), settings: request.settings, cancel: controller.signal },
       );
+      this.deps.afterTurn?.(ledger, request, result);
+      return result;
     } finally {
       this.running.delete(request.requestId);
     }

@@ -3,7 +3,10 @@ import type { ChatErrorInfo } from '../core/chat/chatTypes';
 import { ContextBudgetError, ContextInputError, assembleContext } from '../core/context/assembleContext';
 import { CachedTokenCounter } from '../core/context/tokenCounts';
 import { Ledger } from '../core/ledger';
+import { eventContentForCounting } from '../core/context/units';
+import { createAnthropicClient } from '../core/llm/anthropicClient';
 import { classifyChatError } from '../core/llm/chatErrors';
+import { ApiExactTokenCounter } from '../core/llm/exactTokenCounter';
 import { createModelPort } from '../core/llm/modelPort';
 import { WorkspaceFiles } from '../core/tools/workspaceFiles';
 import { EventValidationError } from '../core/log/events';
@@ -11,7 +14,7 @@ import { JournalWriteError } from '../core/log/journal';
 import { JournalFormatError } from '../core/log/journalRecord';
 import { StoreTooNewError } from '../core/store/schema';
 import { StoreAccessError } from '../core/store/storeManifest';
-import { ChatNotifications, ChatRequests, type ContextPreviewParams } from '../shared/chatProtocol';
+import { ChatNotifications, ChatRequests, type ChatSendParams, type ContextPreviewParams } from '../shared/chatProtocol';
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
 import { ChatRequestError, ChatService } from './chatService';
 
@@ -158,7 +161,31 @@ const chat = new ChatService({
   },
   onProgress: (requestId, progress) => void connection.sendNotification(ChatNotifications.progress, { requestId, progress }),
   log: (message) => connection.console.info(message),
+  afterTurn: (store, params, result) => {
+    if (result.status === 'complete' && params.apiKey) {
+      fillExactCounts(store, params);
+    }
+  },
 });
+
+const exactCountsPerTurn = 16;
+
+/**
+ * After a turn, count the session's newest text events exactly (count_tokens) in the
+ * background, so later assemblies use exact per-event counts where the API gave them.
+ */
+function fillExactCounts(store: Ledger, params: ChatSendParams): void {
+  const client = createAnthropicClient({ apiKey: params.apiKey, baseUrl: params.settings.baseUrl, model: params.settings.model, maxTokens: params.settings.maxTokens, timeoutMs: 15_000, logLevel: 'off' });
+  const pending = store
+    .readSession(params.sessionId, { last: 200 })
+    .map(eventContentForCounting)
+    .filter((request): request is NonNullable<typeof request> => request !== undefined && request.blocks.every((block) => block.type === 'text') && !tokenCounter.hasExact(request.key))
+    .slice(-exactCountsPerTurn);
+  tokenCounter.fillExact(pending, new ApiExactTokenCounter(client), { concurrency: 2 }).then(
+    (filled) => filled > 0 && connection.console.log(`exact token counts for ${filled} events of session ${params.sessionId}`),
+    (error: unknown) => connection.console.log(`exact token counts unavailable, estimates stay: ${error instanceof Error ? error.message : String(error)}`),
+  );
+}
 
 /** Errors of our own assembly are named as such; everything else is the model client's call. */
 function classifyTurnError(error: unknown, partialText: string): ChatErrorInfo {
