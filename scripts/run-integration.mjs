@@ -17,6 +17,7 @@ import {
   startCodeServer,
   writeUserSettings,
 } from './lib/codeServer.mjs';
+import { messagesApiServerMain, startMessagesApiServer, testApiKey } from './lib/messagesApi.mjs';
 import { Cleanup, Timings, cliPath, keepRequested, makeTempDir, makeWorkspace } from './lib/workspace.mjs';
 
 const timeoutMs = Number(process.env.CONTEXT_LEDGER_TEST_TIMEOUT_MS ?? 5 * 60_000);
@@ -31,7 +32,7 @@ let exitCode = 1;
 let dirs;
 
 try {
-  for (const file of [suiteIndex, path.join(repoRoot, 'dist', 'extension.js'), cliPath]) {
+  for (const file of [suiteIndex, path.join(repoRoot, 'dist', 'extension.js'), cliPath, messagesApiServerMain]) {
     if (!fs.existsSync(file)) {
       throw new Error(`${path.relative(repoRoot, file)} is missing: run \`npm run build && npm run compile-tests\` (or npm run test:integration)`);
     }
@@ -44,7 +45,10 @@ try {
   cleanup.add('temp folder', () => (keep ? console.log(`kept ${tmp}`) : fs.rmSync(tmp, { recursive: true, force: true })));
   const storeDir = path.join(tmp, 'store');
   fs.mkdirSync(storeDir);
-  const workspace = makeWorkspace(path.join(tmp, 'workspace'), storeDir);
+  // The chat talks to a local Messages API server, never to Anthropic.
+  const messagesApi = await timings.phase('start Messages API test server', () => startMessagesApiServer({ logFile: path.join(resultsDir, 'messages-api.log') }));
+  cleanup.add('Messages API test server', () => messagesApi.stop());
+  const workspace = makeWorkspace(path.join(tmp, 'workspace'), storeDir, { settings: { 'contextLedger.baseUrl': messagesApi.baseUrl } });
   dirs = codeServerDirs(path.join(tmp, 'code-server'));
   writeUserSettings(dirs);
 
@@ -62,11 +66,13 @@ try {
         CONTEXT_LEDGER_TEST_STORE: storeDir,
         CONTEXT_LEDGER_TEST_CLI: cliPath,
         CONTEXT_LEDGER_TEST_NODE: process.execPath,
+        CONTEXT_LEDGER_TEST_MESSAGES_API: messagesApi.baseUrl,
+        ANTHROPIC_API_KEY: testApiKey,
       },
     }),
   );
   cleanup.add('code-server', () => server.stop());
-  console.log(`code-server ${server.url} (pid ${server.pid}), workspace ${workspace}, store ${storeDir}`);
+  console.log(`code-server ${server.url} (pid ${server.pid}), workspace ${workspace}, store ${storeDir}, Messages API ${messagesApi.baseUrl}`);
 
   const browser = await timings.phase('start chromium', () => launchChromium(path.join(tmp, 'chromium-profile')));
   cleanup.add('chromium', () => browser.close());

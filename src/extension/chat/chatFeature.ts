@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { ContextReceipt } from '../../core/context/contextTypes';
+import { receiptLines } from '../../core/report/receiptReport';
 import { chatPanelViewType, parseViewState, type ChatViewState, type HostMessage, type PanelCommand } from '../../shared/chatPanelMessages';
 import { ChatCommandId } from '../commandIds';
 import type { EngineClient } from '../engineClient';
@@ -234,6 +235,8 @@ export class ChatFeature extends Disposable {
       void vscode.window.showInformationMessage('Context Ledger: no context receipt yet. Send a message in the chat; each answer gets one.');
       return undefined;
     }
+    // The same receipt as text, as the CLI prints it, for copying into a bug report.
+    this.options.log.info(`--- Context receipt ---\n${receiptLines(receipt).join('\n')}`);
     const panel = this.panel ?? this.adopt(this.createPanel(), { sessionId: this.activeChat.state.sessionId, draft: '' });
     panel.reveal();
     const ready = await Promise.race([panel.whenReady().then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 15_000))]);
