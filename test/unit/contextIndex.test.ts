@@ -74,6 +74,12 @@ describe('context index', () => {
         assert.equal(fromIndex.receipt.parts[1]!.kind, 'pinned');
       }
     }
+    // Warming up a page at a time (yielding between pages) leaves nothing to catch up.
+    const warmed = new ContextIndex(ledger, counter);
+    assert.equal(await warmed.warmUp('indexed', { pageSeqs: 10 }), ledger.readSession('indexed').length);
+    const afterWarmUp = warmed.assemble('indexed', options({ kind: 'full' }, { promptText: 'next question' }));
+    assert.equal(afterWarmUp.timings.newEvents, 0);
+    assert.deepEqual(afterWarmUp.request, index.assemble('indexed', options({ kind: 'full' }, { promptText: 'next question' })).request);
     // New events: only they are read to catch up.
     await ledger.append([
       { kind: 'message.user', sessionId: 'indexed', body: { text: 'question 41' } },

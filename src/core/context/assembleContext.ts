@@ -16,15 +16,14 @@ import {
   buildUnitMessages,
   digestEvent,
   isContentEvent,
-  layOutUnits,
   lazyShiftScores,
   mergeMessages,
+  UnitLayoutBuilder,
   type ContentEvent,
-  type EventDigest,
   type UnitLayout,
   type UnitSummary,
 } from './units';
-import { describeWindow, newestTopicBoundary, selectWindow, describeBoundary, type WindowUnit } from './windows';
+import { describeBoundary, describeWindow, selectWindow, type WindowUnit } from './windows';
 
 export { checkMessagesRequest, countRequestTokens } from './messagesRules';
 
@@ -150,7 +149,6 @@ export function promptCacheKey(text: string): string {
 /** What planning needs of a session: its units laid out over digests, and its controls. */
 export interface SessionLayout {
   readonly sessionId: string;
-  readonly digests: readonly EventDigest[];
   readonly layout: UnitLayout;
   readonly controls: SessionControls;
   /** Topic-shift score of the user message at a digest index. */
@@ -158,10 +156,6 @@ export interface SessionLayout {
   /** Topic-shift score of a new prompt against the newest messages. */
   readonly promptShiftScore: (promptText: string) => number | null;
 }
-
-type UnitDecision =
-  | { readonly included: true; readonly kind: ReceiptPart['kind']; readonly reason: string }
-  | { readonly included: false; readonly reason: ExclusionReason };
 
 /** What goes in, what stays out and what it costs: everything but the text. */
 export interface ContextPlan {
@@ -180,10 +174,16 @@ export interface ContextPlan {
   readonly droppedSeqs: ReadonlySet<number>;
 }
 
-/** Applies the window, the pins and the budget (the rule at the top of this file). */
+/**
+ * Applies the window, the pins and the budget (the rule at the top of this file). Its work is
+ * proportional to what goes in and to the window, not to the length of the session: windows
+ * are suffixes, left-out runs are summed from prefix sums.
+ */
 export function planContext(session: SessionLayout, options: ContextOptions): ContextPlan {
-  const { digests, layout, controls } = session;
-  const { units } = layout;
+  const { layout, controls } = session;
+  const digests = layout.digests;
+  const units = layout.units;
+  const unitCount = units.length;
   const { window, budgetTokens } = effectiveSettings(controls, options);
   const counter = options.counter;
 
@@ -214,99 +214,100 @@ export function planContext(session: SessionLayout, options: ContextOptions): Co
   }
 
   // The window sees the log's units plus, with a new prompt, a unit for it.
-  const lastDigest = digests.at(-1);
-  const windowUnits: WindowUnit[] = [...units];
-  if (promptText !== undefined) {
-    windowUnits.push({ firstSeq: Number.MAX_SAFE_INTEGER, startWallMs: options.nowMs, prevWallMs: lastDigest?.wallMs ?? null, isTurn: true, tokens: promptTokens });
-  }
-  const windowInput = {
-    units: windowUnits,
+  const promptUnit: WindowUnit | undefined =
+    promptText !== undefined ? { firstSeq: Number.MAX_SAFE_INTEGER, startWallMs: options.nowMs, prevWallMs: digests.at(-1)?.wallMs ?? null, isTurn: true, tokens: promptTokens } : undefined;
+  const selection = selectWindow(window, {
+    count: unitCount + (promptUnit ? 1 : 0),
+    at: (index) => (index < unitCount ? units[index]! : promptUnit!),
     topicBoundarySeqs: controls.topicBoundarySeqs,
-    shiftScore: (unitIndex: number) => (unitIndex < units.length ? session.shiftScoreAt(units[unitIndex]!.start) : session.promptShiftScore(promptText ?? '')),
-  };
-  const verdicts = selectWindow(window, windowInput);
-  const windowWords = describeWindow(window);
-  let boundaryWords = '';
-  if (window.kind === 'session') {
-    const boundary = newestTopicBoundary(window, windowInput);
-    boundaryWords = boundary ? ` since ${describeBoundary(boundary.cause)}` : '';
-  }
+    shiftScore: (index) => (index < unitCount ? session.shiftScoreAt(units[index]!.start) : session.promptShiftScore(promptText ?? '')),
+  });
+  const windowStart = Math.min(selection.start, unitCount);
+  const inWindowWords = `in the ${describeWindow(window)}${selection.boundary ? ` since ${describeBoundary(selection.boundary)}` : ''}`;
+  const leadingNonTurn = unitCount > 0 && !units[0]!.isTurn;
 
-  const decisions = new Array<UnitDecision | undefined>(units.length);
+  const included = new Map<number, { kind: ReceiptPart['kind']; reason: string }>();
+  const pinnedOverBudget = new Set<number>();
   let remaining = budgetTokens - systemTokens - promptTokens;
-  for (const unit of units) {
-    if (!unit.isTurn) {
-      decisions[unit.index] = { included: false, reason: 'no-user-turn' };
-    }
-  }
   if (answeredUnit !== undefined) {
-    decisions[answeredUnit] = { included: true, kind: 'prompt', reason: 'the turn being answered: always sent' };
+    included.set(answeredUnit, { kind: 'prompt', reason: 'the turn being answered: always sent' });
   }
-  const pinnedUnits = findPinnedUnits(digests, layout, controls.pinned);
-  for (let i = pinnedUnits.length - 1; i >= 0; i--) {
-    const unit = units[pinnedUnits[i]!]!;
-    if (decisions[unit.index] !== undefined) {
-      continue;
-    }
+  const pinned = pinnedUnits(layout, controls.pinned).filter((index) => index !== answeredUnit && !(leadingNonTurn && index === 0));
+  for (let p = pinned.length - 1; p >= 0; p--) {
+    const unit = units[pinned[p]!]!;
     if (unit.tokens <= remaining) {
       remaining -= unit.tokens;
-      decisions[unit.index] = { included: true, kind: 'pinned', reason: verdicts[unit.index] === 'in' ? `pinned (also in the ${windowWords})` : 'pinned: kept outside the window' };
+      included.set(unit.index, { kind: 'pinned', reason: unit.index >= windowStart ? `pinned (also ${inWindowWords})` : 'pinned: kept outside the window' });
     } else {
-      decisions[unit.index] = { included: false, reason: 'over-budget' };
+      pinnedOverBudget.add(unit.index);
     }
   }
-  let full = false;
-  for (let i = units.length - 1; i >= 0; i--) {
-    if (decisions[i] !== undefined) {
+  // Newest first while they fit; the first that does not fit ends the walk.
+  for (let index = (answeredUnit ?? unitCount) - 1; index >= windowStart; index--) {
+    if (included.has(index) || pinnedOverBudget.has(index) || (leadingNonTurn && index === 0)) {
       continue;
     }
-    const unit = units[i]!;
-    const verdict = verdicts[i]!;
-    if (verdict !== 'in') {
-      decisions[i] = { included: false, reason: verdict };
-    } else if (!full && unit.tokens <= remaining) {
-      remaining -= unit.tokens;
-      decisions[i] = {
-        included: true,
-        kind: unit.hasToolUse ? 'tool-exchange' : 'turn',
-        reason: `in the ${windowWords}${boundaryWords}${unit.hasToolUse ? '; tool calls with their results' : ''}${unit.incomplete ? '; includes an answer that was cut short' : ''}`,
-      };
-    } else {
-      full = true;
-      decisions[i] = { included: false, reason: 'over-budget' };
+    const unit = units[index]!;
+    if (unit.tokens > remaining) {
+      break;
     }
+    remaining -= unit.tokens;
+    included.set(index, {
+      kind: unit.hasToolUse ? 'tool-exchange' : 'turn',
+      reason: `${inWindowWords}${unit.hasToolUse ? '; tool calls with their results' : ''}${unit.incomplete ? '; includes an answer that was cut short' : ''}`,
+    });
   }
+  // Every unit not included is left out: before the first user message, for the budget (a pinned
+  // unit, or a unit of the window the walk did not reach), or by the window.
+  const reasonOf = (index: number): ExclusionReason => {
+    if (leadingNonTurn && index === 0) {
+      return 'no-user-turn';
+    }
+    return pinnedOverBudget.has(index) || index >= windowStart ? 'over-budget' : selection.reason;
+  };
 
   const parts: ReceiptPart[] = [{ kind: 'system', eventIds: [], firstSeq: null, lastSeq: null, tokens: systemTokens, reason: 'system prompt and request framing: always sent' }];
   const excluded: ReceiptExclusion[] = [];
   const includedUnits: UnitSummary[] = [];
   const droppedSeqs = new Set<number>();
   let total = systemTokens + (promptText !== undefined ? promptTokens : 0);
-  let run: { reason: ExclusionReason; units: UnitSummary[] } | undefined;
+  // Status changes only at these unit indexes: walk the pieces between them.
+  const cuts = new Set<number>([0, 1, windowStart, unitCount]);
+  for (const index of [...included.keys(), ...pinnedOverBudget]) {
+    cuts.add(index);
+    cuts.add(index + 1);
+  }
+  const points = [...cuts].filter((index) => index <= unitCount).sort((a, b) => a - b);
+  let run: { from: number; to: number; reason: ExclusionReason } | undefined;
   const closeRun = (): void => {
     if (run) {
-      excluded.push(exclusionOf(digests, run.units, run.reason));
+      excluded.push(exclusionOf(layout, run.from, run.to, run.reason));
       run = undefined;
     }
   };
-  for (const unit of units) {
-    const decision = decisions[unit.index]!;
-    if (!decision.included) {
-      if (run?.reason !== decision.reason) {
+  for (let p = 0; p + 1 < points.length; p++) {
+    const from = points[p]!;
+    const to = points[p + 1]!;
+    const decision = included.get(from);
+    if (!decision) {
+      const reason = reasonOf(from);
+      if (run?.reason === reason) {
+        run.to = to;
+      } else {
         closeRun();
-        run = { reason: decision.reason, units: [] };
+        run = { from, to, reason };
       }
-      run.units.push(unit);
       continue;
     }
     closeRun();
+    const unit = units[from]!;
     includedUnits.push(unit);
     total += unit.tokens;
     exact &&= unit.exact;
     const eventIds: string[] = [];
     for (let i = unit.start; i < unit.end; i++) {
       const digest = digests[i]!;
-      const dropReason = layout.dropped.get(i);
+      const dropReason = layout.dropReason(i);
       if (dropReason === undefined) {
         eventIds.push(digest.id);
       } else {
@@ -335,32 +336,25 @@ export function planContext(session: SessionLayout, options: ContextOptions): Co
   };
 }
 
-function findPinnedUnits(digests: readonly EventDigest[], layout: UnitLayout, pinned: ReadonlySet<string>): number[] {
-  const found: number[] = [];
-  if (pinned.size === 0) {
-    return found;
-  }
-  for (const unit of layout.units) {
-    for (let i = unit.start; i < unit.end; i++) {
-      if (pinned.has(digests[i]!.id)) {
-        found.push(unit.index);
-        break;
-      }
+/** Units holding a pinned event, ascending. */
+function pinnedUnits(layout: UnitLayout, pinned: ReadonlySet<string>): number[] {
+  const found = new Set<number>();
+  for (const id of pinned) {
+    const digestIndex = layout.digestIndexOf(id);
+    if (digestIndex !== undefined) {
+      found.add(layout.unitOf(digestIndex));
     }
   }
-  return found;
+  return [...found].sort((a, b) => a - b);
 }
 
-function exclusionOf(digests: readonly EventDigest[], units: readonly UnitSummary[], reason: ExclusionReason): ReceiptExclusion {
-  const first = units[0]!;
-  const last = units.at(-1)!;
+/** One entry for the left-out units [from, to). */
+function exclusionOf(layout: UnitLayout, from: number, to: number, reason: ExclusionReason): ReceiptExclusion {
+  const first = layout.units[from]!;
+  const last = layout.units[to - 1]!;
   const eventCount = last.end - first.start;
-  let tokens = 0;
-  for (const unit of units) {
-    tokens += unit.tokens + unit.droppedTokens;
-  }
-  const eventIds = eventCount <= receiptEventIdLimit ? digests.slice(first.start, last.end).map((digest) => digest.id) : [];
-  return { eventIds, eventCount, firstSeq: first.firstSeq, lastSeq: last.lastSeq, tokens, reason };
+  const eventIds = eventCount <= receiptEventIdLimit ? layout.digests.slice(first.start, last.end).map((digest) => digest.id) : [];
+  return { eventIds, eventCount, firstSeq: first.firstSeq, lastSeq: last.lastSeq, tokens: layout.tokensBefore(to) - layout.tokensBefore(from), reason };
 }
 
 /** The request for a plan, from the content events of its units (`eventsOf`). */
@@ -423,14 +417,15 @@ export function assembleContext(events: readonly StoredEvent[], options: Context
       controls.observe(event);
     }
   }
-  const digests = content.map((event) => digestEvent(event, options.counter));
-  const layout = layOutUnits(digests);
+  const layout = new UnitLayoutBuilder();
+  for (const event of content) {
+    layout.add(digestEvent(event, options.counter));
+  }
   const session: SessionLayout = {
     sessionId: options.sessionId ?? events[0]?.sessionId ?? '',
-    digests,
     layout,
     controls,
-    shiftScoreAt: lazyShiftScores(content, digests),
+    shiftScoreAt: lazyShiftScores(content, layout.digests),
     promptShiftScore: (text) => shiftScore(contentWords(text), recentWords(content)),
   };
   const plan = planContext(session, options);

@@ -2,7 +2,7 @@ import type { StoredEvent } from '../log/events';
 import type { SessionRange } from '../store/queries';
 import { buildRequest, ControlsTracker, planContext, receiptOf, type AssembledContext, type ContextOptions } from './assembleContext';
 import type { TokenCounter } from './tokenCounts';
-import { digestEvent, isContentEvent, layOutUnits, refreshTokens, ShiftTracker, type ContentEvent, type EventDigest, type UnitLayout, type UnitSummary } from './units';
+import { digestEvent, isContentEvent, ShiftTracker, UnitLayoutBuilder, type ContentEvent, type UnitSummary } from './units';
 
 // Assembly for a live store without reading the whole session on every request. Reading a
 // 100,000-event session from sql.js takes about half a second, yet a window needs only its
@@ -34,7 +34,9 @@ export interface AssemblyTimings {
   readonly newEvents: number;
   readonly planMs: number;
   readonly readMs: number;
+  /** Content events read for the units that go in, and the seq ranges read for them. */
   readonly readEvents: number;
+  readonly readRanges: ReadonlyArray<{ readonly fromSeq: number; readonly toSeq: number }>;
   readonly buildMs: number;
 }
 
@@ -44,12 +46,10 @@ export class ContextIndexError extends Error {
 
 class IndexedSession {
   lastSeq = 0;
-  readonly digests: EventDigest[] = [];
+  readonly layout = new UnitLayoutBuilder();
   readonly controls = new ControlsTracker();
   readonly shift = new ShiftTracker();
-  layout: UnitLayout | undefined;
-  layoutDigestCount = -1;
-  layoutExactVersion = -1;
+  exactVersion = -1;
 
   constructor(readonly sessionId: string) {}
 }
@@ -83,6 +83,29 @@ export class ContextIndex {
     return seen;
   }
 
+  /**
+   * Catches up like `catchUp`, a page at a time, yielding to the event loop between pages so a
+   * long session's first indexing does not stall the engine (about 30 µs an event, read included).
+   */
+  async warmUp(sessionId: string, options: { pageSeqs?: number } = {}): Promise<number> {
+    const session = this.sessionFor(sessionId);
+    const pageSeqs = options.pageSeqs ?? 2000;
+    let seen = 0;
+    for (;;) {
+      const newest = this.source.getSession(sessionId)?.lastSeq ?? 0;
+      if (session.lastSeq >= newest) {
+        return seen;
+      }
+      const toSeq = Math.min(newest, session.lastSeq + pageSeqs);
+      for (const event of this.source.readSession(sessionId, { fromSeq: session.lastSeq + 1, toSeq })) {
+        this.observe(session, event);
+        seen++;
+      }
+      session.lastSeq = toSeq;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+  }
+
   /** Assembles the session's request (see assembleContext) reading only the events that go in. */
   assemble(sessionId: string, options: Omit<ContextOptions, 'counter' | 'sessionId'>): AssembledContext & { timings: AssemblyTimings } {
     try {
@@ -104,14 +127,18 @@ export class ContextIndex {
     const catchUpMs = performance.now() - started;
 
     started = performance.now();
-    const layout = this.layoutOf(session);
+    if (session.exactVersion !== this.counter.exactVersion) {
+      // Exact counts arrived: take them into every digest (the layout re-sums its units).
+      session.layout.refreshTokens(this.counter);
+      session.exactVersion = this.counter.exactVersion;
+    }
+    const layout = session.layout;
     const plan = planContext(
       {
         sessionId,
-        digests: session.digests,
         layout,
         controls: session.controls,
-        shiftScoreAt: (index) => session.digests[index]!.shift ?? null,
+        shiftScoreAt: (index) => layout.digests[index]!.shift ?? null,
         promptShiftScore: (text) => session.shift.scoreOf(text),
       },
       { ...options, sessionId, counter: this.counter },
@@ -119,7 +146,8 @@ export class ContextIndex {
     const planMs = performance.now() - started;
 
     started = performance.now();
-    const eventsByUnit = this.readUnits(session, plan.includedUnits);
+    const ranges = ContextIndex.rangesOf(plan.includedUnits);
+    const eventsByUnit = this.readUnits(session, ranges);
     const readMs = performance.now() - started;
 
     started = performance.now();
@@ -130,7 +158,7 @@ export class ContextIndex {
     for (const events of eventsByUnit.values()) {
       readEvents += events.length;
     }
-    return { request, receipt, timings: { catchUpMs, newEvents, planMs, readMs, readEvents, buildMs } };
+    return { request, receipt, timings: { catchUpMs, newEvents, planMs, readMs, readEvents, readRanges: ranges.map(({ fromSeq, toSeq }) => ({ fromSeq, toSeq })), buildMs } };
   }
 
   /** The seq ranges `assemble` would read for these units (one per run of adjacent units). */
@@ -155,7 +183,7 @@ export class ContextIndex {
 
   /** Digests held, for the bench and diagnostics. */
   digestCount(sessionId: string): number {
-    return this.sessions.get(sessionId)?.digests.length ?? 0;
+    return this.sessions.get(sessionId)?.layout.digests.length ?? 0;
   }
 
   private sessionFor(sessionId: string): IndexedSession {
@@ -177,33 +205,18 @@ export class ContextIndex {
     }
     const digest = digestEvent(event, this.counter);
     session.shift.observe(event, digest);
-    session.digests.push(digest);
+    session.layout.add(digest);
   }
 
-  private layoutOf(session: IndexedSession): UnitLayout {
-    const exactVersion = this.counter.exactVersion;
-    if (!session.layout || session.layoutDigestCount !== session.digests.length) {
-      if (exactVersion !== session.layoutExactVersion) {
-        refreshDigestTokens(session.digests, this.counter);
-      }
-      session.layout = layOutUnits(session.digests);
-    } else if (exactVersion !== session.layoutExactVersion) {
-      refreshTokens(session.digests, session.layout, this.counter);
-    }
-    session.layoutDigestCount = session.digests.length;
-    session.layoutExactVersion = exactVersion;
-    return session.layout;
-  }
-
-  private readUnits(session: IndexedSession, units: readonly UnitSummary[]): Map<number, ContentEvent[]> {
+  private readUnits(session: IndexedSession, ranges: ReturnType<typeof ContextIndex.rangesOf>): Map<number, ContentEvent[]> {
     const byUnit = new Map<number, ContentEvent[]>();
-    for (const range of ContextIndex.rangesOf(units)) {
+    for (const range of ranges) {
       const content = this.source.readSession(session.sessionId, { fromSeq: range.fromSeq, toSeq: range.toSeq }).filter(isContentEvent);
       const base = range.units[0]!.start;
       for (const unit of range.units) {
         const events = content.slice(unit.start - base, unit.end - base);
         for (let i = 0; i < events.length; i++) {
-          if (events[i]!.id !== session.digests[unit.start + i]!.id) {
+          if (events[i]!.id !== session.layout.digests[unit.start + i]!.id) {
             throw new ContextIndexError(`the log of session ${session.sessionId} no longer matches the context index at seq ${events[i]!.seq}; the index must be rebuilt`);
           }
         }
@@ -214,15 +227,5 @@ export class ContextIndex {
       }
     }
     return byUnit;
-  }
-}
-
-function refreshDigestTokens(digests: readonly EventDigest[], counter: TokenCounter): void {
-  for (const digest of digests) {
-    const known = counter.cached(digest.id);
-    if (known) {
-      digest.tokens = known.tokens;
-      digest.exact = known.source === 'api';
-    }
   }
 }

@@ -9,18 +9,23 @@
 // |new ∩ recent| / |new|; Jaccard would punish the recent window for being large). A message
 // with fewer than `minShiftWords` content words ("thanks", "go on") never counts as a shift,
 // since a short follow-up shares little vocabulary without changing topic. Below
-// `shiftThreshold` the message starts a new topic.
+// `shiftThreshold` the message starts a new topic. Only the first `shiftTextChars` characters of
+// a message are read: enough to tell its subject, and it bounds the cost of long answers.
 
 export const shiftWindowMessages = 6;
 export const shiftThreshold = 0.15;
 export const minShiftWords = 4;
+export const shiftTextChars = 4000;
 
 const stopWords = new Set(
   (
-    'the and for are but not you all any can had her was one our out day get has him his how man new now old see two way who boy did its let put say she too use ' +
-    'that with have this will your from they know want been good much some time very when come here just like long make many more only over such take than them well were ' +
-    'what about would there their which could other into then these thing think also back after first even give most should where while does doing done need yes okay ' +
-    'please thanks thank sure can could would might must shall may let lets let\'s one two three something anything everything nothing why how what who whom whose'
+    'the and for are but not you all any can had her was one our out day get has him his how man ' +
+    'new now old see two way who boy did its let put say she too use that with have this will your ' +
+    'from they know want been good much some time very when come here just like long make many more ' +
+    'only over such take than them well were what about would there their which could other into ' +
+    'then these thing think also back after first even give most should where while does doing done ' +
+    'need yes okay please thanks thank sure might must shall may lets let\'s three something ' +
+    'anything everything nothing why whom whose'
   ).split(' '),
 );
 
@@ -33,7 +38,7 @@ export function contentWords(text: string): ReadonlySet<string> {
       words.add(lower);
     }
   };
-  for (const match of text.matchAll(/[A-Za-z0-9_]+/g)) {
+  for (const match of (text.length > shiftTextChars ? text.slice(0, shiftTextChars) : text).matchAll(/[A-Za-z0-9_]+/g)) {
     const token = match[0];
     add(token);
     if (/[a-z][A-Z]|_/.test(token)) {

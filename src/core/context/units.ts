@@ -164,157 +164,213 @@ export interface UnitSummary {
   readonly firstSeq: number;
   readonly lastSeq: number;
   readonly startWallMs: number;
-  readonly endWallMs: number;
   /** Wall time of the content event just before the unit (idle gaps), null for the first. */
   readonly prevWallMs: number | null;
   /** Begins with a user message; only the part of a log before its first user message is not. */
   readonly isTurn: boolean;
   /** Tokens of the blocks it sends plus the framing of its messages (an upper bound: merging neighbours only saves). */
-  tokens: number;
+  readonly tokens: number;
   /** Every count in `tokens` came from the API. */
-  exact: boolean;
+  readonly exact: boolean;
   /** Tokens of the events it holds back (dropped tool calls, orphans). */
-  droppedTokens: number;
+  readonly droppedTokens: number;
   readonly hasToolUse: boolean;
   readonly incomplete: boolean;
   readonly messageCount: number;
 }
 
+/** Units laid out over a session's digests, with what planning asks of them. */
 export interface UnitLayout {
+  readonly digests: readonly EventDigest[];
   readonly units: readonly UnitSummary[];
-  /** Digest index → why it is left out of its unit's messages. */
-  readonly dropped: ReadonlyMap<number, DropReason>;
+  /** Why the event at a digest index is left out of its unit's messages, if it is. */
+  dropReason(digestIndex: number): DropReason | undefined;
+  /** Tokens of units [0, unitIndex), held-back events included. */
+  tokensBefore(unitIndex: number): number;
+  /** The digest index of an event id (pins name events by id). */
+  digestIndexOf(eventId: string): number | undefined;
+  /** The unit holding a digest index. */
+  unitOf(digestIndex: number): number;
 }
 
-/** Lays digests (content events of one session, in seq order) out in units. */
-export function layOutUnits(digests: readonly EventDigest[]): UnitLayout {
-  const dropped = new Map<number, DropReason>();
-  const useAt = new Map<string, number>();
-  const resultOf = new Map<number, number>();
-  for (let i = 0; i < digests.length; i++) {
-    const digest = digests[i]!;
+/**
+ * Lays digests (the content events of one session, in seq order) out in units, one event at a
+ * time, so a long session's layout is extended rather than redone when events arrive. Only the
+ * newest unit changes on an append, except when a tool_result answers an older tool_use: then
+ * every unit from that tool_use's on becomes one.
+ *
+ * Rules: a tool_result answers the first tool_use of its id if that has no result yet, else it
+ * is an orphan; a second tool_use of an id is a duplicate; a tool_use without a result is held
+ * back (pending in the newest unit, unanswered before it); a non-empty user message starts a
+ * unit unless a tool_use before it is answered after it; the events before the first user
+ * message are a unit of their own that is not a turn.
+ */
+export class UnitLayoutBuilder implements UnitLayout {
+  private readonly all: EventDigest[] = [];
+  private readonly byId = new Map<string, number>();
+  private readonly dropped = new Map<number, DropReason>();
+  private readonly useAt = new Map<string, number>();
+  private readonly answered = new Set<number>();
+  private readonly unmatched = new Set<number>();
+  private readonly starts: number[] = [];
+  private readonly summaries: UnitSummary[] = [];
+  /** prefix[u] = tokens of units [0, u). */
+  private readonly prefix: number[] = [0];
+  private valid = 0;
+
+  get digests(): readonly EventDigest[] {
+    return this.all;
+  }
+
+  get units(): readonly UnitSummary[] {
+    this.sync();
+    return this.summaries;
+  }
+
+  add(digest: EventDigest): void {
+    const i = this.all.length;
+    this.all.push(digest);
+    this.byId.set(digest.id, i);
+    if (i === 0) {
+      this.starts.push(0);
+    }
     if (digest.empty) {
-      dropped.set(i, 'empty');
+      this.dropped.set(i, 'empty');
     } else if (digest.kind === 'tool.use') {
-      if (useAt.has(digest.toolUseId!)) {
-        dropped.set(i, 'duplicate-tool-use');
+      if (this.useAt.has(digest.toolUseId!)) {
+        this.dropped.set(i, 'duplicate-tool-use');
       } else {
-        useAt.set(digest.toolUseId!, i);
+        this.useAt.set(digest.toolUseId!, i);
+        this.unmatched.add(i);
       }
     } else if (digest.kind === 'tool.result') {
-      const use = useAt.get(digest.toolUseId!);
-      if (use === undefined || resultOf.has(use)) {
-        dropped.set(i, 'orphan-tool-result');
+      const use = this.useAt.get(digest.toolUseId!);
+      if (use === undefined || this.answered.has(use)) {
+        this.dropped.set(i, 'orphan-tool-result');
       } else {
-        resultOf.set(use, i);
+        this.answered.add(use);
+        this.unmatched.delete(use);
+        // No unit boundary may fall between the tool_use and this result.
+        while (this.starts.at(-1)! > use) {
+          this.starts.pop();
+        }
+      }
+    } else if (digest.kind === 'message.user' && i > 0) {
+      this.starts.push(i);
+    }
+    this.valid = Math.min(this.valid, this.starts.length - 1);
+  }
+
+  dropReason(digestIndex: number): DropReason | undefined {
+    const reason = this.dropped.get(digestIndex);
+    if (reason !== undefined || !this.unmatched.has(digestIndex)) {
+      return reason;
+    }
+    return digestIndex >= this.starts.at(-1)! ? 'tool-result-pending' : 'unanswered-tool-use';
+  }
+
+  tokensBefore(unitIndex: number): number {
+    this.sync();
+    return this.prefix[unitIndex]!;
+  }
+
+  digestIndexOf(eventId: string): number | undefined {
+    return this.byId.get(eventId);
+  }
+
+  unitOf(digestIndex: number): number {
+    let low = 0;
+    let high = this.starts.length - 1;
+    while (low < high) {
+      const middle = (low + high + 1) >>> 1;
+      if (this.starts[middle]! <= digestIndex) {
+        low = middle;
+      } else {
+        high = middle - 1;
       }
     }
+    return low;
   }
-  // A user message starts a unit unless a tool_use before it is answered after it.
-  const starts: number[] = [];
-  let reach = -1;
-  for (let i = 0; i < digests.length; i++) {
-    const digest = digests[i]!;
-    if (digest.kind === 'message.user' && !digest.empty && reach < i) {
-      starts.push(i);
-    }
-    if (digest.kind === 'tool.use') {
-      const result = resultOf.get(i);
-      if (result !== undefined && result > reach) {
-        reach = result;
+
+  /** Re-reads the counter's cache (exact counts that arrived since) into every digest. */
+  refreshTokens(counter: TokenCounter): void {
+    for (const digest of this.all) {
+      const known = counter.cached(digest.id);
+      if (known) {
+        digest.tokens = known.tokens;
+        digest.exact = known.source === 'api';
       }
     }
+    this.valid = 0;
   }
-  if (digests.length > 0 && starts[0] !== 0) {
-    starts.unshift(0);
-  }
-  const lastStart = starts.at(-1) ?? 0;
-  for (const use of useAt.values()) {
-    if (!resultOf.has(use) && !dropped.has(use)) {
-      dropped.set(use, use >= lastStart ? 'tool-result-pending' : 'unanswered-tool-use');
-    }
-  }
-  const units: UnitSummary[] = [];
-  for (let u = 0; u < starts.length; u++) {
-    const start = starts[u]!;
-    const end = starts[u + 1] ?? digests.length;
-    units.push(summarize(digests, dropped, u, start, end));
-  }
-  return { units, dropped };
-}
 
-function summarize(digests: readonly EventDigest[], dropped: ReadonlyMap<number, DropReason>, index: number, start: number, end: number): UnitSummary {
-  const first = digests[start]!;
-  let tokens = 0;
-  let droppedTokens = 0;
-  let exact = true;
-  let messageCount = 0;
-  let role: 'user' | 'assistant' | undefined;
-  let hasToolUse = false;
-  let incomplete = false;
-  let endWallMs = first.wallMs;
-  for (let i = start; i < end; i++) {
-    const digest = digests[i]!;
-    endWallMs = Math.max(endWallMs, digest.wallMs);
-    if (dropped.has(i)) {
-      droppedTokens += digest.tokens;
-      continue;
+  private sync(): void {
+    const count = this.starts.length;
+    if (this.valid === count && this.summaries.length === count) {
+      return;
     }
-    tokens += digest.tokens;
-    exact &&= digest.exact;
-    const digestRole = roleOf(digest.kind);
-    if (digestRole !== role) {
-      messageCount++;
-      role = digestRole;
+    this.summaries.length = this.valid;
+    this.prefix.length = this.valid + 1;
+    for (let u = this.valid; u < count; u++) {
+      const summary = this.summarize(u, this.starts[u]!, this.starts[u + 1] ?? this.all.length);
+      this.summaries.push(summary);
+      this.prefix.push(this.prefix[u]! + summary.tokens + summary.droppedTokens);
     }
-    hasToolUse ||= digest.kind === 'tool.use';
-    incomplete ||= digest.incomplete;
+    this.valid = count;
   }
-  return {
-    index,
-    start,
-    end,
-    firstSeq: first.seq,
-    lastSeq: digests[end - 1]!.seq,
-    startWallMs: first.wallMs,
-    endWallMs,
-    prevWallMs: start > 0 ? digests[start - 1]!.wallMs : null,
-    isTurn: first.kind === 'message.user' && !first.empty,
-    tokens: tokens + messageCount * messageOverheadTokens,
-    exact,
-    droppedTokens,
-    hasToolUse,
-    incomplete,
-    messageCount,
-  };
-}
 
-/** Re-reads the counter's cache (exact counts that arrived since) into digests and units. */
-export function refreshTokens(digests: readonly EventDigest[], layout: UnitLayout, counter: TokenCounter): void {
-  for (const digest of digests) {
-    const known = counter.cached(digest.id);
-    if (known) {
-      digest.tokens = known.tokens;
-      digest.exact = known.source === 'api';
-    }
-  }
-  for (const unit of layout.units) {
+  private summarize(index: number, start: number, end: number): UnitSummary {
+    const digests = this.all;
+    const first = digests[start]!;
     let tokens = 0;
     let droppedTokens = 0;
     let exact = true;
-    for (let i = unit.start; i < unit.end; i++) {
+    let messageCount = 0;
+    let role: 'user' | 'assistant' | undefined;
+    let hasToolUse = false;
+    let incomplete = false;
+    for (let i = start; i < end; i++) {
       const digest = digests[i]!;
-      if (layout.dropped.has(i)) {
+      if (this.dropped.has(i) || this.unmatched.has(i)) {
         droppedTokens += digest.tokens;
-      } else {
-        tokens += digest.tokens;
-        exact &&= digest.exact;
+        continue;
       }
+      tokens += digest.tokens;
+      exact &&= digest.exact;
+      const digestRole = roleOf(digest.kind);
+      if (digestRole !== role) {
+        messageCount++;
+        role = digestRole;
+      }
+      hasToolUse ||= digest.kind === 'tool.use';
+      incomplete ||= digest.incomplete;
     }
-    unit.tokens = tokens + unit.messageCount * messageOverheadTokens;
-    unit.droppedTokens = droppedTokens;
-    unit.exact = exact;
+    return {
+      index,
+      start,
+      end,
+      firstSeq: first.seq,
+      lastSeq: digests[end - 1]!.seq,
+      startWallMs: first.wallMs,
+      prevWallMs: start > 0 ? digests[start - 1]!.wallMs : null,
+      isTurn: first.kind === 'message.user' && !first.empty,
+      tokens: tokens + messageCount * messageOverheadTokens,
+      exact,
+      droppedTokens,
+      hasToolUse,
+      incomplete,
+      messageCount,
+    };
   }
+}
+
+/** Lays a whole list of digests out (see UnitLayoutBuilder). */
+export function layOutUnits(digests: readonly EventDigest[]): UnitLayoutBuilder {
+  const builder = new UnitLayoutBuilder();
+  for (const digest of digests) {
+    builder.add(digest);
+  }
+  return builder;
 }
 
 interface MutableMessage {

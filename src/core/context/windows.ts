@@ -18,8 +18,6 @@ import { isTopicShift, shiftThreshold } from './topicShift';
 //   when the unit's user message shares too few content words with the recent messages
 //   (topicShift.ts).
 
-export type WindowVerdict = 'in' | 'outside-window' | 'before-topic-boundary';
-
 export interface WindowUnit {
   readonly firstSeq: number;
   readonly startWallMs: number;
@@ -30,38 +28,45 @@ export interface WindowUnit {
 }
 
 export interface WindowInput {
-  /** Oldest first; the last is the unit being answered. */
-  readonly units: readonly WindowUnit[];
+  /** How many units, oldest first; the last is the unit being answered. */
+  readonly count: number;
+  readonly at: (unitIndex: number) => WindowUnit;
   /** Seqs of the session's `topic.boundary` events, ascending. */
   readonly topicBoundarySeqs: readonly number[];
   /** The topic-shift score of a unit's user message (null: cannot tell). */
   readonly shiftScore: (unitIndex: number) => number | null;
 }
 
-export function selectWindow(spec: WindowSpec, input: WindowInput): WindowVerdict[] {
-  const { units } = input;
-  const verdicts: WindowVerdict[] = units.map(() => 'in');
-  const last = units.length - 1;
+export type BoundaryCause = 'explicit' | 'idle-gap' | 'topic-shift';
+
+/**
+ * Every window is a suffix of the units: those from `start` on are in, those before it are out
+ * for `reason`. The work is proportional to the window, not to the session.
+ */
+export interface WindowSelection {
+  readonly start: number;
+  readonly reason: 'outside-window' | 'before-topic-boundary';
+  /** Session windows: why the window starts where it does (none: the session is one topic). */
+  readonly boundary?: BoundaryCause;
+}
+
+export function selectWindow(spec: WindowSpec, input: WindowInput): WindowSelection {
+  const last = input.count - 1;
   if (last < 0) {
-    return verdicts;
+    return { start: 0, reason: 'outside-window' };
   }
-  const exclude = (before: number, verdict: WindowVerdict): WindowVerdict[] => {
-    for (let i = 0; i < before; i++) {
-      verdicts[i] = verdict;
-    }
-    return verdicts;
-  };
   switch (spec.kind) {
     case 'full':
-      return verdicts;
+      return { start: 0, reason: 'outside-window' };
     case 'sliding': {
       const maxTurns = spec.turns ?? Number.POSITIVE_INFINITY;
       const maxTokens = spec.tokens ?? Number.POSITIVE_INFINITY;
-      let turns = units[last]!.isTurn ? 1 : 0;
-      let tokens = units[last]!.tokens;
+      const newest = input.at(last);
+      let turns = newest.isTurn ? 1 : 0;
+      let tokens = newest.tokens;
       let first = last;
       for (let i = last - 1; i >= 0; i--) {
-        const unit = units[i]!;
+        const unit = input.at(i);
         const nextTurns = turns + (unit.isTurn ? 1 : 0);
         const nextTokens = tokens + unit.tokens;
         if (nextTurns > maxTurns || nextTokens > maxTokens) {
@@ -71,44 +76,36 @@ export function selectWindow(spec: WindowSpec, input: WindowInput): WindowVerdic
         tokens = nextTokens;
         first = i;
       }
-      return exclude(first, 'outside-window');
+      return { start: first, reason: 'outside-window' };
     }
     case 'tumbling': {
-      let turnsBefore = 0;
-      const turnIndex = units.map((unit) => {
-        const index = turnsBefore;
-        if (unit.isTurn) {
-          turnsBefore++;
-        }
-        return index;
-      });
-      const blockStart = Math.floor(turnIndex[last]! / spec.blockTurns) * spec.blockTurns;
+      // Only the first unit can be other than a turn (what precedes the first user message).
+      const leading = input.at(0).isTurn ? 0 : 1;
+      const turnIndex = (i: number): number => Math.max(0, i - leading);
+      const blockStart = Math.floor(turnIndex(last) / spec.blockTurns) * spec.blockTurns;
       let first = last;
-      while (first > 0 && turnIndex[first - 1]! >= blockStart) {
+      while (first > 0 && turnIndex(first - 1) >= blockStart) {
         first--;
       }
-      return exclude(first, 'outside-window');
+      return { start: first, reason: 'outside-window' };
     }
     case 'session': {
       const boundary = newestTopicBoundary(spec, input);
-      return boundary === undefined ? verdicts : exclude(boundary.unitIndex, 'before-topic-boundary');
+      return boundary ? { start: boundary.unitIndex, reason: 'before-topic-boundary', boundary: boundary.cause } : { start: 0, reason: 'before-topic-boundary' };
     }
   }
 }
-
-export type BoundaryCause = 'explicit' | 'idle-gap' | 'topic-shift';
 
 /** The newest unit that starts a topic (for a session window), with why. */
 export function newestTopicBoundary(
   spec: Extract<WindowSpec, { kind: 'session' }>,
   input: WindowInput,
 ): { unitIndex: number; cause: BoundaryCause } | undefined {
-  const { units, topicBoundarySeqs } = input;
   const idleGapMs = spec.idleGapMinutes * 60_000;
-  for (let i = units.length - 1; i > 0; i--) {
-    const unit = units[i]!;
-    const after = units[i - 1]!.firstSeq;
-    const explicit = firstAbove(topicBoundarySeqs, after);
+  let unit = input.at(input.count - 1);
+  for (let i = input.count - 1; i > 0; i--) {
+    const previous = input.at(i - 1);
+    const explicit = firstAbove(input.topicBoundarySeqs, previous.firstSeq);
     if (explicit !== undefined && explicit < unit.firstSeq) {
       return { unitIndex: i, cause: 'explicit' };
     }
@@ -118,6 +115,7 @@ export function newestTopicBoundary(
     if (spec.detectShift && isTopicShift(input.shiftScore(i))) {
       return { unitIndex: i, cause: 'topic-shift' };
     }
+    unit = previous;
   }
   return undefined;
 }
