@@ -1,7 +1,9 @@
 // Browser tests of the packaged product: installs dist/context-ledger.vsix into a fresh
 // extensions dir, writes two sessions into a temp store with the CLI, starts code-server on a
 // copy of samples/workspace whose settings point at that store, and runs the node:test files in
-// out/test/e2e, which drive chromium (test/e2e/workbench.ts). Expects `npm run package && npm
+// out/test/e2e one after another, which drive chromium (test/e2e/workbench.ts). The chat tests
+// get a second copy of the workspace with a store of their own (so they change no count the
+// other tests check) and the local Messages API test server as contextLedger.baseUrl. Expects `npm run package && npm
 // run compile-tests` first (npm run test:e2e does both). `--keep` keeps the temp folders.
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -19,6 +21,7 @@ import {
   stopProcessGroup,
   writeUserSettings,
 } from './lib/codeServer.mjs';
+import { messagesApiServerMain, startMessagesApiServer, testApiKey } from './lib/messagesApi.mjs';
 import { Cleanup, Timings, appendWithCli, keepRequested, makeTempDir, makeWorkspace } from './lib/workspace.mjs';
 
 const vsix = path.join(repoRoot, 'dist', 'context-ledger.vsix');
@@ -51,7 +54,7 @@ let dirs;
 
 try {
   const testFiles = fs.existsSync(testDir) ? fs.readdirSync(testDir).filter((name) => name.endsWith('.test.js')).sort() : [];
-  if (!fs.existsSync(vsix) || testFiles.length === 0) {
+  if (!fs.existsSync(vsix) || testFiles.length === 0 || !fs.existsSync(messagesApiServerMain)) {
     throw new Error('dist/context-ledger.vsix or out/test/e2e/*.test.js is missing: run `npm run package && npm run compile-tests` (or npm run test:e2e)');
   }
   fs.rmSync(resultsDir, { recursive: true, force: true });
@@ -62,8 +65,12 @@ try {
   cleanup.add('temp folder', () => (keep ? console.log(`kept ${tmp}`) : fs.rmSync(tmp, { recursive: true, force: true })));
   const storeDir = path.join(tmp, 'store');
   const workspace = makeWorkspace(path.join(tmp, 'workspace'), storeDir);
+  const messagesApi = await timings.phase('start Messages API test server', () => startMessagesApiServer({ logFile: path.join(resultsDir, 'messages-api.log') }));
+  cleanup.add('Messages API test server', () => messagesApi.stop());
+  const chatWorkspace = makeWorkspace(path.join(tmp, 'chat-workspace'), path.join(tmp, 'chat-store'), { settings: { 'contextLedger.baseUrl': messagesApi.baseUrl } });
   dirs = codeServerDirs(path.join(tmp, 'code-server'));
-  writeUserSettings(dirs);
+  // The empty secondary side bar would take a fifth of every screenshot.
+  writeUserSettings(dirs, { 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
 
   await timings.phase('install vsix', async () => console.log(await installVsix(stack, dirs, vsix)));
   await timings.phase('seed store (CLI)', async () => {
@@ -80,7 +87,7 @@ try {
   };
 
   const port = await freePort();
-  const server = await timings.phase('start code-server', () => startCodeServer({ stack, dirs, port, folder: workspace }));
+  const server = await timings.phase('start code-server', () => startCodeServer({ stack, dirs, port, folder: workspace, env: { ANTHROPIC_API_KEY: testApiKey } }));
   cleanup.add('code-server', () => server.stop());
   console.log(`code-server ${server.url} (pid ${server.pid}), workspace ${workspace}, store ${storeDir}`);
 
@@ -89,7 +96,8 @@ try {
   cleanup.add('stray chromium', () => killProcessesMentioning(profileDir));
   const code = await timings.phase('browser tests', () =>
     new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-timeout=${timeoutMs}`, ...testFiles.map((name) => path.join(testDir, name))], {
+      // One file at a time: each drives its own chromium, and two would need ~2 GB more.
+      const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', `--test-timeout=${timeoutMs}`, ...testFiles.map((name) => path.join(testDir, name))], {
         stdio: 'inherit',
         detached: true,
         cwd: repoRoot,
@@ -100,6 +108,8 @@ try {
           CONTEXT_LEDGER_E2E_PROFILE: profileDir,
           CONTEXT_LEDGER_E2E_CHROMIUM: JSON.stringify(chromiumLaunchOptions()),
           CONTEXT_LEDGER_E2E_SEEDED: JSON.stringify(seeded),
+          CONTEXT_LEDGER_E2E_CHAT_URL: `${server.url}/?folder=${encodeURIComponent(chatWorkspace)}`,
+          CONTEXT_LEDGER_E2E_MESSAGES_API: messagesApi.baseUrl,
         },
       });
       cleanup.add('test process', () => stopProcessGroup(child.pid));

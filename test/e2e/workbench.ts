@@ -72,13 +72,31 @@ export class Workbench {
     return file;
   }
 
-  /** Runs a command from the palette (F1) by its title, e.g. "Context Ledger: Show Log Stats". */
-  async runCommand(title: string): Promise<void> {
+  /**
+   * Runs a command from the palette (F1) by its title, e.g. "Context Ledger: Show Log Stats".
+   * The palette lists an extension's commands only once the extension host has registered it,
+   * which on a loaded machine can be after the workbench shows: reopen it until the row is there.
+   */
+  async runCommand(title: string, timeoutMs = 30_000): Promise<void> {
     const input = this.page.locator('.quick-input-widget input');
-    await this.page.keyboard.press('F1');
-    await input.waitFor({ state: 'visible' });
-    await input.fill(`>${title}`);
     const row = this.page.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: title }) });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible' });
+      await input.fill(`>${title}`);
+      const last = Date.now() + 5_000 >= deadline;
+      try {
+        await row.first().waitFor({ timeout: last ? Math.max(1_000, deadline - Date.now()) : 5_000 });
+        break;
+      } catch (error) {
+        if (last) {
+          throw error;
+        }
+        await this.page.keyboard.press('Escape');
+        await input.waitFor({ state: 'hidden' });
+      }
+    }
     await row.first().click();
   }
 

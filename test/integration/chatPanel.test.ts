@@ -116,7 +116,8 @@ describe('chat panel', function () {
     // The gauge shows the receipt's share of the budget.
     const receipt = result.receipt;
     const percent = Math.round((receipt.totalTokens / receipt.budgetTokens) * 100);
-    await waitFor('the gauge to show the receipt', async () => (api.chat.gauge().text === `$(database) ${percent}%` ? true : undefined), 5_000, 100);
+    const label = percent === 0 ? '<1%' : `${percent}%`;
+    await waitFor('the gauge to show the receipt', async () => (api.chat.gauge().text === `$(database) ${label}` ? true : undefined), 5_000, 100);
     assert.equal(api.chat.gauge().warning, false);
     assert.equal(api.chat.activeSession().sessionId, sessionId);
   });

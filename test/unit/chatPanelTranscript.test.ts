@@ -109,10 +109,12 @@ describe('transcript of a session', () => {
   });
 
   it('computes the gauge: percent of the budget, warning above 80 %', () => {
-    assert.deepEqual(budgetUse({ totalTokens: 420, budgetTokens: 1000 }), { percent: 42, warn: false });
-    assert.deepEqual(budgetUse({ totalTokens: 800, budgetTokens: 1000 }), { percent: 80, warn: false });
-    assert.deepEqual(budgetUse({ totalTokens: 801, budgetTokens: 1000 }), { percent: 80, warn: true });
-    assert.deepEqual(budgetUse({ totalTokens: 1200, budgetTokens: 1000 }), { percent: 120, warn: true });
+    assert.deepEqual(budgetUse({ totalTokens: 420, budgetTokens: 1000 }), { percent: 42, label: '42%', warn: false });
+    assert.deepEqual(budgetUse({ totalTokens: 800, budgetTokens: 1000 }), { percent: 80, label: '80%', warn: false });
+    assert.deepEqual(budgetUse({ totalTokens: 801, budgetTokens: 1000 }), { percent: 80, label: '80%', warn: true });
+    assert.deepEqual(budgetUse({ totalTokens: 1200, budgetTokens: 1000 }), { percent: 120, label: '120%', warn: true });
+    assert.deepEqual(budgetUse({ totalTokens: 347, budgetTokens: 100_000 }), { percent: 0, label: '<1%', warn: false });
+    assert.deepEqual(budgetUse({ totalTokens: 0, budgetTokens: 100_000 }), { percent: 0, label: '0%', warn: false });
   });
 });
 

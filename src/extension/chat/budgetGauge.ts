@@ -43,11 +43,11 @@ export class BudgetGauge extends Disposable {
       this.item.show();
       return;
     }
-    const { percent, warn } = budgetUse(receipt);
+    const { percent, label, warn } = budgetUse(receipt);
     const numbers = `${receipt.totalTokens.toLocaleString('en-US')} of ${receipt.budgetTokens.toLocaleString('en-US')} tokens`;
-    this.item.text = `$(database) ${percent}%`;
+    this.item.text = `$(database) ${label}`;
     this.item.tooltip = new vscode.MarkdownString(
-      `**Context budget** of ${escapeMarkdown(session)}: ${numbers} (${percent} %) at the newest request, ${windowLabel(receipt.window)}` +
+      `**Context budget** of ${escapeMarkdown(session)}: ${numbers} (${label}) at the newest request, ${windowLabel(receipt.window)}` +
         `${receipt.tokenSource === 'estimate' ? ', estimated offline' : ''}.\n\nClick to show the context receipt.`,
     );
     this.item.backgroundColor = warn ? new vscode.ThemeColor(percent > 100 ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;

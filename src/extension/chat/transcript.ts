@@ -101,9 +101,11 @@ export function sessionNameFromText(text: string, maxLength = 60): string {
 }
 
 /** "42%" of the budget a receipt used, and whether that is past the warning line. */
-export function budgetUse(receipt: Pick<ContextReceipt, 'totalTokens' | 'budgetTokens'>, warnAbove = 0.8): { percent: number; warn: boolean } {
+export function budgetUse(receipt: Pick<ContextReceipt, 'totalTokens' | 'budgetTokens'>, warnAbove = 0.8): { percent: number; label: string; warn: boolean } {
   const fraction = receipt.budgetTokens > 0 ? receipt.totalTokens / receipt.budgetTokens : 1;
-  return { percent: Math.round(fraction * 100), warn: fraction > warnAbove };
+  const percent = Math.round(fraction * 100);
+  // "0%" would read as an empty context; a few hundred tokens of 100k is "<1%".
+  return { percent, label: percent === 0 && receipt.totalTokens > 0 ? '<1%' : `${percent}%`, warn: fraction > warnAbove };
 }
 
 /** An error the panel showed, kept so a reloaded webview shows it again (errors are not events). */

@@ -397,14 +397,17 @@ class ChatView {
     if (last && last.receipt === null && result.receipt) {
       last.element.append(this.renderReceipt(result.receipt));
     }
+    const markIncomplete = (element: HTMLElement): void => {
+      // Above the receipt, as in a transcript read from the log.
+      element.classList.add('incomplete');
+      element.insertBefore(this.incompleteBadge(), element.querySelector(':scope > details.receipt'));
+    };
     if (last && result.status === 'incomplete') {
-      last.element.classList.add('incomplete');
-      last.element.append(this.incompleteBadge());
+      markIncomplete(last.element);
     }
     if (result.status === 'cancelled') {
       if (last && last.text !== '') {
-        last.element.classList.add('incomplete');
-        last.element.append(this.incompleteBadge());
+        markIncomplete(last.element);
       }
       this.transcript.append(h('div', { class: 'divider stopped', role: 'note' }, icon('debug-stop'), ' Stopped.'));
     } else if (result.error) {
@@ -446,7 +449,13 @@ class ChatView {
         return result;
       }
       case 'receipt':
-        return h('div', { class: 'turn orphan-receipt' }, this.renderReceipt(entry.receipt));
+        return h(
+          'article',
+          { class: 'turn assistant no-answer', 'aria-label': 'Request without an answer' },
+          this.who('assistant', null),
+          h('div', { class: 'badge no-answer-badge', role: 'note' }, icon('circle-slash'), ' No answer was logged for this request: it failed or was stopped before any text arrived.'),
+          this.renderReceipt(entry.receipt),
+        );
       case 'topic':
         return h('div', { class: 'divider topic', role: 'separator', 'aria-label': `New topic${entry.label ? `: ${entry.label}` : ''}` }, icon('milestone'), ` New topic${entry.label ? `: ${entry.label}` : ''}`);
       case 'renamed':
@@ -501,6 +510,7 @@ class ChatView {
   }
 
   private renderReceipt(receipt: ContextReceipt): HTMLElement {
+    const itemized = receipt.parts.reduce((sum, part) => sum + part.tokens, 0);
     const rows = receipt.parts.map((part) =>
       h('tr', {}, h('td', {}, partLabel(part)), h('td', { class: 'reason' }, part.reason), h('td', { class: 'seq' }, seqRange(part.firstSeq, part.lastSeq)), h('td', { class: 'num' }, formatTokens(part.tokens))),
     );
@@ -509,7 +519,15 @@ class ChatView {
       { class: 'receipt-parts' },
       h('caption', {}, 'What went into the request'),
       h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Part'), h('th', { scope: 'col' }, 'Why'), h('th', { scope: 'col' }, 'Events'), h('th', { scope: 'col', class: 'num' }, 'Tokens'))),
-      h('tbody', {}, ...rows),
+      h(
+        'tbody',
+        {},
+        ...rows,
+        // An exact count also has what no part names: the tool definitions and request framing.
+        receipt.totalTokens > itemized
+          ? h('tr', { class: 'unitemized' }, h('td', {}, 'Not itemized'), h('td', { class: 'reason' }, 'tool definitions and request framing, in the total count'), h('td', { class: 'seq' }, '—'), h('td', { class: 'num' }, formatTokens(receipt.totalTokens - itemized)))
+          : null,
+      ),
       h('tfoot', {}, h('tr', {}, h('th', { scope: 'row', colspan: '3' }, 'Total (budget)'), h('td', { class: 'num' }, `${formatTokens(receipt.totalTokens)} (${formatTokens(receipt.budgetTokens)})`))),
     );
     const excluded =
