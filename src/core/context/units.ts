@@ -27,8 +27,10 @@ export function roleOf(kind: ContentEventKind): 'user' | 'assistant' {
   return kind === 'message.user' || kind === 'tool.result' ? 'user' : 'assistant';
 }
 
+const nonWhitespace = /\S/;
+
 function hasText(text: string): boolean {
-  return text.trim().length > 0;
+  return nonWhitespace.test(text);
 }
 
 /** The blocks an event contributes to a request (none for a message of only whitespace). */
@@ -207,7 +209,8 @@ export interface UnitLayout {
  */
 export class UnitLayoutBuilder implements UnitLayout {
   private readonly all: EventDigest[] = [];
-  private readonly byId = new Map<string, number>();
+  /** Event id → digest index, built when first asked (a pin), then kept up to date. */
+  private byId: Map<string, number> | undefined;
   private readonly dropped = new Map<number, DropReason>();
   private readonly useAt = new Map<string, number>();
   private readonly answered = new Set<number>();
@@ -230,7 +233,7 @@ export class UnitLayoutBuilder implements UnitLayout {
   add(digest: EventDigest): void {
     const i = this.all.length;
     this.all.push(digest);
-    this.byId.set(digest.id, i);
+    this.byId?.set(digest.id, i);
     if (i === 0) {
       this.starts.push(0);
     }
@@ -275,6 +278,9 @@ export class UnitLayoutBuilder implements UnitLayout {
   }
 
   digestIndexOf(eventId: string): number | undefined {
+    if (!this.byId) {
+      this.byId = new Map(this.all.map((digest, index) => [digest.id, index]));
+    }
     return this.byId.get(eventId);
   }
 
