@@ -230,4 +230,22 @@ describe('the chat panel in the browser', () => {
     assert.ok((await answers().count()) >= 4, 'the answers of the session, from the log');
     assert.equal(await chat().locator('.incomplete-badge').count(), 1, 'the stopped answer is still marked incomplete');
   });
+
+  it('Set API Key asks in a password box and stores the key in SecretStorage; Clear API Key removes it', async () => {
+    const statusLine = chat().locator('#status-line');
+    await shot('set-api-key', async () => {
+      await workbench.runCommand('Context Ledger: Set API Key');
+      const input = workbench.page.locator('.quick-input-widget input[type="password"]');
+      await input.waitFor();
+      await input.fill('sk-ant-e2e-stored-key');
+      await workbench.page.locator('.quick-input-widget', { hasText: 'Stored in VS Code SecretStorage' }).waitFor();
+    });
+    await shot('api-key-stored', async () => {
+      await workbench.page.keyboard.press('Enter');
+      await workbench.notification('Context Ledger: API key stored in SecretStorage.').waitFor();
+      await statusLine.filter({ hasText: 'key from SecretStorage' }).waitFor();
+    });
+    await workbench.runCommand('Context Ledger: Clear API Key');
+    await statusLine.filter({ hasText: 'key from ANTHROPIC_API_KEY' }).waitFor();
+  });
 });

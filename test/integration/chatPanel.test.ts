@@ -285,6 +285,30 @@ describe('chat panel', function () {
     assert.ok(init.snapshot.transcript.some((entry) => entry.kind === 'assistant' && entry.receipt !== null), 'answers carry their receipts');
   });
 
+  it('without an API key the panel says what is missing and offers Set API Key; nothing is sent', async () => {
+    const saved = process.env.ANTHROPIC_API_KEY;
+    // The extension host is this process: without the variable (and with no stored key) there is no key.
+    delete process.env.ANTHROPIC_API_KEY;
+    try {
+      await vscode.commands.executeCommand('contextLedger.clearApiKey');
+      const eventsBefore = (await api.stats()).eventCount;
+      const requestsBefore = (await recordedRequests()).length;
+      const id = requestId('no-key');
+      handle.receive({ type: 'send', requestId: id, sessionId, text: 'Is there a key?' });
+      const { result } = await waitForPosted(handle, sendResultFor(id), 'the no-key result');
+      assert.equal(result.status, 'failed');
+      assert.equal(result.error?.kind, 'no-key');
+      assert.match(result.error?.message ?? '', /No Anthropic API key/);
+      assert.match(result.error?.action ?? '', /Set API Key/);
+      assert.equal((await api.stats()).eventCount, eventsBefore, 'nothing was logged');
+      assert.equal((await recordedRequests()).length, requestsBefore, 'nothing was sent');
+      const init = (await reloadAndInit()).snapshot;
+      assert.equal(init.keyStatus.source, null, 'the panel is told there is no key (it shows Set API Key)');
+    } finally {
+      process.env.ANTHROPIC_API_KEY = saved;
+    }
+  });
+
   it('Clear API Key keeps using ANTHROPIC_API_KEY', async () => {
     assert.equal(await vscode.commands.executeCommand('contextLedger.clearApiKey'), true);
     const id = requestId('send-after-clear');
