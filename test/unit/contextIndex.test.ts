@@ -106,7 +106,8 @@ describe('context index', () => {
         windowSpec,
         fc.integer({ min: 10, max: 3000 }),
         fc.option(text.filter((t) => t.trim() !== ''), { nil: undefined }),
-        async (first, second, window, budget, prompt) => {
+        fc.integer({ min: 0, max: 4 }),
+        async (first, second, window, budget, prompt, exactEvery) => {
           const sessionId = `random-${run++}`;
           const log = buildLog([...first, ...second], sessionId);
           const drafts = log.drafts();
@@ -115,9 +116,17 @@ describe('context index', () => {
           const counter = new CachedTokenCounter();
           const index = new ContextIndex(ledger, counter, { pageSeqs: 7 });
           const opts = options(window, { budgetTokens: budget, ...(prompt !== undefined ? { promptText: prompt } : {}) });
-          for (const part of [drafts.slice(0, split), drafts.slice(split)]) {
+          for (const [phase, part] of [drafts.slice(0, split), drafts.slice(split)].entries()) {
             if (part.length > 0) {
               await ledger.append(part);
+            }
+            if (phase === 1 && exactEvery > 0) {
+              // Exact counts arrive for some events between two requests.
+              ledger.readSession(sessionId).filter(isContentEvent).forEach((event, i) => {
+                if (i % exactEvery === 0) {
+                  counter.setExact(event.id, 3 + (i % 17));
+                }
+              });
             }
             const events = ledger.readSession(sessionId);
             const fromIndex = outcome(() => index.assemble(sessionId, opts));

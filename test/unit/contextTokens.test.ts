@@ -174,6 +174,21 @@ describe('token counter', () => {
     assert.throws(() => counter.setExact('e3', -1), RangeError);
   });
 
+  it('says which keys got exact counts since a version, until it no longer knows', () => {
+    const counter = new CachedTokenCounter();
+    const start = counter.exactVersion;
+    counter.setExact('a', 1);
+    const middle = counter.exactVersion;
+    counter.setExact('b', 2);
+    counter.setExact('a', 3);
+    assert.deepEqual(counter.changedSince(start), ['a', 'b', 'a']);
+    assert.deepEqual(counter.changedSince(middle), ['b', 'a']);
+    assert.deepEqual(counter.changedSince(counter.exactVersion), []);
+    counter.clear();
+    assert.equal(counter.changedSince(middle), undefined);
+    assert.deepEqual(counter.changedSince(counter.exactVersion), []);
+  });
+
   it('drops the oldest entries when full', () => {
     const counter = new CachedTokenCounter({ maxEntries: 10 });
     for (let i = 0; i < 25; i++) {

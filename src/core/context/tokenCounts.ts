@@ -24,6 +24,11 @@ export interface TokenCounter {
   cached(cacheKey: string): TokenCount | undefined;
   /** Changes whenever an exact count arrives, so callers can tell their sums are stale. */
   readonly exactVersion: number;
+  /**
+   * The keys whose exact counts arrived after `exactVersion` was `version`; undefined when the
+   * counter no longer knows (too long ago, or cleared): then re-read everything.
+   */
+  changedSince?(version: number): readonly string[] | undefined;
 }
 
 /**
@@ -56,6 +61,9 @@ export class CachedTokenCounter implements TokenCounter {
   private readonly estimate: (blocks: readonly ContentBlock[]) => number;
   private readonly maxEntries: number;
   private version = 0;
+  /** Keys of recent exact counts: entry k arrived at version changesBase + k + 1. */
+  private changes: string[] = [];
+  private changesBase = 0;
 
   constructor(options: CachedTokenCounterOptions = {}) {
     this.estimate = options.estimate ?? estimateBlocksTokens;
@@ -107,6 +115,16 @@ export class CachedTokenCounter implements TokenCounter {
     remember(this.exact, cacheKey, Math.round(tokens), this.maxEntries);
     this.estimates.delete(cacheKey);
     this.version++;
+    this.changes.push(cacheKey);
+    if (this.changes.length > changeHistory) {
+      const dropped = this.changes.length - changeHistory / 2;
+      this.changes = this.changes.slice(dropped);
+      this.changesBase += dropped;
+    }
+  }
+
+  changedSince(version: number): readonly string[] | undefined {
+    return version < this.changesBase || version > this.version ? undefined : this.changes.slice(version - this.changesBase);
   }
 
   /**
@@ -143,8 +161,12 @@ export class CachedTokenCounter implements TokenCounter {
     this.estimates.clear();
     this.exact.clear();
     this.version++;
+    this.changes = [];
+    this.changesBase = this.version;
   }
 }
+
+const changeHistory = 20_000;
 
 function remember(map: Map<string, number>, key: string, value: number, maxEntries: number): void {
   if (map.size >= maxEntries && !map.has(key)) {

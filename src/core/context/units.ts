@@ -298,6 +298,20 @@ export class UnitLayoutBuilder implements UnitLayout {
     return low;
   }
 
+  /** Takes the counter's counts for these event ids (exact counts that arrived) into their digests. */
+  updateTokens(eventIds: Iterable<string>, counter: TokenCounter): void {
+    for (const id of eventIds) {
+      const index = this.digestIndexOf(id);
+      const known = index === undefined ? undefined : counter.cached(id);
+      if (index !== undefined && known) {
+        const digest = this.all[index]!;
+        digest.tokens = known.tokens;
+        digest.exact = known.source === 'api';
+        this.valid = Math.min(this.valid, this.unitOf(index));
+      }
+    }
+  }
+
   /** Re-reads the counter's cache (exact counts that arrived since) into every digest. */
   refreshTokens(counter: TokenCounter): void {
     for (const digest of this.all) {
