@@ -89,6 +89,8 @@ export type TranscriptEntry =
   | { readonly kind: 'receipt'; readonly eventId: string; readonly receipt: ContextReceipt }
   | { readonly kind: 'topic'; readonly eventId: string; readonly label: string | null }
   | { readonly kind: 'renamed'; readonly eventId: string; readonly name: string }
+  /** The session has older events than the panel loaded (it shows the newest `shownEvents`). */
+  | { readonly kind: 'earlier'; readonly shownEvents: number }
   /** A failed send, kept by the panel (errors are not log events). */
   | { readonly kind: 'error'; readonly requestId: string; readonly error: ChatErrorInfo; readonly retryText: string | null };
 

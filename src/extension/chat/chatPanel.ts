@@ -2,7 +2,6 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
 import {
-  chatPanelViewType,
   type ChatViewState,
   type HostMessage,
   type InFlightTurn,
@@ -43,6 +42,9 @@ interface RunningTurn {
 }
 
 const maxPostedLog = 2000;
+/** Events of a session the panel loads (its newest); older ones stay in the log. */
+const transcriptEventLimit = 2000;
+const receiptSearchEvents = 500;
 const newSessionKey = '';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
@@ -238,8 +240,14 @@ export class ChatPanel extends Disposable {
       return errors.map((shown) => shown.entry);
     }
     const running = this.running?.sessionId === sessionId ? this.running : null;
-    const { events } = await this.services.engine.readSession({ sessionId, ...(running ? { range: { toSeq: running.lastSeqBefore } } : {}) });
-    return withErrors(toTranscript(events), errors);
+    // A long session shows its recent part; the log keeps the rest (the CLI shows it all).
+    const { session, events } = await this.services.engine.readSession({
+      sessionId,
+      range: { last: transcriptEventLimit, ...(running ? { toSeq: running.lastSeqBefore } : {}) },
+    });
+    const transcript = withErrors(toTranscript(events), errors);
+    const cut = events.length >= transcriptEventLimit && (session?.eventCount ?? 0) > events.length;
+    return cut ? [{ kind: 'earlier', shownEvents: events.length }, ...transcript] : transcript;
   }
 
   private async selectSession(requestId: string, sessionId: string | null): Promise<void> {
@@ -421,7 +429,8 @@ export class ChatPanel extends Disposable {
       return;
     }
     try {
-      const { session, events } = await this.services.engine.readSession({ sessionId });
+      // Every turn logs a receipt: the newest is among the last events.
+      const { session, events } = await this.services.engine.readSession({ sessionId, range: { last: receiptSearchEvents } });
       if (this.sessionId === sessionId) {
         this.services.activeChat.setSession(sessionId, session?.name ?? null, lastReceipt(events));
       }
@@ -492,8 +501,6 @@ function failure(kind: ChatErrorInfo['kind'], message: string, action: string): 
   return { kind, message, action, requestId: null, status: null };
 }
 
-export function escapeAttribute(text: string): string {
+function escapeAttribute(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
-
-export { chatPanelViewType };

@@ -121,7 +121,7 @@ export interface ShownError {
 export function withErrors(entries: readonly TranscriptEntry[], errors: readonly ShownError[]): TranscriptEntry[] {
   const result = [...entries];
   const indexOf = (eventId: string | null, userOnly: boolean): number =>
-    eventId === null ? -1 : result.findIndex((candidate) => candidate.kind !== 'error' && candidate.eventId === eventId && (!userOnly || candidate.kind === 'user'));
+    eventId === null ? -1 : result.findIndex((candidate) => 'eventId' in candidate && candidate.eventId === eventId && (!userOnly || candidate.kind === 'user'));
   for (const { turnOf, after, entry } of errors) {
     let insertAt: number;
     const userIndex = indexOf(turnOf, true);

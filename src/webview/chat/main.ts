@@ -462,6 +462,8 @@ class ChatView {
         return h('div', { class: 'divider renamed', role: 'note' }, icon('edit'), ` Renamed to “${entry.name}”`);
       case 'error':
         return this.renderError(entry.requestId, entry.error, entry.retryText);
+      case 'earlier':
+        return h('div', { class: 'divider earlier', role: 'note' }, icon('history'), ` Earlier messages are in the log; this panel shows the newest ${formatTokens(entry.shownEvents)} events.`);
     }
   }
 
