@@ -184,16 +184,20 @@ async function main(): Promise<void> {
       console.log(`    read the same events only         ${stats(readOnly)}   (${ranges.length} seq ranges)`);
     }
 
-    // 4. The usual case: a new turn was logged just before the request; the index reads only it.
+    // 4. The usual case: a turn was logged since the last request, and exact counts of the turn
+    //    before it arrived from count_tokens; the index reads and re-sums only those.
     const afterAppend: number[] = [];
     for (let i = 0; i < 50; i++) {
-      await ledger.append([
+      const verdicts = await ledger.append([
         { kind: 'message.user', sessionId, body: { text: `new question ${i}` } },
         { kind: 'message.assistant', sessionId, body: { text: `new answer ${i}` } },
       ]);
       afterAppend.push(time(() => index.assemble(sessionId, { window: { kind: 'full' }, budgetTokens, systemPrompt, promptText, nowMs }))[1]);
+      for (const verdict of verdicts) {
+        counter.setExact(verdict.id, 5);
+      }
     }
-    console.log(`  full buffer, a new turn appended before each run             ${stats(afterAppend)}`);
+    console.log(`  full buffer, a new turn and exact counts of the previous one before each run   ${stats(afterAppend)}`);
 
     // 5. Without the index: the pure function on the whole session in memory (read once).
     const allEvents = ledger.readSession(sessionId);
