@@ -1,6 +1,7 @@
 import { ResponseError, createConnection, ProposedFeatures, TextDocumentSyncKind } from 'vscode-languageserver/node';
 import type { ChatErrorInfo } from '../core/chat/chatTypes';
-import { ContextBudgetError, ContextInputError, assembleContext } from '../core/context/assembleContext';
+import { ContextBudgetError, ContextInputError } from '../core/context/assembleContext';
+import { ContextIndex } from '../core/context/contextIndex';
 import { CachedTokenCounter } from '../core/context/tokenCounts';
 import { Ledger } from '../core/ledger';
 import { eventContentForCounting } from '../core/context/units';
@@ -26,6 +27,8 @@ let ledger: Ledger | undefined;
 let openError: Error | undefined;
 let options: EngineInitializationOptions | undefined;
 let workspace: WorkspaceFiles | undefined;
+// Per-session unit layouts kept current from the log, so assembly reads only what goes in.
+let contextIndex: ContextIndex | undefined;
 // Token counts per event live as long as the engine: events never change.
 const tokenCounter = new CachedTokenCounter();
 
@@ -41,6 +44,7 @@ connection.onInitialize(async (params) => {
       log: (level, message) => connection.console[level === 'info' ? 'info' : level](message),
     });
     ledger.onDidChange((change) => void connection.sendNotification(EngineNotifications.storeChanged, change));
+    contextIndex = new ContextIndex(ledger, tokenCounter);
     const stats = ledger.stats();
     connection.console.info(`store ${stats.storeDir} opened in ${stats.openMs} ms: ${stats.eventCount} events, ${stats.sessionCount} sessions (writer ${ledger.writerId})`);
   } catch (error) {
@@ -138,7 +142,10 @@ connection.onRequest(EngineRequests.info, () => ({
 const snapshotOnShutdownAfterEvents = 100;
 
 const chat = new ChatService({
-  assemble: (events, assembleOptions) => assembleContext(events, { ...assembleOptions, counter: tokenCounter }),
+  assemble: {
+    warmUp: (sessionId) => openContextIndex().warmUp(sessionId),
+    assemble: (sessionId, assembleOptions) => openContextIndex().assemble(sessionId, assembleOptions),
+  },
   createModel: ({ apiKey, settings }) =>
     createModelPort({
       apiKey,
@@ -206,18 +213,27 @@ connection.onRequest(
     if (typeof params?.sessionId !== 'string' || !Number.isSafeInteger(params.budgetTokens) || params.budgetTokens <= 0 || typeof params.systemPrompt !== 'string') {
       throw new ChatRequestError('context/preview expects { sessionId, budgetTokens, systemPrompt }');
     }
-    return assembleContext(store.readSession(params.sessionId), {
-      sessionId: params.sessionId,
+    if (!store.getSession(params.sessionId)) {
+      throw new ChatRequestError(`there is no session ${params.sessionId}`);
+    }
+    const { request, receipt } = openContextIndex().assemble(params.sessionId, {
       window: params.window ?? { kind: 'full' },
       budgetTokens: params.budgetTokens,
       ...(params.window ? { override: { window: params.window } } : {}),
       systemPrompt: params.systemPrompt,
       ...(params.promptText ? { promptText: params.promptText } : {}),
-      counter: tokenCounter,
       nowMs: Date.now(),
     });
+    return { request, receipt };
   }),
 );
+
+function openContextIndex(): ContextIndex {
+  if (!contextIndex) {
+    throw toResponseError(openError ?? new Error('the store is not open yet'));
+  }
+  return contextIndex;
+}
 
 connection.onShutdown(() => {
   chat.cancelAll();

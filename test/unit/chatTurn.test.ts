@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { ChatProgress, ChatSettings } from '../../src/core/chat/chatTypes';
-import { assembleContext } from '../../src/core/context/assembleContext';
+import { ContextIndex } from '../../src/core/context/contextIndex';
 import { CachedTokenCounter } from '../../src/core/context/tokenCounts';
 import { Ledger } from '../../src/core/ledger';
 import { classifyChatError } from '../../src/core/llm/chatErrors';
@@ -40,10 +40,10 @@ describe('chat turns through the engine', () => {
     ledger = await Ledger.open({ storeDir: path.join(temp.dir, 'store') });
     await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 'chat' } }]);
     progress = [];
-    const counter = new CachedTokenCounter();
+    const index = new ContextIndex(ledger, new CachedTokenCounter());
     const workspace = new WorkspaceFiles(workspaceDir);
     chat = new ChatService({
-      assemble: (events, options) => assembleContext(events, { ...options, counter }),
+      assemble: { warmUp: (sessionId) => index.warmUp(sessionId), assemble: (sessionId, options) => index.assemble(sessionId, options) },
       createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 2, logLevel: 'off' }),
       classifyError: classifyChatError,
       workspace: () => workspace,

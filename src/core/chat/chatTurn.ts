@@ -1,6 +1,6 @@
 import type { ContextReceipt, MessagesRequest, WindowSpec } from '../context/contextTypes';
 import type { Ledger } from '../ledger';
-import type { EventDraft, StoredEvent } from '../log/events';
+import type { EventDraft } from '../log/events';
 import { modelToolDefinitions, runModelTool, type ToolDefinition } from '../tools/modelTools';
 import type { WorkspaceFiles } from '../tools/workspaceFiles';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from './chatTypes';
@@ -40,7 +40,12 @@ export interface AssembleOptions {
   readonly nowMs: number;
 }
 
-export type AssemblePort = (events: readonly StoredEvent[], options: AssembleOptions) => { request: MessagesRequest; receipt: ContextReceipt };
+/** Context assembly for a session from the log (src/core/context's ContextIndex in the engine). */
+export interface AssemblePort {
+  /** Brings the session's index up to date without blocking the engine for long. */
+  warmUp?(sessionId: string): Promise<unknown>;
+  assemble(sessionId: string, options: AssembleOptions): { request: MessagesRequest; receipt: ContextReceipt };
+}
 
 export interface ChatTurnDependencies {
   readonly ledger: Ledger;
@@ -158,9 +163,9 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
  * budget if the estimate was low, so "prompt is too long" never comes from our own assembly.
  */
 async function assembleWithinBudget(deps: ChatTurnDependencies, params: ChatTurnParams, signal: AbortSignal): Promise<{ request: MessagesRequest; receipt: ContextReceipt }> {
-  const events = deps.ledger.readSession(params.sessionId);
+  await deps.assemble.warmUp?.(params.sessionId);
   const options: AssembleOptions = { window: params.settings.window, budgetTokens: params.settings.budgetTokens, systemPrompt: params.settings.systemPrompt, nowMs: Date.now() };
-  let assembled = deps.assemble(events, options);
+  let assembled = deps.assemble.assemble(params.sessionId, options);
   if (!deps.model.countTokens) {
     return assembled;
   }
@@ -180,7 +185,7 @@ async function assembleWithinBudget(deps: ChatTurnDependencies, params: ChatTurn
       return { request: assembled.request, receipt: { ...assembled.receipt, totalTokens: exact, tokenSource: 'api' } };
     }
     budget = Math.floor((budget * options.budgetTokens) / exact) - 1;
-    assembled = deps.assemble(events, { ...options, budgetTokens: budget });
+    assembled = deps.assemble.assemble(params.sessionId, { ...options, budgetTokens: budget });
   }
   return assembled;
 }
