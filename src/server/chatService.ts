@@ -56,7 +56,14 @@ export class ChatService {
           onProgress: (progress) => this.deps.onProgress(request.requestId, progress),
           log: this.deps.log,
         },
-        { sessionId: request.sessionId, text: request.text, apiKeyPresent: Boolean(request.apiKey), settings: request.settings, cancel: controller.signal },
+        {
+          sessionId: request.sessionId,
+          text: request.text,
+          apiKeyPresent: Boolean(request.apiKey),
+          settings: request.settings,
+          cancel: controller.signal,
+          ...(request.retryOfEventId ? { retryOfEventId: request.retryOfEventId } : {}),
+        },
       );
       this.deps.afterTurn?.(ledger, request, result);
       return result;
@@ -97,6 +104,9 @@ export function checkSendParams(value: unknown): ChatSendParams {
   text('sessionId', params.sessionId, 200);
   if (typeof params.text !== 'string' || params.text.trim() === '' || params.text.length > 1_000_000) {
     throw new ChatRequestError('the message is empty or longer than 1,000,000 characters');
+  }
+  if (params.retryOfEventId !== undefined) {
+    text('retryOfEventId', params.retryOfEventId, 200);
   }
   if (params.apiKey !== null && typeof params.apiKey !== 'string') {
     throw new ChatRequestError('"apiKey" must be a string or null');

@@ -31,7 +31,8 @@ export type WebviewMessage =
   /** The webview's script is running and listening: the extension may post from now on. */
   | { readonly type: 'ready' }
   /** Send a chat turn. `sessionId: null` starts a new session named after the text. */
-  | { readonly type: 'send'; readonly requestId: string; readonly sessionId: string | null; readonly text: string }
+  /** `retryOfRequestId`: a failed send this one retries (its logged question is answered again, not re-sent). */
+  | { readonly type: 'send'; readonly requestId: string; readonly sessionId: string | null; readonly text: string; readonly retryOfRequestId?: string }
   | { readonly type: 'cancel'; readonly requestId: string }
   /** Show another session (`null`: a new, not yet started session). Replied with `transcript`. */
   | { readonly type: 'selectSession'; readonly requestId: string; readonly sessionId: string | null }
@@ -237,7 +238,8 @@ function webviewMessage(input: unknown): WebviewMessage {
       return { type };
     case 'send': {
       const sessionId = input.sessionId === null ? null : id(input, 'sessionId');
-      return { type, requestId: id(input, 'requestId'), sessionId, text: string(input, 'text', chatPanelLimits.textLength, { nonBlank: true }) };
+      const send = { type, requestId: id(input, 'requestId'), sessionId, text: string(input, 'text', chatPanelLimits.textLength, { nonBlank: true }) };
+      return input.retryOfRequestId === undefined ? send : { ...send, retryOfRequestId: id(input, 'retryOfRequestId') };
     }
     case 'cancel':
       return { type, requestId: id(input, 'requestId') };

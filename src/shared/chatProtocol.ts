@@ -16,6 +16,8 @@ export interface ChatSendParams {
   /** From VS Code SecretStorage or ANTHROPIC_API_KEY; never logged or stored by the engine. */
   readonly apiKey: string | null;
   readonly settings: ChatSettings;
+  /** Retry: answer this user message (already in the log) again instead of logging `text`. */
+  readonly retryOfEventId?: string;
 }
 
 export interface ChatProgressParams {

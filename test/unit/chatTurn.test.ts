@@ -57,8 +57,15 @@ describe('chat turns through the engine', () => {
     temp.remove();
   });
 
-  const send = (text: string, overrides: Partial<{ apiKey: string | null; requestId: string; settings: ChatSettings }> = {}) =>
-    chat.send(ledger, { requestId: overrides.requestId ?? `r-${Math.random()}`, sessionId: 's', text, apiKey: overrides.apiKey === undefined ? 'test-key' : overrides.apiKey, settings: overrides.settings ?? settings });
+  const send = (text: string, overrides: Partial<{ apiKey: string | null; requestId: string; settings: ChatSettings; retryOfEventId: string }> = {}) =>
+    chat.send(ledger, {
+      requestId: overrides.requestId ?? `r-${Math.random()}`,
+      sessionId: 's',
+      text,
+      apiKey: overrides.apiKey === undefined ? 'test-key' : overrides.apiKey,
+      settings: overrides.settings ?? settings,
+      ...(overrides.retryOfEventId ? { retryOfEventId: overrides.retryOfEventId } : {}),
+    });
   const kinds = () => ledger.readSession('s').map((event) => event.kind);
   const assistantEvents = () => ledger.readSession('s').filter((event) => event.kind === 'message.assistant');
 
@@ -181,6 +188,21 @@ describe('chat turns through the engine', () => {
     assert.match(result.error?.message ?? '', /overload/i);
     assert.equal(result.status, 'incomplete');
     assert.equal(assistantEvents().length, 1, 'the partial answer is logged once');
+  });
+
+  it('retries a failed question without logging it twice', async () => {
+    server.script(scripts.unauthorized(), scripts.text('Now it works.'));
+    const failedTurn = await send('Will this fail?');
+    assert.equal(failedTurn.status, 'failed');
+    assert.ok(failedTurn.userEventId);
+    const retried = await send('Will this fail?', { retryOfEventId: failedTurn.userEventId });
+    assert.equal(retried.status, 'complete', JSON.stringify(retried.error));
+    assert.equal(retried.userEventId, failedTurn.userEventId);
+    assert.equal(ledger.readSession('s').filter((event) => event.kind === 'message.user').length, 1);
+    const sent = JSON.stringify(server.messageRequests()[1]!.body);
+    assert.equal(sent.split('Will this fail?').length - 1, 1, 'the question went out once');
+    const bogus = await send('x', { retryOfEventId: 'not-an-event' });
+    assert.equal(bogus.error?.kind, 'invalid-request');
   });
 
   it('says what is missing without a key, and logs nothing', async () => {

@@ -64,6 +64,8 @@ export interface ChatTurnParams {
   readonly settings: ChatSettings;
   /** Aborted when the user presses Stop. */
   readonly cancel: AbortSignal;
+  /** Answer this logged user message again (Retry) instead of logging `text`. */
+  readonly retryOfEventId?: string;
 }
 
 const maxToolRounds = 8;
@@ -89,7 +91,16 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
   const timeout = AbortSignal.timeout(params.settings.timeoutMs);
   const signal = AbortSignal.any([params.cancel, timeout]);
 
-  const userEventId = await appendOne(ledger, { kind: 'message.user', sessionId: params.sessionId, body: { text: params.text }, parentId: lastEventId(ledger, params.sessionId) });
+  let userEventId: string;
+  if (params.retryOfEventId) {
+    const retried = ledger.readSession(params.sessionId).find((event) => event.id === params.retryOfEventId);
+    if (retried?.kind !== 'message.user') {
+      return failed({ kind: 'invalid-request', message: 'The message to retry is not a question of this session.', action: 'Send it again as a new message.', requestId: null, status: null });
+    }
+    userEventId = retried.id;
+  } else {
+    userEventId = await appendOne(ledger, { kind: 'message.user', sessionId: params.sessionId, body: { text: params.text }, parentId: lastEventId(ledger, params.sessionId) });
+  }
   let assistantEventId: string | null = null;
   let receipt: ContextReceipt | null = null;
   let partial = '';

@@ -66,6 +66,8 @@ export class ChatPanel extends Disposable {
   private readyWaiters: Array<() => void> = [];
   private sessionId: string | null;
   private running: RunningTurn | null = null;
+  /** Failed sends whose question is in the log, by request id: what Retry answers again. */
+  private readonly loggedQuestions = new Map<string, string>();
   private readonly shownErrors = new Map<string, ShownError[]>();
   private readonly postedLog: HostMessage[] = [];
   private readonly postedEmitter = this.register(new vscode.EventEmitter<HostMessage>());
@@ -171,7 +173,7 @@ export class ChatPanel extends Disposable {
       case 'ready':
         return this.onReady();
       case 'send':
-        return this.send(message.requestId, message.sessionId, message.text);
+        return this.send(message.requestId, message.sessionId, message.text, message.retryOfRequestId);
       case 'cancel':
         if (this.running?.requestId === message.requestId) {
           await this.services.engine.chatCancel(message.requestId);
@@ -260,7 +262,7 @@ export class ChatPanel extends Disposable {
     await this.publishActiveSession();
   }
 
-  private async send(requestId: string, requestedSessionId: string | null, text: string): Promise<void> {
+  private async send(requestId: string, requestedSessionId: string | null, text: string, retryOfRequestId?: string): Promise<void> {
     if (this.running) {
       await this.finish(requestId, requestedSessionId, text, null, failure('invalid-request', 'An answer is still streaming.', 'Wait for it, or press Stop.'));
       return;
@@ -300,7 +302,10 @@ export class ChatPanel extends Disposable {
     await this.publishActiveSession();
     let result: ChatSendResult;
     try {
-      result = await this.services.engine.chatSend({ requestId, sessionId, text, apiKey: key, settings });
+      // A retry of a send whose question reached the log answers that question again instead of
+      // logging it a second time.
+      const retryOfEventId = retryOfRequestId ? this.loggedQuestions.get(retryOfRequestId) : undefined;
+      result = await this.services.engine.chatSend({ requestId, sessionId, text, apiKey: key, settings, ...(retryOfEventId ? { retryOfEventId } : {}) });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.services.log.error(`chat panel: the engine could not run the send: ${message}`);
@@ -313,6 +318,9 @@ export class ChatPanel extends Disposable {
 
   private async finish(requestId: string, sessionId: string | null, text: string, result: ChatSendResult | null, error?: ChatErrorInfo): Promise<void> {
     const final: ChatSendResult = result ?? { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error: error ?? null };
+    if (final.error && final.userEventId) {
+      this.loggedQuestions.set(requestId, final.userEventId);
+    }
     if (final.error && final.status !== 'cancelled') {
       const key = sessionId ?? newSessionKey;
       const after = final.userEventId === null && sessionId !== null ? await this.lastEventId(sessionId) : null;

@@ -293,7 +293,7 @@ class ChatView {
     this.send(text);
   }
 
-  private send(text: string): void {
+  private send(text: string, retryOfRequestId?: string): void {
     const requestId = newRequestId();
     this.clearEmpty();
     this.transcript.append(this.renderUser(text));
@@ -301,7 +301,7 @@ class ChatView {
     this.retryTexts.set(requestId, text);
     this.updateControls();
     this.scrollToEnd(true);
-    this.post({ type: 'send', requestId, sessionId: this.state.sessionId, text });
+    this.post({ type: 'send', requestId, sessionId: this.state.sessionId, text, ...(retryOfRequestId ? { retryOfRequestId } : {}) });
   }
 
   private resume(turn: InFlightTurn): void {
@@ -734,7 +734,7 @@ class ChatView {
         const text = this.retryTexts.get(target.dataset.requestId ?? '');
         if (text !== undefined && !this.live) {
           target.closest('.error-box')?.classList.add('retried');
-          this.send(text);
+          this.send(text, target.dataset.requestId);
         }
         return;
       }
