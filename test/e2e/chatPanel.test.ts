@@ -80,7 +80,7 @@ describe('the chat panel in the browser', () => {
       await chat().locator('#composer').waitFor();
       // The empty chat says what it does; the status line shows the settings in use.
       await chat().locator('.empty-title', { hasText: 'New chat' }).waitFor();
-      await chat().locator('#status-line', { hasText: 'claude-sonnet-4-5 · budget 100,000 tokens · sliding window, last 20 turns · key from ANTHROPIC_API_KEY' }).waitFor();
+      await chat().locator('#status-line', { hasText: 'claude-sonnet-5-5 · budget 100,000 tokens · sliding window, last 20 turns · key from ANTHROPIC_API_KEY' }).waitFor();
     });
     assert.equal(await chat().locator('#session-picker').inputValue(), '\u0000new');
     assert.equal(await chat().locator('#composer').getAttribute('aria-label'), 'Message');

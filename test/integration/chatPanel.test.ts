@@ -53,7 +53,7 @@ describe('chat panel', function () {
     const init = handle.posted.find(isInit);
     assert.ok(init, 'the panel answered ready with init');
     assert.equal(init.snapshot.keyStatus.source, 'environment', 'the key comes from ANTHROPIC_API_KEY');
-    assert.equal(init.snapshot.config.model, 'claude-sonnet-4-5');
+    assert.equal(init.snapshot.config.model, 'claude-sonnet-5-5');
     assert.equal(init.snapshot.config.budgetTokens, 100_000);
     assert.deepEqual(init.snapshot.config.problems, []);
     assert.ok(init.snapshot.sessions.length >= 0);
@@ -100,7 +100,7 @@ describe('chat panel', function () {
     assert.ok(assistant?.kind === 'message.assistant' && assistant.id === result.assistantEventId);
     assert.equal(assistant.body.text, streamedAnswer);
     assert.equal(assistant.body.incomplete, undefined);
-    assert.equal(assistant.body.model, 'claude-sonnet-4-5');
+    assert.equal(assistant.body.model, 'claude-sonnet-5-5');
 
     // What reached the Messages API: the test key, the model, and the user's text as the last turn.
     const sent = (await recordedRequests()).filter((request) => request.path === '/v1/messages');
@@ -109,7 +109,7 @@ describe('chat panel', function () {
     const sentKey = last.headers['x-api-key'] ?? /^Bearer (.+)$/.exec(last.headers.authorization ?? '')?.[1];
     assert.equal(sentKey, process.env.ANTHROPIC_API_KEY, 'the key from ANTHROPIC_API_KEY was sent');
     const body = last.body as { model: string; stream: boolean; messages: Array<{ role: string; content: unknown }> };
-    assert.equal(body.model, 'claude-sonnet-4-5');
+    assert.equal(body.model, 'claude-sonnet-5-5');
     assert.equal(body.stream, true);
     assert.match(JSON.stringify(body.messages[body.messages.length - 1]), /Hello from the integration test/);
 

@@ -16,7 +16,7 @@ describe('chat settings', () => {
     const { settings, problems } = readChatSettings(reader({}));
     assert.deepEqual(problems, []);
     assert.deepEqual(settings, {
-      model: 'claude-sonnet-4-5',
+      model: 'claude-sonnet-5-5',
       maxTokens: 4096,
       baseUrl: null,
       budgetTokens: 100_000,

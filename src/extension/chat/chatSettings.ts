@@ -8,7 +8,7 @@ import type { ChatSettings } from '../../shared/chatProtocol';
 // the problem is said in words (the panel shows it under the composer).
 
 export const chatDefaults = {
-  model: 'claude-sonnet-4-5',
+  model: 'claude-sonnet-5-5',
   maxTokens: 4096,
   budgetTokens: 100_000,
   systemPrompt:
