@@ -47,6 +47,18 @@ export function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error && typeof error.code === 'string' ? error.code : undefined;
 }
 
+/** The names in a folder; a folder that does not exist (yet) is empty. */
+export function listFolder(fs: FileSystem, path: string): string[] {
+  try {
+    return fs.readdirSync(path);
+  } catch (error) {
+    if (errorCode(error) === 'ENOENT') {
+      return [];
+    }
+    throw error;
+  }
+}
+
 export function fileExists(fs: FileSystem, path: string): boolean {
   try {
     fs.statSync(path);

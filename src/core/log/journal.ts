@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { describeIoError, fsyncDirectory } from '../fs/durableFile';
-import { errorCode, fileExists, type FileSystem } from '../fs/fileSystem';
+import { errorCode, fileExists, listFolder, type FileSystem } from '../fs/fileSystem';
 import { scanRecords, type ScannedRecord } from './journalRecord';
 
 /** Where a reader stands in the journal: a segment number and a byte offset in it. */
@@ -62,15 +62,7 @@ export class Journal {
   }
 
   listSegments(): number[] {
-    let names: string[];
-    try {
-      names = this.fs.readdirSync(this.directory);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') {
-        return [];
-      }
-      throw error;
-    }
+    const names = listFolder(this.fs, this.directory);
     return names
       .map((name) => segmentPattern.exec(name))
       .filter((match): match is RegExpExecArray => match !== null)

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { errorCode, type FileSystem } from '../fs/fileSystem';
+import { errorCode, listFolder, type FileSystem } from '../fs/fileSystem';
 
 /**
  * A lease on store maintenance (snapshots, segment rotation), shared by every engine on the
@@ -226,15 +226,7 @@ export class StoreLock {
   }
 
   private generations(): number[] {
-    let names: string[];
-    try {
-      names = this.fs.readdirSync(this.directory);
-    } catch (error) {
-      if (errorCode(error) === 'ENOENT') {
-        return [];
-      }
-      throw error;
-    }
+    const names = listFolder(this.fs, this.directory);
     const prefix = `${this.name}.`;
     return names
       .filter((name) => name.startsWith(prefix) && /^\d+$/.test(name.slice(prefix.length)))

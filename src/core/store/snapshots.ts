@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileAtomic } from '../fs/durableFile';
-import { errorCode, type FileSystem } from '../fs/fileSystem';
+import { errorCode, listFolder, type FileSystem } from '../fs/fileSystem';
 import { StoreTooNewError, migrate } from './schema';
 
 // Snapshots of the projection database. The file name carries the sequence number it covers
@@ -41,15 +41,7 @@ function digestOf(bytes: Uint8Array): string {
 }
 
 export function listSnapshots(fs: FileSystem, directory: string): SnapshotFile[] {
-  let names: string[];
-  try {
-    names = fs.readdirSync(directory);
-  } catch (error) {
-    if (errorCode(error) === 'ENOENT') {
-      return [];
-    }
-    throw error;
-  }
+  const names = listFolder(fs, directory);
   return names
     .map((name) => ({ name, match: snapshotPattern.exec(name) }))
     .filter((entry): entry is { name: string; match: RegExpExecArray } => entry.match !== null)
