@@ -198,7 +198,7 @@ function string(message: Record<string, unknown>, field: string, max: number, { 
 
 const webviewFields: Record<WebviewMessageType, readonly string[]> = {
   ready: ['type'],
-  send: ['type', 'requestId', 'sessionId', 'text'],
+  send: ['type', 'requestId', 'sessionId', 'text', 'retryOfRequestId'],
   cancel: ['type', 'requestId'],
   selectSession: ['type', 'requestId', 'sessionId'],
   renameSession: ['type', 'requestId', 'sessionId', 'name'],

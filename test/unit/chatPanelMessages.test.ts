@@ -21,6 +21,7 @@ describe('chat panel messages from the webview', () => {
       { type: 'ready' },
       { type: 'send', requestId: 'r1', sessionId: null, text: 'hello' },
       { type: 'send', requestId: 'r2', sessionId: '0b6a3c1e-2f4d-4b8a-9c1d-1234567890ab', text: 'line one\nline two' },
+      { type: 'send', requestId: 'r2b', sessionId: 's1', text: 'again', retryOfRequestId: 'r2' },
       { type: 'cancel', requestId: 'r2' },
       { type: 'selectSession', requestId: 'r3', sessionId: 'e2e-parser' },
       { type: 'selectSession', requestId: 'r3', sessionId: null },
@@ -60,6 +61,7 @@ describe('chat panel messages from the webview', () => {
 
   it('rejects missing, mistyped and oversized fields', () => {
     assert.match(rejected({ type: 'send', requestId: 'r', sessionId: null }), /"text" must be a string/);
+    assert.match(rejected({ type: 'send', requestId: 'r', sessionId: null, text: 'x', retryOfRequestId: 42 }), /retryOfRequestId/);
     assert.match(rejected({ type: 'send', requestId: 'r', sessionId: null, text: 42 }), /"text" must be a string/);
     assert.match(rejected({ type: 'send', requestId: 'r', sessionId: null, text: '   \n ' }), /must not be blank/);
     assert.match(rejected({ type: 'send', requestId: 'r', sessionId: null, text: 'x'.repeat(chatPanelLimits.textLength + 1) }), /longer than/);
