@@ -16,10 +16,11 @@ import { assembleContext, type ContextOptions } from '../src/core/context/assemb
 import { ContextIndex } from '../src/core/context/contextIndex';
 import type { WindowSpec } from '../src/core/context/contextTypes';
 import { CachedTokenCounter } from '../src/core/context/tokenCounts';
-import { charsOverFourTokens, estimateTextTokens } from '../src/core/context/tokenEstimator';
+import { estimateTextTokens } from '../src/core/context/tokenEstimator';
 import { describeWindow } from '../src/core/context/windows';
 import { Ledger } from '../src/core/ledger';
 import type { EventDraft } from '../src/core/log/events';
+import { measureEstimator } from '../test/fixtures/estimatorError';
 import { mib, ms, peakRss, percentile } from './stats';
 
 const eventCount = Number(process.env.EVENTS ?? 100_000);
@@ -238,24 +239,10 @@ async function main(): Promise<void> {
       console.log(`  @anthropic-ai/tokenizer     ${(sampleMb / (tokenizerMs / 1000)).toFixed(1).padStart(5)} MB/s (${sampleMb.toFixed(1)} MB sample, tokenizer built once)`);
 
       const report = (label: string, samples: readonly string[]): void => {
-        let actual = 0;
-        let estimated = 0;
-        let quartered = 0;
-        let absolute = 0;
-        let absoluteQuartered = 0;
-        for (const text of samples) {
-          const tokens = count(text);
-          const estimate = estimateTextTokens(text);
-          const quarter = charsOverFourTokens(text);
-          actual += tokens;
-          estimated += estimate;
-          quartered += quarter;
-          absolute += Math.abs(estimate - tokens) / tokens;
-          absoluteQuartered += Math.abs(quarter - tokens) / tokens;
-        }
+        const measured = measureEstimator(samples, count);
         const pct = (value: number): string => `${value >= 0 ? '+' : ''}${(value * 100).toFixed(1)}%`;
         console.log(
-          `  ${label.padEnd(44)} estimator ${pct((estimated - actual) / actual).padStart(6)} total, ${(((absolute / samples.length) * 100).toFixed(1) + '%').padStart(5)} mean |err|   chars/4 ${pct((quartered - actual) / actual).padStart(6)}, ${(((absoluteQuartered / samples.length) * 100).toFixed(1) + '%').padStart(5)}`,
+          `  ${label.padEnd(44)} estimator ${pct(measured.aggregate).padStart(6)} total, ${((measured.meanAbs * 100).toFixed(1) + '%').padStart(5)} mean |err|   chars/4 ${pct(measured.charsOverFourAggregate).padStart(6)}, ${((measured.charsOverFourMeanAbs * 100).toFixed(1) + '%').padStart(5)}`,
         );
       };
       console.log('estimator error against @anthropic-ai/tokenizer (per sample; total = summed tokens)');

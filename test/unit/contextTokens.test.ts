@@ -6,9 +6,10 @@ import { getTokenizer } from '@anthropic-ai/tokenizer';
 import { assembleContext } from '../../src/core/context/assembleContext';
 import type { ContentBlock } from '../../src/core/context/contextTypes';
 import { CachedTokenCounter, type ExactTokenCounter } from '../../src/core/context/tokenCounts';
-import { charsOverFourTokens, estimateBlockTokens, estimateTextTokens, toolResultOverheadTokens, toolUseOverheadTokens } from '../../src/core/context/tokenEstimator';
+import { estimateBlockTokens, estimateTextTokens, toolResultOverheadTokens, toolUseOverheadTokens } from '../../src/core/context/tokenEstimator';
 import { eventContentForCounting } from '../../src/core/context/units';
 import { ContextLog } from '../fixtures/contextLog';
+import { measureEstimator as measure } from '../fixtures/estimatorError';
 
 // The estimator against the Claude tokenizer (@anthropic-ai/tokenizer) on this repository's
 // own code (each .ts file under src/ one sample) and prose (the Markdown files, and each source
@@ -46,46 +47,6 @@ function commentText(source: string): string {
     }
   }
   return lines.join('\n');
-}
-
-interface Measured {
-  readonly files: number;
-  readonly tokens: number;
-  readonly aggregate: number;
-  readonly meanAbs: number;
-  readonly worst: number;
-  readonly charsOverFourAggregate: number;
-  readonly charsOverFourMeanAbs: number;
-}
-
-function measure(texts: readonly string[], count: (text: string) => number): Measured {
-  let tokens = 0;
-  let estimated = 0;
-  let quartered = 0;
-  let absolute = 0;
-  let absoluteQuartered = 0;
-  let worst = 0;
-  for (const text of texts) {
-    const actual = count(text);
-    const estimate = estimateTextTokens(text);
-    const quarter = charsOverFourTokens(text);
-    tokens += actual;
-    estimated += estimate;
-    quartered += quarter;
-    const error = (estimate - actual) / actual;
-    absolute += Math.abs(error);
-    absoluteQuartered += Math.abs((quarter - actual) / actual);
-    worst = Math.abs(error) > Math.abs(worst) ? error : worst;
-  }
-  return {
-    files: texts.length,
-    tokens,
-    aggregate: (estimated - tokens) / tokens,
-    meanAbs: absolute / texts.length,
-    worst,
-    charsOverFourAggregate: (quartered - tokens) / tokens,
-    charsOverFourMeanAbs: absoluteQuartered / texts.length,
-  };
 }
 
 const percent = (value: number): string => `${(value * 100).toFixed(1)}%`;
