@@ -17,9 +17,12 @@ describe('crash safety', () => {
         writer = startChild(fixtureScript('writerProcess'), [
           JSON.stringify({ storeDir: temp.dir, sessionId: 'crash', count: 10_000, prefix: 'c', segmentMaxBytes: 256 * 1024, snapshotEveryEvents: 700 }),
         ]);
-        await writer.waitForLine(/^ack /);
-        // Kill somewhere between the first acknowledgement and roughly the end of the run.
-        await new Promise((resolve) => setTimeout(resolve, 50 + Math.random() * 1500));
+        // Kill at a random point of the run, chosen by progress rather than by time, so a fast
+        // machine cannot finish the 10,000 events first.
+        const killAfter = 1 + Math.floor(Math.random() * 9000);
+        while (writer.lines.length < killAfter && writer.child.exitCode === null) {
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
         writer.child.kill('SIGKILL');
         const exit = await writer.exited;
         const acked = writer.lines.filter((line) => line.startsWith('ack ')).map((line) => line.split(' ')[1]!);
