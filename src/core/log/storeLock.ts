@@ -70,6 +70,13 @@ export class StoreLock {
       }
       const generation = (current?.generation ?? 0) + 1;
       if (this.createGeneration(generation, false)) {
+        // link() refuses only an existing name: a taker whose look raced the sweep of old
+        // generations can link a number below the newest. Then it does not hold the lock.
+        if (this.generations().at(-1) !== generation) {
+          this.held = undefined;
+          this.removeQuietly(generation);
+          continue;
+        }
         this.startHeartbeat();
         this.removeGenerationsBelow(generation);
         return true;
@@ -206,8 +213,9 @@ export class StoreLock {
   }
 
   private newestGeneration(): { generation: number; owner: LockOwner | undefined; mtimeMs: number } | undefined {
+    let generation: number | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
-      const generation = this.generations().at(-1);
+      generation = this.generations().at(-1);
       if (generation === undefined) {
         return undefined;
       }
@@ -222,7 +230,17 @@ export class StoreLock {
         // Swept while we looked; look again.
       }
     }
-    return undefined;
+    // Files kept changing under us: someone is busy with the lock. Report it as held (an
+    // unreadable owner with a fresh timestamp) rather than as free.
+    return generation === undefined ? undefined : { generation, owner: undefined, mtimeMs: this.now() };
+  }
+
+  private removeQuietly(generation: number): void {
+    try {
+      this.fs.unlinkSync(this.fileFor(generation));
+    } catch {
+      // Already swept by the rightful holder.
+    }
   }
 
   private generations(): number[] {
