@@ -20,7 +20,7 @@ import { estimateTextTokens } from '../src/core/context/tokenEstimator';
 import { describeWindow } from '../src/core/context/windows';
 import { Ledger } from '../src/core/ledger';
 import type { EventDraft } from '../src/core/log/events';
-import { measureEstimator } from '../test/fixtures/estimatorError';
+import { measureEstimator, typeScriptFiles } from '../test/fixtures/estimatorError';
 import { mib, ms, peakRss, percentile } from './stats';
 
 const eventCount = Number(process.env.EVENTS ?? 100_000);
@@ -28,18 +28,6 @@ const runs = Number(process.env.RUNS ?? 200);
 const budgetTokens = 200_000;
 const sessionId = 'bench';
 const root = path.resolve(__dirname, '..', '..');
-
-function typeScriptFiles(dir: string, found: string[] = []): string[] {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      typeScriptFiles(full, found);
-    } else if (entry.name.endsWith('.ts')) {
-      found.push(full);
-    }
-  }
-  return found;
-}
 
 /** A small deterministic PRNG (mulberry32), so every run builds the same session. */
 function random(seed: number): () => number {

@@ -1,7 +1,7 @@
 import * as vscode from 'vscode';
 import { LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import type { AppendVerdict, LedgerStats, SessionSummary, SnapshotOutcome, VerifyReport } from '../core/ledger';
-import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult, type ContextPreviewParams, type ContextPreviewResult } from '../shared/chatProtocol';
+import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
+import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
 import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type StoreChangedParams } from '../shared/engineProtocol';
 import { Disposable } from './lifecycle';
 
@@ -82,9 +82,6 @@ export class EngineClient extends Disposable {
     return this.client.sendRequest(EngineRequests.verify);
   }
 
-  snapshot(): Promise<SnapshotOutcome> {
-    return this.client.sendRequest(EngineRequests.snapshot);
-  }
 
   /** Sends a chat turn; resolves when the turn is over (complete, cut, cancelled or failed). */
   chatSend(params: ChatSendParams): Promise<ChatSendResult> {
@@ -95,9 +92,6 @@ export class EngineClient extends Disposable {
     return this.client.sendRequest(ChatRequests.cancel, { requestId });
   }
 
-  previewContext(params: ContextPreviewParams): Promise<ContextPreviewResult> {
-    return this.client.sendRequest(ChatRequests.previewContext, params);
-  }
 
   info(): Promise<EngineInfo> {
     return this.client.sendRequest(EngineRequests.info);

@@ -15,7 +15,7 @@ import { JournalWriteError } from '../core/log/journal';
 import { JournalFormatError } from '../core/log/journalRecord';
 import { StoreTooNewError } from '../core/store/schema';
 import { StoreAccessError } from '../core/store/storeManifest';
-import { ChatNotifications, ChatRequests, type ChatSendParams, type ContextPreviewParams } from '../shared/chatProtocol';
+import { ChatNotifications, ChatRequests, type ChatSendParams } from '../shared/chatProtocol';
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
 import { ChatRequestError, ChatService } from './chatService';
 
@@ -130,7 +130,6 @@ connection.onRequest(
 );
 connection.onRequest(EngineRequests.stats, handle((store) => store.stats()));
 connection.onRequest(EngineRequests.verify, handle((store) => store.verify()));
-connection.onRequest(EngineRequests.snapshot, handle((store) => store.snapshot()));
 connection.onRequest(EngineRequests.info, () => ({
   pid: process.pid,
   storeDir: options?.storeDir ?? '',
@@ -207,27 +206,6 @@ function classifyTurnError(error: unknown, partialText: string): ChatErrorInfo {
 
 connection.onRequest(ChatRequests.send, handle((store, params) => chat.send(store, params)));
 connection.onRequest(ChatRequests.cancel, (params) => chat.cancel((params as { requestId?: unknown } | null)?.requestId));
-connection.onRequest(
-  ChatRequests.previewContext,
-  handle((store, params: ContextPreviewParams) => {
-    if (typeof params?.sessionId !== 'string' || !Number.isSafeInteger(params.budgetTokens) || params.budgetTokens <= 0 || typeof params.systemPrompt !== 'string') {
-      throw new ChatRequestError('context/preview expects { sessionId, budgetTokens, systemPrompt }');
-    }
-    if (!store.getSession(params.sessionId)) {
-      throw new ChatRequestError(`there is no session ${params.sessionId}`);
-    }
-    const { request, receipt } = openContextIndex().assemble(params.sessionId, {
-      window: params.window ?? { kind: 'full' },
-      budgetTokens: params.budgetTokens,
-      ...(params.window ? { override: { window: params.window } } : {}),
-      systemPrompt: params.systemPrompt,
-      ...(params.promptText ? { promptText: params.promptText } : {}),
-      nowMs: Date.now(),
-    });
-    return { request, receipt };
-  }),
-);
-
 function openContextIndex(): ContextIndex {
   if (!contextIndex) {
     throw toResponseError(openError ?? new Error('the store is not open yet'));

@@ -1,6 +1,5 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { ChatProgress, ChatSendResult, ChatSettings } from '../core/chat/chatTypes';
-import type { ContextReceipt, MessagesRequest, WindowSpec } from '../core/context/contextTypes';
 
 // Chat and context requests between the extension (client) and the engine process (server).
 // The engine assembles context from the log, calls the model, logs every event of the turn and
@@ -29,25 +28,9 @@ export interface ChatCancelParams {
   readonly requestId: string;
 }
 
-export interface ContextPreviewParams {
-  readonly sessionId: string;
-  readonly budgetTokens: number;
-  /** Window to use; absent = the session's own, else the default. */
-  readonly window?: WindowSpec;
-  readonly systemPrompt: string;
-  /** A prompt to include as the next user turn (absent = the log as it is). */
-  readonly promptText?: string;
-}
-
-export interface ContextPreviewResult {
-  readonly request: MessagesRequest;
-  readonly receipt: ContextReceipt;
-}
-
 export const ChatRequests = {
   send: new RequestType<ChatSendParams, ChatSendResult, void>('contextLedger/chat/send'),
   cancel: new RequestType<ChatCancelParams, boolean, void>('contextLedger/chat/cancel'),
-  previewContext: new RequestType<ContextPreviewParams, ContextPreviewResult, void>('contextLedger/context/preview'),
 } as const;
 
 export const ChatNotifications = {

@@ -1,5 +1,5 @@
 import { NotificationType, RequestType, RequestType0 } from 'vscode-jsonrpc';
-import type { AppendVerdict, LedgerStats, SessionRange, SessionSummary, SnapshotOutcome, VerifyReport } from '../core/ledger';
+import type { AppendVerdict, LedgerStats, SessionRange, SessionSummary, VerifyReport } from '../core/ledger';
 import type { StoredEvent } from '../core/log/events';
 
 // The engine's custom LSP requests, declared once and imported by both the extension (client)
@@ -62,7 +62,6 @@ export const EngineRequests = {
   readSession: new RequestType<ReadSessionParams, ReadSessionResult, void>('contextLedger/readSession'),
   stats: new RequestType0<LedgerStats, void>('contextLedger/stats'),
   verify: new RequestType0<VerifyReport, void>('contextLedger/verify'),
-  snapshot: new RequestType0<SnapshotOutcome, void>('contextLedger/snapshot'),
   info: new RequestType0<EngineInfo, void>('contextLedger/engineInfo'),
 } as const;
 

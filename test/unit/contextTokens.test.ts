@@ -9,7 +9,7 @@ import { CachedTokenCounter, type ExactTokenCounter } from '../../src/core/conte
 import { estimateBlockTokens, estimateTextTokens, toolResultOverheadTokens, toolUseOverheadTokens } from '../../src/core/context/tokenEstimator';
 import { eventContentForCounting } from '../../src/core/context/units';
 import { ContextLog } from '../fixtures/contextLog';
-import { measureEstimator as measure } from '../fixtures/estimatorError';
+import { measureEstimator as measure, typeScriptFiles } from '../fixtures/estimatorError';
 
 // The estimator against the Claude tokenizer (@anthropic-ai/tokenizer) on this repository's
 // own code (each .ts file under src/ one sample) and prose (the Markdown files, and each source
@@ -24,18 +24,6 @@ const bounds = {
   prose: { aggregate: 0.06, meanAbs: 0.06 },
   versusCharsOverFour: 0.6,
 };
-
-function typeScriptFiles(dir: string, found: string[] = []): string[] {
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) {
-      typeScriptFiles(full, found);
-    } else if (entry.name.endsWith('.ts')) {
-      found.push(full);
-    }
-  }
-  return found;
-}
 
 /** The text of a source file's comments, one line per comment line. */
 function commentText(source: string): string {

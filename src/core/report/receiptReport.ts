@@ -1,20 +1,8 @@
-import type { ContextReceipt, WindowSpec } from '../context/contextTypes';
+import type { ContextReceipt } from '../context/contextTypes';
+import { describeWindow } from '../context/windows';
 
 // A context receipt as text: what went into a request, why, and what the window or the budget
 // left out. Shared by the CLI and the extension.
-export function describeWindow(window: WindowSpec): string {
-  switch (window.kind) {
-    case 'full':
-      return 'full buffer';
-    case 'sliding':
-      return `sliding window (${[window.turns !== undefined ? `last ${window.turns} turns` : '', window.tokens !== undefined ? `last ${window.tokens} tokens` : ''].filter(Boolean).join(', ')})`;
-    case 'tumbling':
-      return `tumbling window (blocks of ${window.blockTurns} turns)`;
-    case 'session':
-      return `session window (split after ${window.idleGapMinutes} idle minutes, at "new topic"${window.detectShift ? ', and at detected topic shifts' : ''})`;
-  }
-}
-
 function seqs(first: number | null, last: number | null): string {
   if (first === null || last === null) {
     return '';
