@@ -106,7 +106,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
         return 0;
       }
       case 'verify': {
-        const report = ledger.verify();
+        const report = await ledger.verify();
         out(json ? JSON.stringify(report, null, 2) : verifyLines(report).join('\n'));
         return report.ok ? 0 : 1;
       }

@@ -2,22 +2,27 @@ import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { describeIoError, writeFileAtomic } from './fs/durableFile';
-import { errorCode, fileExists, nodeFileSystem, type FileSystem } from './fs/fileSystem';
-import { parseEventDraft, type EventDraft, type LoggedEvent, type StoredEvent } from './log/events';
+import { fileExists, nodeFileSystem, type FileSystem } from './fs/fileSystem';
+import { parseEventDraft, type EventDraft, type JournalEvent, type LoggedEvent, type StoredEvent } from './log/events';
 import { HybridClock } from './log/hybridClock';
 import { Journal, JournalWriteError, type JournalPosition, type PositionedRecord } from './log/journal';
-import { encodeRecord } from './log/journalRecord';
+import { encodeRecord, sealRecord } from './log/journalRecord';
 import { StoreLock } from './log/storeLock';
 import { UlidGenerator } from './log/ulid';
-import { Projection, type AppendVerdict } from './store/projection';
+import { SessionsModule } from './store/modules/sessionsModule';
+import type { ProjectionModule } from './store/modules/projectionModule';
+import { StoreProjections, type AppendVerdict } from './store/projection';
 import * as queries from './store/queries';
 import { latestSchemaVersion, migrate } from './store/schema';
-import { checkSnapshotBytes, listSnapshots, loadNewestSnapshot, writeSnapshot, type SnapshotFile } from './store/snapshots';
+import { loadNewestSnapshot, writeSnapshot, type SnapshotFile } from './store/snapshots';
+import { assertJournalCoversSnapshot, configureDatabase, prepareStoreFolder } from './store/storeFolder';
+import { verifyStore, type VerifyReport } from './store/verifyStore';
 import { loadSqlJs } from './store/sqlJsLoader';
-import { StoreAccessError, readOrCreateManifest, type StoreManifest } from './store/storeManifest';
+import { readOrCreateManifest, type StoreManifest } from './store/storeManifest';
 
 export type { AppendVerdict } from './store/projection';
-export type { SessionRange, SessionSummary } from './store/queries';
+export type { DamagedSlot, SessionRange, SessionSummary } from './store/queries';
+export type { VerifyReport } from './store/verifyStore';
 
 export interface LedgerOptions {
   readonly storeDir: string;
@@ -42,16 +47,6 @@ export interface LedgerChange {
   readonly lastSeq: number;
 }
 
-export interface DamagedRecord {
-  readonly segment: number;
-  readonly offset: number;
-  readonly length: number;
-  readonly reason: string;
-  /** A write cut short by a crash: never acknowledged, so nothing is lost by skipping it. */
-  readonly torn: boolean;
-  readonly quarantinedAs?: string;
-}
-
 export interface LedgerStats {
   readonly storeDir: string;
   readonly storeId: string;
@@ -68,18 +63,6 @@ export interface LedgerStats {
   readonly openMs: number;
   readonly damagedRecords: number;
   readonly recovery: readonly string[];
-}
-
-export interface VerifyReport {
-  readonly ok: boolean;
-  readonly eventCount: number;
-  readonly recordCount: number;
-  readonly segments: number;
-  readonly snapshotsChecked: number;
-  /** Things that mean data may be lost or the store disagrees with its journal. */
-  readonly problems: readonly string[];
-  /** Things that were recovered from and lost nothing acknowledged. */
-  readonly warnings: readonly string[];
 }
 
 export type SnapshotOutcome =
@@ -101,10 +84,11 @@ const defaultSegmentMaxBytes = 64 * 1024 * 1024;
 const sealRetries = 4;
 
 /**
- * The engine of one store: the journal is the truth, sql.js holds projections of it. Appends
- * are group-committed (one write + fdatasync for every append that arrived in the same tick),
- * then read back through the same path as other writers' records, so the sequence number and
- * verdict an append gets are the ones every engine computes.
+ * The engine of one store, a small facade over the journal (the truth), the projections
+ * (sequencer and read modules in sql.js), and maintenance (snapshots, rotation). Appends are
+ * group-committed (one write + fdatasync for every append that arrived in the same tick), then
+ * read back through the same path as other writers' records, so the sequence number and verdict
+ * an append gets are the ones every engine computes.
  */
 export class Ledger {
   private readonly fs: FileSystem;
@@ -112,13 +96,13 @@ export class Ledger {
   private readonly lock: StoreLock;
   private readonly clock = new HybridClock();
   private readonly ids = new UlidGenerator();
-  private projection: Projection;
+  private readonly projections: StoreProjections;
   private position: JournalPosition;
   private readonly queue: PendingAppend[] = [];
   private flushScheduled = false;
   private readonly awaiting = new Map<string, (verdict: AppendVerdict) => void>();
   private readonly listeners = new Set<(change: LedgerChange) => void>();
-  private readonly damaged = new Map<string, DamagedRecord>();
+  private readonly noted = new Set<string>();
   private latestSnapshot: { file: SnapshotFile; bytes: number } | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -130,7 +114,7 @@ export class Ledger {
     private readonly options: LedgerOptions,
     readonly writerId: string,
     private readonly sql: SqlJsStatic,
-    private db: Database,
+    private readonly db: Database,
     private readonly manifest: StoreManifest,
     private readonly recovery: string[],
     private openMs: number,
@@ -141,7 +125,10 @@ export class Ledger {
       writerId,
       ...(options.lockStaleMs !== undefined ? { staleMs: options.lockStaleMs } : {}),
     });
-    this.projection = new Projection(db);
+    this.projections = new StoreProjections(db, createModules());
+    for (const backfill of this.projections.backfills) {
+      recovery.push(`read model "${backfill.module}" was ${backfill.fromSeq === 0 ? 'new to this store' : `behind (at seq ${backfill.fromSeq})`}: filled from ${backfill.events} stored events`);
+    }
     this.position = {
       segment: Number(queries.readMeta(db, 'journalSegment') ?? this.journal.firstSegment()),
       offset: Number(queries.readMeta(db, 'journalOffset') ?? 0),
@@ -167,6 +154,14 @@ export class Ledger {
       recovery.push(
         `snapshot ${problem.file} was not used: ${problem.reason}${problem.movedTo ? `; moved to ${problem.movedTo}` : ''}. The projections were rebuilt from ${loaded ? `an older snapshot (${loaded.file.name}) and ` : ''}the journal.`,
       );
+    }
+    if (loaded) {
+      try {
+        assertJournalCoversSnapshot(journal, loaded.db, loaded.file.name, storeDir);
+      } catch (error) {
+        loaded.db.close();
+        throw error;
+      }
     }
     const db = loaded?.db ?? new sql.Database();
     migrate(db);
@@ -196,10 +191,12 @@ export class Ledger {
     return this.options.storeDir;
   }
 
+  /** The sequence number of the last journal slot read (events, rejected and damaged records all take one). */
   get lastSeq(): number {
-    return this.projection.latestSeq;
+    return this.projections.lastSeq;
   }
 
+  /** Listeners run after an append is durable; one that throws is logged, never fails the append. */
   onDidChange(listener: (change: LedgerChange) => void): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
@@ -208,7 +205,8 @@ export class Ledger {
   /**
    * Appends events; resolves once they are durable, with one verdict per event: appended (with
    * its seq), duplicate (id already stored), or conflict (expectedVersion was stale, or the
-   * session state forbids it). Invalid drafts reject before anything is written.
+   * session state forbids it). Invalid drafts reject before anything is written. Each event has
+   * its id before the first write, so re-sending the same drafts with ids never stores twice.
    */
   append(drafts: readonly unknown[]): Promise<AppendVerdict[]> {
     let events: LoggedEvent[];
@@ -230,10 +228,13 @@ export class Ledger {
     });
   }
 
-  /** Reads other writers' new records into the projections; returns how many were applied. */
+  /** Reads other writers' new records into the projections; returns how many events were accepted. */
   catchUp(): number {
     this.assertOpen();
     const read = this.journal.readFrom(this.position);
+    for (const note of read.notes) {
+      this.note(`note:${note}`, 'error', note);
+    }
     const moved = read.position.segment !== this.position.segment || read.position.offset !== this.position.offset;
     if (read.records.length === 0 && !moved) {
       return 0;
@@ -246,25 +247,28 @@ export class Ledger {
     const changedSessions = new Set<string>();
     const verdicts: Array<[string, AppendVerdict]> = [];
     let applied = 0;
-    this.projection.begin();
+    this.projections.beginBatch();
     try {
       for (const record of records) {
-        if (record.type === 'damaged') {
-          this.noteDamaged(record);
+        const outcome = this.projections.apply(record);
+        if (outcome.type === 'damaged' && record.type === 'damaged') {
+          this.noteDamaged(record, outcome.seq);
+        } else if (record.type === 'record' && record.repaired) {
+          this.note(`repaired:${record.segment}:${record.offset}`, 'warn', `journal segment ${record.segment} offset ${record.offset} (seq ${outcome.seq}): ${record.repaired}`);
+        }
+        if (outcome.type !== 'event') {
           continue;
         }
-        const event = record.payload as LoggedEvent;
-        this.clock.observe(event.hlc);
-        const verdict = this.projection.apply(event, record.segment, record.offset);
-        if (verdict.status === 'appended') {
+        this.clock.observe(outcome.event.hlc);
+        if (outcome.verdict.status === 'appended') {
           applied++;
-          changedSessions.add(event.sessionId);
+          changedSessions.add(outcome.event.sessionId);
         }
-        verdicts.push([awaitKey(event), verdict]);
+        verdicts.push([awaitKey(outcome.event), outcome.verdict]);
       }
-      this.projection.commit();
+      this.projections.commit();
     } catch (error) {
-      this.projection.rollback();
+      this.projections.rollback();
       throw error;
     }
     this.position = position;
@@ -278,7 +282,12 @@ export class Ledger {
     if (changedSessions.size > 0) {
       const change: LedgerChange = { sessionIds: [...changedSessions], lastSeq: this.lastSeq };
       for (const listener of this.listeners) {
-        listener(change);
+        try {
+          listener(change);
+        } catch (error) {
+          // The events are durable and applied; a listener's failure is its own.
+          this.log('error', `a change listener failed (the append itself succeeded): ${error instanceof Error ? error.message : String(error)}`);
+        }
       }
       this.maybeScheduleSnapshot();
     }
@@ -306,6 +315,11 @@ export class Ledger {
     return queries.iterateEvents(this.db);
   }
 
+  damagedSlots(): queries.DamagedSlot[] {
+    this.catchUpIfOpen();
+    return queries.listDamagedSlots(this.db);
+  }
+
   stats(): LedgerStats {
     this.catchUpIfOpen();
     const segments = this.journal.listSegments();
@@ -331,83 +345,30 @@ export class Ledger {
         : null,
       databaseBytes: queries.databaseBytes(this.db),
       openMs: Math.round(this.openMs * 10) / 10,
-      damagedRecords: this.damaged.size,
+      damagedRecords: queries.countRows(this.db, 'damaged_slots'),
       recovery: [...this.recovery],
     };
   }
 
   /**
-   * Checks the store end to end: every journal record's checksum, a full replay of the journal
-   * into a fresh database compared with the live projections, SQLite's integrity check, and
-   * every snapshot's checksum.
+   * Checks the store end to end at one journal position: every record's checksum, a replay of
+   * the journal up to that position into a fresh database compared with the projections as they
+   * were at that position, what each damaged record cost, SQLite's integrity check, and every
+   * snapshot's checksum. The replay yields between pages, so the engine keeps answering.
    */
-  verify(): VerifyReport {
+  async verify(): Promise<VerifyReport> {
     this.catchUp();
-    const problems: string[] = [];
-    const warnings: string[] = [];
-    const full = this.journal.readFrom({ segment: this.journal.firstSegment(), offset: 0 });
-    const replayDb = new this.sql.Database();
-    let recordCount = 0;
-    try {
-      migrate(replayDb);
-      const replay = new Projection(replayDb);
-      replay.begin();
-      for (const record of full.records) {
-        if (record.type === 'damaged') {
-          const described = `${record.length} bytes at segment ${record.segment} offset ${record.offset}: ${record.reason}`;
-          if (isTorn(record)) {
-            warnings.push(`skipped a torn write (never acknowledged) of ${described}`);
-          } else {
-            problems.push(`damaged journal record of ${described}`);
-          }
-          continue;
-        }
-        recordCount++;
-        replay.apply(record.payload as LoggedEvent, record.segment, record.offset);
-      }
-      replay.commit();
-      replay.dispose();
-      if (full.incompleteTail) {
-        warnings.push(`segment ${full.incompleteTail.segment} ends in ${full.incompleteTail.length} bytes of an unfinished record (a torn write, or a write in progress)`);
-      }
-      const live = digestEvents(this.db);
-      const replayed = digestEvents(replayDb);
-      if (live.count !== replayed.count || live.digest !== replayed.digest) {
-        problems.push(`the projections (${live.count} events) disagree with a full replay of the journal (${replayed.count} events)`);
-      }
-      if (digestSessions(this.db) !== digestSessions(replayDb)) {
-        problems.push('the sessions table disagrees with a full replay of the journal');
-      }
-    } finally {
-      replayDb.close();
-    }
-    const integrity = String(this.db.exec('PRAGMA integrity_check')[0]?.values[0]?.[0]);
-    if (integrity !== 'ok') {
-      problems.push(`SQLite integrity check of the projections: ${integrity}`);
-    }
-    const snapshotDir = path.join(this.storeDir, 'snapshots');
-    const snapshots = listSnapshots(this.fs, snapshotDir);
-    for (const file of snapshots) {
-      try {
-        const reason = checkSnapshotBytes(file, this.fs.readFileSync(path.join(snapshotDir, file.name)));
-        if (reason) {
-          problems.push(`snapshot ${file.name}: ${reason}`);
-        }
-      } catch (error) {
-        if (errorCode(error) !== 'ENOENT') {
-          problems.push(`snapshot ${file.name} cannot be read: ${describeIoError(error)}`);
-        }
-      }
-    }
-    return {
-      ok: problems.length === 0,
-      eventCount: this.lastSeq,
-      recordCount,
-      segments: this.journal.listSegments().length,
-      snapshotsChecked: snapshots.length,
-      problems,
-      warnings,
-    };
+    return verifyStore({
+      fs: this.fs,
+      sql: this.sql,
+      db: this.db,
+      journal: this.journal,
+      storeDir: this.storeDir,
+      position: this.position,
+      lastSeq: this.lastSeq,
+      modules: this.projections.modules,
+      createModules,
+    });
   }
 
   /**
@@ -426,7 +387,7 @@ export class Ledger {
         return { written: false, reason: 'the newest snapshot is up to date' };
       }
       const started = performance.now();
-      this.projection.recordCoverage(this.position, this.clock.tick());
+      this.projections.recordCoverage(this.position, this.clock.tick());
       const bytes = this.db.export();
       this.lock.assertHeld();
       const file = writeSnapshot(this.fs, path.join(this.storeDir, 'snapshots'), this.lastSeq, bytes);
@@ -451,7 +412,7 @@ export class Ledger {
       const next = current + 1;
       this.journal.createSegment(next);
       this.lock.assertHeld();
-      this.journal.appendEncoded(current, encodeRecord({ formatVersion: 1, control: 'seal', nextSegment: next }));
+      this.journal.appendEncoded(current, encodeRecord(sealRecord(next)));
       this.catchUp();
       this.log('info', `journal segment ${current} sealed; appending to segment ${next}`);
       return true;
@@ -474,7 +435,7 @@ export class Ledger {
     }
     this.lock.release();
     this.journal.close();
-    this.projection.dispose();
+    this.projections.dispose();
     this.db.close();
   }
 
@@ -512,6 +473,13 @@ export class Ledger {
           this.catchUp();
         }
         remaining = remaining.filter((event) => !verdicts.has(awaitKey(event)));
+        if (remaining.length > 0 && this.position.segment === before.segment) {
+          // Not void after a seal, yet not read back: the journal is not where this engine
+          // thinks it is. Writing again could store the events twice; stop instead.
+          throw new JournalWriteError(
+            `${remaining.length} events were written to journal segment ${before.segment} but could not be read back there (the segment is ${sizeAfter} bytes, this engine expected at least ${before.offset + bytes.length}); they were written once and not retried. Run \`context-ledger --store ${this.storeDir} verify\`.`,
+          );
+        }
       }
       if (remaining.length > 0) {
         throw new JournalWriteError(`${remaining.length} events could not be placed: the journal kept rotating under them`);
@@ -589,8 +557,8 @@ export class Ledger {
   /**
    * At open, a record without its closing LF at the very end is either a write in progress in
    * another process or a write torn by a crash. Wait a moment; if it is still unfinished, copy
-   * it to quarantine/ and leave it out of the log. It is not truncated: another writer may be
-   * appending right behind it, and the next record's separator ends it for every reader.
+   * it to quarantine/ and write a void record after it, which ends it for every reader and
+   * tells them it was never acknowledged.
    */
   private async recoverTail(): Promise<void> {
     let tail = this.journal.readFrom(this.position).incompleteTail;
@@ -605,21 +573,34 @@ export class Ledger {
     }
     const quarantinedAs = this.quarantine(tail.segment, tail.offset, tail.length);
     this.recovery.push(
-      `cut off ${tail.length} bytes of a torn record at the end of journal segment ${tail.segment} (offset ${tail.offset}); it was never acknowledged${quarantinedAs ? `, and its bytes are kept in ${quarantinedAs}` : ''}`,
+      `a torn write of ${tail.length} bytes ends journal segment ${tail.segment} (offset ${tail.offset}); it was never acknowledged${quarantinedAs ? `, and its bytes are kept in ${quarantinedAs}` : ''}`,
+    );
+    if (!this.options.readOnly) {
+      this.journal.appendEncoded(tail.segment, encodeRecord({ formatVersion: 1, control: 'void', segment: tail.segment, offset: tail.offset, reason: 'torn write found at open' }));
+      this.catchUp();
+    }
+  }
+
+  private noteDamaged(record: PositionedRecord & { type: 'damaged' }, seq: number): void {
+    const key = `damaged:${record.segment}:${record.offset}`;
+    if (this.noted.has(key)) {
+      return;
+    }
+    const quarantinedAs = this.quarantine(record.segment, record.offset, record.length);
+    this.note(
+      key,
+      'error',
+      `damaged journal record: ${record.length} bytes at segment ${record.segment} offset ${record.offset} (seq ${seq}: ${record.reason})${quarantinedAs ? `; kept in ${quarantinedAs}` : ''}`,
     );
   }
 
-  private noteDamaged(record: PositionedRecord & { type: 'damaged' }): void {
-    const key = `${record.segment}:${record.offset}`;
-    if (this.damaged.has(key)) {
+  private note(key: string, level: 'warn' | 'error', message: string): void {
+    if (this.noted.has(key)) {
       return;
     }
-    const torn = isTorn(record);
-    const quarantinedAs = this.quarantine(record.segment, record.offset, record.length);
-    this.damaged.set(key, { segment: record.segment, offset: record.offset, length: record.length, reason: record.reason, torn, ...(quarantinedAs ? { quarantinedAs } : {}) });
-    const message = `skipped ${record.length} bytes at journal segment ${record.segment} offset ${record.offset} (${record.reason})${quarantinedAs ? `; kept in ${quarantinedAs}` : ''}`;
+    this.noted.add(key);
     this.recovery.push(message);
-    this.log(torn ? 'warn' : 'error', message);
+    this.log(level, message);
   }
 
   private quarantine(segment: number, offset: number, length: number): string | undefined {
@@ -689,45 +670,11 @@ export class Ledger {
   }
 }
 
-function awaitKey(event: LoggedEvent): string {
+/** The read models of this version, in the order they are applied. */
+function createModules(): ProjectionModule[] {
+  return [new SessionsModule()];
+}
+
+function awaitKey(event: JournalEvent): string {
   return `${event.id}\u0000${event.writerId}\u0000${event.hlc}`;
-}
-
-function isTorn(record: { reason: string }): boolean {
-  return record.reason.startsWith('record cut short');
-}
-
-function configureDatabase(db: Database): void {
-  // The database lives in memory; its durability comes from the journal and the snapshots.
-  // Exclusive locking: only this engine opens this in-memory database, and it spares SQLite a
-  // hot-journal check (a file lookup in sql.js's virtual FS) at the start of every transaction.
-  db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA locking_mode = EXCLUSIVE');
-}
-
-function prepareStoreFolder(fs: FileSystem, storeDir: string, readOnly: boolean): void {
-  if (readOnly) {
-    if (!fileExists(fs, storeDir)) {
-      throw new StoreAccessError(`there is no store at ${storeDir}`);
-    }
-    return;
-  }
-  try {
-    fs.mkdirSync(storeDir, { recursive: true });
-    fs.accessSync(storeDir, nodeFs.constants.W_OK);
-  } catch (error) {
-    throw new StoreAccessError(
-      `the store folder ${storeDir} cannot be written: ${describeIoError(error)}. Choose another folder (setting contextLedger.storePath, or --store) or fix its permissions; nothing was changed.`,
-    );
-  }
-}
-
-function digestEvents(db: Database): { count: number; digest: string } {
-  const row = db.exec("SELECT COUNT(*), COALESCE(group_concat(seq || ':' || id || ':' || session_id, ','), '') FROM (SELECT seq, id, session_id FROM events ORDER BY seq)")[0]?.values[0];
-  return { count: Number(row?.[0] ?? 0), digest: String(row?.[1] ?? '') };
-}
-
-function digestSessions(db: Database): string {
-  return String(
-    db.exec("SELECT COALESCE(group_concat(id || ':' || name || ':' || version || ':' || turn_count || ':' || closed, ','), '') FROM (SELECT * FROM sessions ORDER BY id)")[0]?.values[0]?.[0] ?? '',
-  );
 }

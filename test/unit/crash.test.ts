@@ -37,7 +37,7 @@ describe('crash safety', () => {
           // Every acknowledged event is stored, and in the order it was acknowledged.
           assert.deepEqual(storedIds.slice(0, acked.length), acked, `run ${run}: acknowledged events missing or reordered (killed: ${exit.signal})`);
           assert.equal(new Set(storedIds).size, storedIds.length, 'duplicate ids stored');
-          const report = ledger.verify();
+          const report = (await ledger.verify());
           assert.deepEqual(report.problems, [], `verify found problems: ${report.problems.join('; ')}`);
           // Appending after recovery works and is durable.
           const [verdict] = await ledger.append([{ kind: 'message.user', sessionId: 'crash', body: { text: 'after the crash' } }]);

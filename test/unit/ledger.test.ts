@@ -87,7 +87,7 @@ describe('Ledger', () => {
     const reopened = await Ledger.open({ storeDir: temp.dir });
     assert.deepEqual(reopened.readSession('s1'), expected);
     assert.equal(reopened.stats().snapshot?.eventsSince, 30);
-    assert.equal(reopened.verify().ok, true);
+    assert.equal((await reopened.verify()).ok, true);
     reopened.close();
 
     fs.rmSync(path.join(temp.dir, 'snapshots'), { recursive: true });
@@ -107,7 +107,7 @@ describe('Ledger', () => {
     ledger.close();
     const reopened = await Ledger.open({ storeDir: temp.dir });
     assert.equal(reopened.readSession('s1').length, 41);
-    assert.equal(reopened.verify().ok, true);
+    assert.equal((await reopened.verify()).ok, true);
     reopened.close();
   });
 });

@@ -69,7 +69,7 @@ describe('damaged stores and failing disks', () => {
         assert.match(recovery, /moved to .*corrupt/);
         assert.ok(fs.existsSync(path.join(snapshotDir, older!.name)), 'the older good snapshot was removed');
         assert.equal(reopened.stats().snapshot?.file, older!.name);
-        assert.deepEqual(reopened.verify().problems, []);
+        assert.deepEqual((await reopened.verify()).problems, []);
         // The next snapshot is written under a new name; the good one stays until it is durable.
         assert.equal(reopened.snapshot().written, true);
         assert.equal(listSnapshots(fs as unknown as FileSystem, snapshotDir).length, 2);
@@ -107,9 +107,9 @@ describe('damaged stores and failing disks', () => {
     const reopened = await Ledger.open({ storeDir: temp.dir });
     try {
       assert.deepEqual(eventIds(reopened), expected, 'an event around the garbage was lost');
-      const report = reopened.verify();
+      const report = (await reopened.verify());
       assert.equal(report.ok, false);
-      assert.match(report.problems.join('\n'), new RegExp(`${garbage.length} bytes at segment 1 offset ${middle}`));
+      assert.match(report.problems.join('\n'), new RegExp(`${garbage.length} bytes at journal segment 1 offset ${middle}`));
       const quarantined = fs.readFileSync(path.join(temp.dir, 'quarantine', `segment-1-offset-${middle}.bin`));
       assert.deepEqual(quarantined, garbage);
       const [verdict] = await reopened.append([{ kind: 'message.user', sessionId: 's', body: { text: 'still writable' } }]);
@@ -128,9 +128,11 @@ describe('damaged stores and failing disks', () => {
     bytes[target]! ^= 0x01;
     fs.writeFileSync(segment, bytes);
     const reopened = await Ledger.open({ storeDir: temp.dir });
-    const report = reopened.verify();
+    const report = (await reopened.verify());
     assert.match(report.problems.join('\n'), /checksum mismatch/);
-    assert.equal(reopened.lastSeq, 5);
+    // The damaged record keeps its sequence number: later events are numbered as before.
+    assert.equal(reopened.lastSeq, 6);
+    assert.equal(reopened.stats().eventCount, 5);
     reopened.close();
   });
 
@@ -169,7 +171,7 @@ describe('damaged stores and failing disks', () => {
         ledger.close();
         const reopened = await Ledger.open({ storeDir: temp.dir });
         assert.deepEqual(eventIds(reopened), expected);
-        assert.deepEqual(reopened.verify().problems, []);
+        assert.deepEqual((await reopened.verify()).problems, []);
         reopened.close();
       });
     }
@@ -207,7 +209,7 @@ describe('damaged stores and failing disks', () => {
     fs.writeFileSync(path.join(snapshotDir, name), bytes);
     await assert.rejects(Ledger.open({ storeDir: temp.dir }), (error: unknown) => {
       assert.ok(error instanceof StoreTooNewError);
-      assert.match(error.message, /schema version 99.*understands up to 1.*left untouched/);
+      assert.match(error.message, /schema version 99.*understands up to 2.*left untouched/);
       return true;
     });
     assert.deepEqual(fs.readFileSync(path.join(snapshotDir, name)), Buffer.from(bytes));

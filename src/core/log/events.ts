@@ -35,6 +35,13 @@ export interface TopicBoundaryBody { readonly label?: string }
 export interface SessionWindowSetBody { readonly window: WindowSpec; readonly budgetTokens?: number }
 /** What went into one request to the model, and why (DESIGN.md: the context receipt). */
 export interface ContextReceiptBody { readonly requestId: string; readonly receipt: ContextReceipt }
+/**
+ * Not a kind anyone appends: how a stored event this version cannot read is shown. Its record
+ * is well formed, but its kind is unknown here (written by a newer version) or its body fails
+ * this version's checks. It is stored, counted and sequenced like any other; projections that
+ * do not know it ignore it.
+ */
+export interface ForeignEventBody { readonly kind: string; readonly body: unknown; readonly problem: string }
 
 export interface EventBodies {
   'session.started': SessionStartedBody;
@@ -49,10 +56,13 @@ export interface EventBodies {
   'topic.boundary': TopicBoundaryBody;
   'session.windowSet': SessionWindowSetBody;
   'context.receipt': ContextReceiptBody;
+  foreign: ForeignEventBody;
 }
 
 export type EventKind = keyof EventBodies;
-export const eventKinds: readonly EventKind[] = [
+/** Kinds a writer may append (every kind but `foreign`). */
+export type AppendableKind = Exclude<EventKind, 'foreign'>;
+export const eventKinds: readonly AppendableKind[] = [
   'session.started',
   'session.renamed',
   'session.closed',
@@ -72,7 +82,7 @@ export const turnKinds: ReadonlySet<EventKind> = new Set(['message.user', 'messa
 
 /** What a caller hands to append: the writer fills in id (if absent), clock and writer. */
 export type EventDraft = {
-  [K in EventKind]: {
+  [K in AppendableKind]: {
     readonly kind: K;
     readonly sessionId: string;
     readonly body: EventBodies[K];
@@ -83,7 +93,7 @@ export type EventDraft = {
     /** Optimistic concurrency: the session version this append expects (0 = new session). */
     readonly expectedVersion?: number;
   };
-}[EventKind];
+}[AppendableKind];
 
 /** An event as written to the journal. Its sequence number is not in it: see `StoredEvent`. */
 export type LoggedEvent = {
@@ -100,6 +110,23 @@ export type LoggedEvent = {
     readonly body: EventBodies[K];
   };
 }[EventKind];
+
+/**
+ * An event as read back from the journal: a well-formed envelope whose kind and body this
+ * version has not judged. The acceptance rules (duplicate, version, session) need only this.
+ */
+export interface JournalEvent {
+  readonly formatVersion: 1;
+  readonly id: string;
+  readonly kind: string;
+  readonly sessionId: string;
+  readonly parentId: string | null;
+  readonly writerId: string;
+  readonly hlc: string;
+  readonly wallMs: number;
+  readonly expectedVersion?: number;
+  readonly body: unknown;
+}
 
 /**
  * An event with the sequence number the store gave it. Sequence numbers come from the journal
@@ -145,7 +172,7 @@ function nonEmpty(field: string): Validator {
   };
 }
 
-const bodyValidators: Record<EventKind, readonly Validator[]> = {
+const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'session.started': [text('name', { max: 200 }), nonEmpty('name')],
   'session.renamed': [text('name', { max: 200 }), nonEmpty('name')],
   'session.closed': [],
@@ -208,8 +235,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-export function isEventKind(value: unknown): value is EventKind {
+export function isEventKind(value: unknown): value is AppendableKind {
   return typeof value === 'string' && (eventKinds as readonly string[]).includes(value);
+}
+
+/** Why `body` is not a valid body of `kind` in this version, or undefined if it is. */
+export function describeBodyProblem(kind: AppendableKind, body: unknown): string | undefined {
+  const value = body === undefined && kind === 'session.closed' ? {} : body;
+  if (!isRecord(value)) {
+    return `"body" of a ${kind} event must be a JSON object`;
+  }
+  for (const validate of bodyValidators[kind]) {
+    const problem = validate(value);
+    if (problem) {
+      return `${kind} body: ${problem}`;
+    }
+  }
+  return undefined;
 }
 
 /** Checks untrusted input (CLI stdin, a protocol request) and returns a typed draft. */
@@ -225,14 +267,9 @@ export function parseEventDraft(input: unknown): EventDraft {
     throw new EventValidationError('"sessionId" must be a non-empty string of at most 200 characters');
   }
   const bodyValue = body === undefined && kind === 'session.closed' ? {} : body;
-  if (!isRecord(bodyValue)) {
-    throw new EventValidationError(`"body" of a ${kind} event must be a JSON object`);
-  }
-  for (const validate of bodyValidators[kind]) {
-    const problem = validate(bodyValue);
-    if (problem) {
-      throw new EventValidationError(`${kind} body: ${problem}`);
-    }
+  const problem = describeBodyProblem(kind, bodyValue);
+  if (problem) {
+    throw new EventValidationError(problem);
   }
   if (id !== undefined && (typeof id !== 'string' || id.length === 0 || id.length > 200)) {
     throw new EventValidationError('"id" must be a non-empty string of at most 200 characters');
@@ -253,29 +290,65 @@ export function parseEventDraft(input: unknown): EventDraft {
   } as EventDraft;
 }
 
-/** Checks an event read back from the journal (a line that passed its checksum). */
-export function parseLoggedEvent(input: unknown): LoggedEvent {
+const maxIdLength = 200;
+
+/**
+ * Checks the envelope of an event read back from the journal (a record that passed its
+ * checksum). The kind and body are not judged here: a kind this version does not know is still
+ * an event, so that two versions on one store agree on what is stored and how it is numbered.
+ */
+export function parseJournalEvent(input: unknown): JournalEvent {
   if (!isRecord(input)) {
     throw new EventValidationError('journal record is not an object');
   }
   if (input.formatVersion !== journalFormatVersion) {
     throw new EventValidationError(`journal record has format version ${String(input.formatVersion)}; this version reads ${journalFormatVersion}`);
   }
-  const draft = parseEventDraft(input);
-  const { writerId, hlc, wallMs } = input;
-  if (typeof draft.id !== 'string' || typeof writerId !== 'string' || typeof hlc !== 'string' || typeof wallMs !== 'number') {
-    throw new EventValidationError('journal record lacks id, writerId, hlc or wallMs');
+  const { id, kind, sessionId, parentId, writerId, hlc, wallMs, expectedVersion, body } = input;
+  const shortString = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= maxIdLength;
+  if (!shortString(id) || !shortString(kind) || !shortString(sessionId) || typeof writerId !== 'string' || typeof hlc !== 'string' || typeof wallMs !== 'number') {
+    throw new EventValidationError('journal record lacks a valid id, kind, sessionId, writerId, hlc or wallMs');
+  }
+  if (parentId !== undefined && parentId !== null && typeof parentId !== 'string') {
+    throw new EventValidationError('journal record has a parentId that is not a string');
+  }
+  if (expectedVersion !== undefined && (!Number.isSafeInteger(expectedVersion) || (expectedVersion as number) < 0)) {
+    throw new EventValidationError('journal record has an invalid expectedVersion');
   }
   return {
     formatVersion: journalFormatVersion,
-    id: draft.id,
-    kind: draft.kind,
-    sessionId: draft.sessionId,
-    parentId: draft.parentId ?? null,
+    id,
+    kind,
+    sessionId,
+    parentId: typeof parentId === 'string' ? parentId : null,
     writerId,
     hlc,
     wallMs,
-    ...(draft.expectedVersion !== undefined ? { expectedVersion: draft.expectedVersion } : {}),
-    body: draft.body,
-  } as LoggedEvent;
+    ...(expectedVersion !== undefined ? { expectedVersion: expectedVersion as number } : {}),
+    body,
+  };
+}
+
+/**
+ * The typed view of a stored event: its own kind when this version knows the kind and accepts
+ * the body, else a `foreign` event that carries both as they are.
+ */
+export function toStoredEvent(event: JournalEvent, seq: number): StoredEvent {
+  const envelope = {
+    formatVersion: 1 as const,
+    seq,
+    id: event.id,
+    sessionId: event.sessionId,
+    parentId: event.parentId,
+    writerId: event.writerId,
+    hlc: event.hlc,
+    wallMs: event.wallMs,
+    ...(event.expectedVersion !== undefined ? { expectedVersion: event.expectedVersion } : {}),
+  };
+  const problem = isEventKind(event.kind) ? describeBodyProblem(event.kind, event.body) : `unknown event kind ${JSON.stringify(event.kind)} (written by another version)`;
+  if (problem === undefined) {
+    const body = event.body === undefined && event.kind === 'session.closed' ? {} : event.body;
+    return { ...envelope, kind: event.kind, body } as StoredEvent;
+  }
+  return { ...envelope, kind: 'foreign', body: { kind: event.kind, body: event.body, problem } };
 }

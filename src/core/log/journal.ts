@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describeIoError, fsyncDirectory } from '../fs/durableFile';
 import { errorCode, fileExists, listFolder, type FileSystem } from '../fs/fileSystem';
-import { scanRecords, type ScannedRecord } from './journalRecord';
+import { looksLikeSeal, scanRecords, sealRecord, type ScannedRecord } from './journalRecord';
 
 /** Where a reader stands in the journal: a segment number and a byte offset in it. */
 export interface JournalPosition {
@@ -13,10 +13,21 @@ export type PositionedRecord = ScannedRecord & { readonly segment: number };
 
 export interface JournalRead {
   readonly records: PositionedRecord[];
+  /** How reading went on past a missing segment or a segment without its seal. */
+  readonly notes: string[];
+  /** Stopped at `maxRecords`; more may follow. */
+  readonly more?: boolean;
   /** Where the next read starts: after the last complete record (or a sealed segment). */
   readonly position: JournalPosition;
   /** Bytes at the very end with no closing LF: a write in progress elsewhere, or a torn one. */
   readonly incompleteTail?: { readonly segment: number; readonly offset: number; readonly length: number };
+}
+
+/** Where a read may stop: at most `maxRecords` slots, and not past `segment`/`offset`. */
+export interface ReadLimit {
+  readonly maxRecords?: number;
+  readonly segment?: number;
+  readonly offset?: number;
 }
 
 /** An append was not (wholly) written or not made durable; nothing in it is acknowledged. */
@@ -79,6 +90,10 @@ export class Journal {
     const fd = this.fs.openSync(this.segmentPath(segment), 'a', 0o600);
     this.fs.closeSync(fd);
     fsyncDirectory(this.fs, this.directory);
+  }
+
+  segmentExists(segment: number): boolean {
+    return fileExists(this.fs, this.segmentPath(segment));
   }
 
   segmentSize(segment: number): number {
@@ -151,10 +166,6 @@ export class Journal {
     }
   }
 
-  /**
-   * Reads every complete record from `from` to the current end of the journal, following seals
-   * from segment to segment. Records after a seal are void and not returned.
-   */
   private readFdFor(segment: number): number | undefined {
     if (this.readFd !== undefined && this.readSegment === segment) {
       return this.readFd;
@@ -180,59 +191,115 @@ export class Journal {
     }
   }
 
-  readFrom(from: JournalPosition): JournalRead {
+  /**
+   * Reads every slot from `from` to the current end of the journal. A segment ends at its seal
+   * (records after a seal are void and not returned). Segments are found by listing the folder
+   * too: a segment whose seal is damaged, or missing, still leads to the next one once that one
+   * has records, and the way it ended is reported in `notes`.
+   */
+  readFrom(from: JournalPosition, limit: ReadLimit = {}): JournalRead {
     const records: PositionedRecord[] = [];
+    const notes: string[] = [];
     let segment = from.segment;
     let offset = from.offset;
+    let listed: number[] | undefined;
+    let rereadForSeal = false;
     for (;;) {
       const fd = this.readFdFor(segment);
       if (fd === undefined) {
-        return { records, position: { segment, offset } };
+        // The segment is gone: whatever it held is lost; go on with the next one that exists.
+        listed ??= this.listSegments();
+        const later = listed.find((candidate) => candidate > segment);
+        if (later === undefined) {
+          return { records, notes, position: { segment, offset } };
+        }
+        notes.push(`journal segment ${segment} is missing; reading went on with segment ${later}`);
+        segment = later;
+        offset = 0;
+        continue;
       }
       let sealedNext: number | undefined;
       let incompleteLength = 0;
-      {
-        const size = this.fs.fstatSync(fd).size;
-        let chunkBytes = readChunkBytes;
-        while (offset < size && sealedNext === undefined) {
-          const length = Math.min(chunkBytes, size - offset);
-          const buffer = Buffer.allocUnsafe(length);
-          const got = readFully(this.fs, fd, buffer, offset);
-          const scan = scanRecords(buffer.subarray(0, got), offset);
-          for (const record of scan.records) {
-            if (record.type === 'record' && 'control' in record.payload) {
-              sealedNext = record.payload.nextSegment;
-              offset = record.offset + record.length;
-              break;
-            }
-            records.push({ ...record, segment });
-          }
-          if (sealedNext !== undefined) {
+      const size = this.fs.fstatSync(fd).size;
+      const end = limit.segment === segment && limit.offset !== undefined ? Math.min(size, limit.offset) : size;
+      let chunkBytes = readChunkBytes;
+      while (offset < end && sealedNext === undefined) {
+        const length = Math.min(chunkBytes, end - offset);
+        const buffer = Buffer.allocUnsafe(length);
+        const got = readFully(this.fs, fd, buffer, offset);
+        const atEnd = offset + got >= end;
+        const scan = scanRecords(buffer.subarray(0, got), offset, atEnd);
+        for (const record of scan.records) {
+          const seal = this.sealOf(record, segment);
+          if (seal !== undefined) {
+            sealedNext = seal.next;
+            records.push({ ...seal.record, segment });
+            offset = record.offset + record.length;
             break;
           }
-          offset += scan.consumed;
-          if (scan.consumed === 0) {
-            if (offset + got >= size) {
-              incompleteLength = size - offset;
-              break;
-            }
-            chunkBytes *= 2; // one record bigger than the chunk: read more at once
-          } else if (scan.consumed < got && offset + (got - scan.consumed) >= size) {
-            incompleteLength = size - offset;
+          records.push({ ...record, segment });
+        }
+        if (sealedNext !== undefined) {
+          break;
+        }
+        offset += scan.consumed;
+        if (limit.maxRecords !== undefined && records.length >= limit.maxRecords) {
+          return { records, notes, position: { segment, offset }, more: true };
+        }
+        if (scan.consumed === 0 || (scan.consumed < got && atEnd)) {
+          if (atEnd) {
+            incompleteLength = end - offset;
             break;
           }
+          chunkBytes *= 2; // one record bigger than the chunk: read more at once
         }
       }
       if (sealedNext === undefined) {
-        return {
-          records,
-          position: { segment, offset },
-          ...(incompleteLength > 0 ? { incompleteTail: { segment, offset, length: incompleteLength } } : {}),
-        };
+        if (limit.segment === segment) {
+          return { records, notes, position: { segment, offset } };
+        }
+        // No seal: the newest segment, or one whose seal was lost. A later segment with records
+        // means this one was sealed (writers move on only after reading a seal): read this one
+        // to its end once more (the seal may have landed just now), then move on.
+        listed = this.listSegments();
+        const later = listed.find((candidate) => candidate > segment && this.segmentSize(candidate) > 0);
+        if (later === undefined || incompleteLength > 0) {
+          return {
+            records,
+            notes,
+            position: { segment, offset },
+            ...(incompleteLength > 0 ? { incompleteTail: { segment, offset, length: incompleteLength } } : {}),
+          };
+        }
+        if (!rereadForSeal) {
+          rereadForSeal = true;
+          continue;
+        }
+        notes.push(`journal segment ${segment} ended without a readable seal; reading went on with segment ${later}`);
+        sealedNext = later;
       }
+      rereadForSeal = false;
       segment = sealedNext;
       offset = 0;
     }
+  }
+
+  /** A seal read intact, or damaged bytes that can only be this segment's seal. */
+  private sealOf(record: ScannedRecord, segment: number): { next: number; record: ScannedRecord } | undefined {
+    if (record.type === 'record') {
+      return 'control' in record.payload && record.payload.control === 'seal' ? { next: record.payload.nextSegment, record } : undefined;
+    }
+    const next = segment + 1;
+    if (record.length > 128 || !fileExists(this.fs, this.segmentPath(next))) {
+      return undefined;
+    }
+    if (!looksLikeSeal(this.readBytes(segment, record.offset, record.length), next)) {
+      return undefined;
+    }
+    return {
+      next,
+      record: { type: 'record', offset: record.offset, length: record.length, payload: sealRecord(next), repaired: `the seal of segment ${segment} was damaged (${record.reason}); it was recognised by its exact shape` },
+    };
   }
 
   readBytes(segment: number, offset: number, length: number): Buffer {

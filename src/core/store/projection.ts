@@ -1,198 +1,181 @@
 import type { Database, Statement } from 'sql.js';
-import { turnKinds, type LoggedEvent } from '../log/events';
-import type { JournalPosition } from '../log/journal';
+import { toStoredEvent, type JournalEvent } from '../log/events';
+import type { JournalPosition, PositionedRecord } from '../log/journal';
+import { moduleCoverageKey, moduleVersionKey, type ProjectionModule } from './modules/projectionModule';
+import { readVersion, runMigrations } from './schema';
+import { Sequencer, type AppendVerdict } from './sequencer';
 
-/** What the log made of one appended record. Every engine reaches the same verdict. */
-export type AppendVerdict =
-  | { readonly status: 'appended'; readonly id: string; readonly seq: number; readonly sessionVersion: number }
-  | { readonly status: 'duplicate'; readonly id: string; readonly seq: number }
-  | { readonly status: 'conflict'; readonly id: string; readonly reason: string; readonly expectedVersion?: number; readonly actualVersion: number };
+export type { AppendVerdict } from './sequencer';
 
-interface SessionRow {
-  version: number;
-  closed: boolean;
+/** What applying one journal slot did. */
+export type SlotOutcome =
+  | { readonly type: 'event'; readonly seq: number; readonly event: JournalEvent; readonly verdict: AppendVerdict }
+  | { readonly type: 'control'; readonly seq: number }
+  | { readonly type: 'damaged'; readonly seq: number };
+
+/** A module's catch-up at open: it was new, or behind the log (filled from its coverage). */
+export interface ModuleBackfill {
+  readonly module: string;
+  readonly fromSeq: number;
+  readonly events: number;
 }
 
 /**
- * Applies journal records to the sql.js projections. The rules use only what earlier records
- * produced (never the clock or the writer's view), so replaying the same journal always gives
- * the same sequence numbers and verdicts:
- * - an id already stored is a duplicate and changes nothing;
- * - a record whose `expectedVersion` differs from the session's version is a conflict;
- * - a session must be started before other events, and started only once.
+ * The store's projections: the sequencer (numbering and acceptance) and every read module,
+ * applied slot by slot inside one transaction per batch, so a snapshot always holds a state
+ * that some prefix of the journal produced.
  */
-export class Projection {
-  private statements!: {
-    findEvent: Statement;
-    findSession: Statement;
-    insertEvent: Statement;
-    insertSession: Statement;
-    bumpSession: Statement;
-    renameSession: Statement;
-    closeSession: Statement;
-    insertRejected: Statement;
-    setMeta: Statement;
-    begin: Statement;
-    commit: Statement;
-  };
-  private lastSeq: number;
-  // Session versions are read on every append; the few sessions of a store are cached here and
-  // the cache is dropped whenever a transaction rolls back.
-  private readonly sessionCache = new Map<string, SessionRow>();
+export class StoreProjections {
+  readonly sequencer: Sequencer;
+  private readonly begin: Statement;
+  private readonly commitStatement: Statement;
+  private readonly setMetaStatement: Statement;
+  readonly backfills: ModuleBackfill[] = [];
 
-  constructor(private readonly db: Database) {
-    this.prepare();
-    this.lastSeq = Number(db.exec('SELECT COALESCE(MAX(seq), 0) FROM events')[0]?.values[0]?.[0] ?? 0);
-  }
-
-  get latestSeq(): number {
-    return this.lastSeq;
-  }
-
-  private prepare(): void {
-    const db = this.db;
-    this.statements = {
-      findEvent: db.prepare('SELECT seq FROM events WHERE id = ?'),
-      findSession: db.prepare('SELECT version, closed FROM sessions WHERE id = ?'),
-      insertEvent: db.prepare(
-        'INSERT INTO events (seq, id, session_id, kind, parent_id, writer_id, hlc, wall_ms, body, segment, offset) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-      ),
-      insertSession: db.prepare(
-        'INSERT INTO sessions (id, name, version, event_count, turn_count, started_seq, last_seq, started_ms, last_ms) VALUES (?, ?, 1, 1, 0, ?, ?, ?, ?)',
-      ),
-      bumpSession: db.prepare(
-        'UPDATE sessions SET version = version + 1, event_count = event_count + 1, turn_count = turn_count + ?, last_seq = ?, last_ms = MAX(last_ms, ?) WHERE id = ?',
-      ),
-      renameSession: db.prepare('UPDATE sessions SET name = ? WHERE id = ?'),
-      closeSession: db.prepare('UPDATE sessions SET closed = 1 WHERE id = ?'),
-      insertRejected: db.prepare('INSERT INTO rejected_appends (id, session_id, writer_id, reason, segment, offset) VALUES (?, ?, ?, ?, ?, ?)'),
-      setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      // Prepared once: BEGIN and COMMIT run on every append, and parsing them costs more than running them.
-      begin: db.prepare('BEGIN'),
-      commit: db.prepare('COMMIT'),
-    };
-  }
-
-  /** Frees prepared statements; call before closing the database. */
-  dispose(): void {
-    for (const statement of Object.values(this.statements)) {
-      statement.free();
+  constructor(
+    private readonly db: Database,
+    readonly modules: readonly ProjectionModule[],
+  ) {
+    this.sequencer = new Sequencer(db);
+    // Prepared once: BEGIN and COMMIT run on every append, and parsing them costs more than running them.
+    this.begin = db.prepare('BEGIN');
+    this.commitStatement = db.prepare('COMMIT');
+    this.setMetaStatement = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+    for (const module of modules) {
+      const isNew = readVersion(this.db, moduleVersionKey(module)) === 0;
+      runMigrations(db, moduleVersionKey(module), module.migrations);
+      module.open(db);
+      const coverage = isNew ? 0 : Number(this.readMeta(moduleCoverageKey(module)) ?? 0);
+      if (coverage < this.sequencer.lastSeq) {
+        this.backfills.push({ module: module.name, fromSeq: coverage, events: this.backfill(module, coverage) });
+      }
     }
   }
 
-  begin(): void {
-    this.statements.begin.run();
+  get lastSeq(): number {
+    return this.sequencer.lastSeq;
+  }
+
+  /** Fills a module that is new to this store, or behind it, from the events it has not seen. */
+  private backfill(module: ProjectionModule, afterSeq: number): number {
+    const firstOfSession = this.db.prepare('SELECT MIN(seq) FROM events WHERE session_id = ?');
+    let applied = 0;
+    this.begin.run();
+    try {
+      let after = afterSeq;
+      for (;;) {
+        const rows = this.db.exec('SELECT seq, id, session_id, kind, parent_id, writer_id, hlc, wall_ms, body FROM events WHERE seq > ? ORDER BY seq LIMIT 5000', [after])[0]?.values ?? [];
+        for (const [seq, id, sessionId, kind, parentId, writerId, hlc, wallMs, body] of rows) {
+          const event = toStoredEvent(
+            { formatVersion: 1, id: String(id), kind: String(kind), sessionId: String(sessionId), parentId: parentId === null ? null : String(parentId), writerId: String(writerId), hlc: String(hlc), wallMs: Number(wallMs), body: JSON.parse(String(body)) as unknown },
+            Number(seq),
+          );
+          firstOfSession.bind([event.sessionId]);
+          firstOfSession.step();
+          const first = Number(firstOfSession.get()[0]);
+          firstOfSession.reset();
+          module.apply(event, { seq: event.seq, recoveredStart: first === event.seq && event.kind !== 'session.started' && !(event.kind === 'foreign' && event.body.kind === 'session.started') });
+          after = event.seq;
+          applied++;
+        }
+        if (rows.length < 5000) {
+          break;
+        }
+      }
+      this.commitStatement.run();
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      module.rolledBack();
+      throw error;
+    } finally {
+      firstOfSession.free();
+    }
+    return applied;
+  }
+
+  beginBatch(): void {
+    this.begin.run();
   }
 
   commit(): void {
-    this.statements.commit.run();
+    this.sequencer.saveCounter();
+    this.commitStatement.run();
+  }
+
+  rollback(): void {
+    this.db.exec('ROLLBACK');
+    this.sequencer.rolledBack();
+    for (const module of this.modules) {
+      module.rolledBack();
+    }
+  }
+
+  /** Applies one journal slot: every slot takes a sequence number, events get a verdict. */
+  apply(record: PositionedRecord): SlotOutcome {
+    const seq = this.sequencer.nextSlot();
+    const place = { seq, segment: record.segment, offset: record.offset, length: record.length };
+    if (record.type === 'damaged') {
+      this.sequencer.damaged(place, record.damage, record.reason);
+      return { type: 'damaged', seq };
+    }
+    const payload = record.payload;
+    if ('control' in payload) {
+      if (payload.control === 'void') {
+        this.sequencer.markTorn(payload.segment, payload.offset);
+      }
+      return { type: 'control', seq };
+    }
+    const { verdict, accepted } = this.sequencer.judge(payload, place);
+    if (accepted) {
+      const event = toStoredEvent(payload, seq);
+      for (const module of this.modules) {
+        module.apply(event, accepted);
+      }
+    }
+    return { type: 'event', seq, event: payload, verdict };
   }
 
   /** Records what the database covers; written just before a snapshot is exported. */
   recordCoverage(position: JournalPosition, hlc: string): void {
     this.setMeta('journalSegment', String(position.segment));
     this.setMeta('journalOffset', String(position.offset));
-    this.setMeta('lastSeq', String(this.lastSeq));
     this.setMeta('hlc', hlc);
-  }
-
-  rollback(): void {
-    this.db.exec('ROLLBACK');
-    this.sessionCache.clear();
-    this.lastSeq = Number(this.db.exec('SELECT COALESCE(MAX(seq), 0) FROM events')[0]?.values[0]?.[0] ?? 0);
+    for (const module of this.modules) {
+      this.setMeta(moduleCoverageKey(module), String(this.lastSeq));
+    }
+    this.sequencer.saveCounter();
   }
 
   setMeta(key: string, value: string): void {
-    this.statements.setMeta.run([key, value]);
+    this.setMetaStatement.run([key, value]);
   }
 
-  apply(event: LoggedEvent, segment: number, offset: number): AppendVerdict {
-    const existing = this.lookupSeq(event.id);
-    if (existing !== undefined) {
-      return { status: 'duplicate', id: event.id, seq: existing };
-    }
-    const session = this.lookupSession(event.sessionId);
-    const actualVersion = session?.version ?? 0;
-    const reject = (reason: string): AppendVerdict => {
-      this.statements.insertRejected.run([event.id, event.sessionId, event.writerId, reason, segment, offset]);
-      return {
-        status: 'conflict',
-        id: event.id,
-        reason,
-        actualVersion,
-        ...(event.expectedVersion !== undefined ? { expectedVersion: event.expectedVersion } : {}),
-      };
-    };
-    if (event.expectedVersion !== undefined && event.expectedVersion !== actualVersion) {
-      return reject(`session ${event.sessionId} is at version ${actualVersion}, the append expected ${event.expectedVersion}: another writer got there first`);
-    }
-    if (event.kind === 'session.started') {
-      if (session) {
-        return reject(`session ${event.sessionId} already exists`);
-      }
-    } else if (!session) {
-      return reject(`session ${event.sessionId} does not exist (start it first)`);
-    } else if (session.closed) {
-      return reject(`session ${event.sessionId} is closed`);
-    }
-
-    const seq = this.lastSeq + 1;
-    this.statements.insertEvent.run([
-      seq,
-      event.id,
-      event.sessionId,
-      event.kind,
-      event.parentId,
-      event.writerId,
-      event.hlc,
-      event.wallMs,
-      JSON.stringify(event.body),
-      segment,
-      offset,
-    ]);
-    this.lastSeq = seq;
-    if (event.kind === 'session.started') {
-      this.statements.insertSession.run([event.sessionId, event.body.name, seq, seq, event.wallMs, event.wallMs]);
-      this.sessionCache.set(event.sessionId, { version: 1, closed: false });
-      return { status: 'appended', id: event.id, seq, sessionVersion: 1 };
-    }
-    this.statements.bumpSession.run([turnKinds.has(event.kind) ? 1 : 0, seq, event.wallMs, event.sessionId]);
-    if (event.kind === 'session.renamed') {
-      this.statements.renameSession.run([event.body.name, event.sessionId]);
-    } else if (event.kind === 'session.closed') {
-      this.statements.closeSession.run([event.sessionId]);
-    }
-    this.sessionCache.set(event.sessionId, { version: actualVersion + 1, closed: event.kind === 'session.closed' });
-    return { status: 'appended', id: event.id, seq, sessionVersion: actualVersion + 1 };
+  private readMeta(key: string): string | undefined {
+    const value = this.db.exec('SELECT value FROM meta WHERE key = ?', [key])[0]?.values[0]?.[0];
+    return value === undefined || value === null ? undefined : String(value);
   }
 
-  private lookupSeq(id: string): number | undefined {
-    const statement = this.statements.findEvent;
-    try {
-      statement.bind([id]);
-      return statement.step() ? Number(statement.get()[0]) : undefined;
-    } finally {
-      statement.reset();
+  dispose(): void {
+    this.sequencer.dispose();
+    for (const module of this.modules) {
+      module.close();
     }
+    this.begin.free();
+    this.commitStatement.free();
+    this.setMetaStatement.free();
   }
+}
 
-  private lookupSession(id: string): SessionRow | undefined {
-    const cached = this.sessionCache.get(id);
-    if (cached) {
-      return cached;
-    }
-    const statement = this.statements.findSession;
-    try {
-      statement.bind([id]);
-      if (!statement.step()) {
-        return undefined;
-      }
-      const [version, closed] = statement.get();
-      const row = { version: Number(version), closed: Number(closed) === 1 };
-      this.sessionCache.set(id, row);
-      return row;
-    } finally {
-      statement.reset();
-    }
+/** Digests of what a journal produced: the log tables and each module's tables. */
+export function digestProjections(db: Database, modules: readonly ProjectionModule[]): Map<string, string> {
+  const digests = new Map<string, string>();
+  const scalar = (sql: string): string => String(db.exec(sql)[0]?.values[0]?.[0] ?? '');
+  digests.set('events', scalar("SELECT COUNT(*) || '|' || COALESCE(group_concat(seq || ':' || id || ':' || session_id || ':' || length, ','), '') FROM (SELECT seq, id, session_id, length FROM events ORDER BY seq)"));
+  digests.set('rejected appends', scalar("SELECT COUNT(*) || '|' || COALESCE(group_concat(seq || ':' || id, ','), '') FROM (SELECT seq, id FROM rejected_appends ORDER BY seq)"));
+  digests.set('damaged slots', scalar("SELECT COUNT(*) || '|' || COALESCE(group_concat(seq || ':' || torn, ','), '') FROM (SELECT seq, torn FROM damaged_slots ORDER BY seq)"));
+  digests.set('streams', scalar("SELECT COALESCE(group_concat(session_id || ':' || version || ':' || last_seq || ':' || closed, ','), '') FROM (SELECT * FROM streams ORDER BY session_id)"));
+  for (const module of modules) {
+    digests.set(`module ${module.name}`, module.digest(db));
   }
+  return digests;
 }

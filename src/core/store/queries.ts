@@ -1,5 +1,5 @@
 import type { Database, SqlValue } from 'sql.js';
-import { journalFormatVersion, type StoredEvent } from '../log/events';
+import { toStoredEvent as viewOf, type StoredEvent } from '../log/events';
 
 export interface SessionSummary {
   readonly id: string;
@@ -12,6 +12,8 @@ export interface SessionSummary {
   readonly lastActivityMs: number;
   readonly lastSeq: number;
   readonly closed: boolean;
+  /** Its start record was damaged; the later events are kept. */
+  readonly recovered: boolean;
 }
 
 export interface SessionRange {
@@ -23,16 +25,20 @@ export interface SessionRange {
   readonly toSeq?: number;
 }
 
+// The version comes from the log's acceptance state, the rest from the Sessions read model.
+const sessionColumns =
+  'SELECT s.id, s.name, COALESCE(t.version, s.event_count), s.event_count, s.turn_count, s.started_ms, s.last_ms, s.last_seq, s.closed, s.recovered FROM sessions s LEFT JOIN streams t ON t.session_id = s.id';
+
 export function listSessions(db: Database): SessionSummary[] {
   const result = db.exec(
-    'SELECT id, name, version, event_count, turn_count, started_ms, last_ms, last_seq, closed FROM sessions ORDER BY last_seq DESC',
+    `${sessionColumns} ORDER BY s.last_seq DESC`,
   );
   return (result[0]?.values ?? []).map(toSessionSummary);
 }
 
 export function getSession(db: Database, id: string): SessionSummary | undefined {
   const result = db.exec(
-    'SELECT id, name, version, event_count, turn_count, started_ms, last_ms, last_seq, closed FROM sessions WHERE id = ?',
+    `${sessionColumns} WHERE s.id = ?`,
     [id],
   );
   const row = result[0]?.values[0];
@@ -40,7 +46,7 @@ export function getSession(db: Database, id: string): SessionSummary | undefined
 }
 
 function toSessionSummary(row: SqlValue[]): SessionSummary {
-  const [id, name, version, eventCount, turnCount, startedMs, lastMs, lastSeq, closed] = row;
+  const [id, name, version, eventCount, turnCount, startedMs, lastMs, lastSeq, closed, recovered] = row;
   return {
     id: String(id),
     name: String(name),
@@ -51,6 +57,7 @@ function toSessionSummary(row: SqlValue[]): SessionSummary {
     lastActivityMs: Number(lastMs),
     lastSeq: Number(lastSeq),
     closed: Number(closed) === 1,
+    recovered: Number(recovered) === 1,
   };
 }
 
@@ -86,21 +93,23 @@ export function* iterateEvents(db: Database, pageSize = 5000): Generator<StoredE
 
 function toStoredEvent(row: SqlValue[]): StoredEvent {
   const [seq, id, sessionId, kind, parentId, writerId, hlc, wallMs, body] = row;
-  return {
-    formatVersion: journalFormatVersion,
-    seq: Number(seq),
-    id: String(id),
-    sessionId: String(sessionId),
-    kind: String(kind),
-    parentId: parentId === null ? null : String(parentId),
-    writerId: String(writerId),
-    hlc: String(hlc),
-    wallMs: Number(wallMs),
-    body: JSON.parse(String(body)) as unknown,
-  } as StoredEvent;
+  return viewOf(
+    {
+      formatVersion: 1,
+      id: String(id),
+      kind: String(kind),
+      sessionId: String(sessionId),
+      parentId: parentId === null ? null : String(parentId),
+      writerId: String(writerId),
+      hlc: String(hlc),
+      wallMs: Number(wallMs),
+      body: JSON.parse(String(body)) as unknown,
+    },
+    Number(seq),
+  );
 }
 
-export function countRows(db: Database, table: 'events' | 'sessions' | 'rejected_appends'): number {
+export function countRows(db: Database, table: 'events' | 'sessions' | 'rejected_appends' | 'damaged_slots'): number {
   return Number(db.exec(`SELECT COUNT(*) FROM ${table}`)[0]?.values[0]?.[0] ?? 0);
 }
 
@@ -113,4 +122,28 @@ export function databaseBytes(db: Database): number {
   const pageCount = Number(db.exec('PRAGMA page_count')[0]?.values[0]?.[0] ?? 0);
   const pageSize = Number(db.exec('PRAGMA page_size')[0]?.values[0]?.[0] ?? 0);
   return pageCount * pageSize;
+}
+
+export interface DamagedSlot {
+  readonly seq: number;
+  readonly segment: number;
+  readonly offset: number;
+  readonly length: number;
+  readonly damage: string;
+  readonly reason: string;
+  /** Its writer declared it torn: never acknowledged, so nothing was lost. */
+  readonly torn: boolean;
+}
+
+export function listDamagedSlots(db: Database): DamagedSlot[] {
+  const rows = db.exec('SELECT seq, segment, offset, length, damage, reason, torn FROM damaged_slots ORDER BY seq')[0]?.values ?? [];
+  return rows.map(([seq, segment, offset, length, damage, reason, torn]) => ({
+    seq: Number(seq),
+    segment: Number(segment),
+    offset: Number(offset),
+    length: Number(length),
+    damage: String(damage),
+    reason: String(reason),
+    torn: Number(torn) === 1,
+  }));
 }
