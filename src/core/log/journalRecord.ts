@@ -135,7 +135,9 @@ export function scanRecords(bytes: Buffer, baseOffset: number, atEnd = false): S
   while (position < bytes.length) {
     const start = position;
     const next = nextHeader(bytes, start + 1);
-    const lineEnd = bytes.indexOf(lineFeed, start);
+    // From start + 1: a record's first byte is never its LF (a separator damaged into an LF is
+    // still the start of its record).
+    const lineEnd = bytes.indexOf(lineFeed, start + 1);
     let end: number;
     let unterminated = false;
     if (lineEnd !== -1 && (next === -1 || lineEnd < next)) {

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
 import { writeFileAtomic } from '../fs/durableFile';
 import { errorCode, listFolder, type FileSystem } from '../fs/fileSystem';
-import { StoreTooNewError, migrate } from './schema';
+import { OutdatedDatabaseError, StoreTooNewError, migrate } from './schema';
 
 // Snapshots of the projection database. The file name carries the sequence number it covers
 // and a SHA-256 prefix of its bytes, so a snapshot describes itself and a damaged one (flipped
@@ -97,6 +97,19 @@ export function loadNewestSnapshot(
         if (error instanceof StoreTooNewError) {
           db?.close();
           throw error;
+        }
+        if (error instanceof OutdatedDatabaseError) {
+          // Derived data in an older layout: rebuilt from the journal, and removed.
+          db?.close();
+          if (!options.readOnly) {
+            try {
+              fs.unlinkSync(full);
+            } catch {
+              // Another engine removed it first.
+            }
+          }
+          problems.push({ file: file.name, reason: `written by an earlier version (${error.message}); removed` });
+          continue;
         }
         reason = `SQLite cannot read it: ${error instanceof Error ? error.message : String(error)}`;
       }

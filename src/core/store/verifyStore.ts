@@ -142,24 +142,20 @@ export async function verifyStore(input: VerifyInput): Promise<VerifyReport> {
 }
 
 /**
- * What a damaged record cost. Its JSON often still parses (one flipped bit inside a string), so
- * it can usually be named; that guess is only a guess, since the checksum failed.
+ * What a damaged record cost. Its fields can often still be read (one flipped bit rarely hits
+ * them), so it can usually be named; that is only a guess, since the checksum failed.
  */
 function describeCost(journal: Journal, segment: number, offset: number, length: number): string {
+  const text = journal.readBytes(segment, offset, Math.min(length, 64 * 1024)).toString('utf8');
+  const field = (name: string): string | undefined => new RegExp(`"${name}":"([^"\\\\]{1,200})"`).exec(text)?.[1];
+  const kind = field('kind');
   let guess = '';
-  try {
-    const bytes = journal.readBytes(segment, offset, Math.min(length, 1024 * 1024));
-    const text = bytes.toString('utf8');
-    const start = text.indexOf('{');
-    const end = text.lastIndexOf('}');
-    const value = start >= 0 && end > start ? (JSON.parse(text.slice(start, end + 1)) as Record<string, unknown>) : undefined;
-    if (value && typeof value.kind === 'string') {
-      guess = ` (probably a ${value.kind} event${typeof value.sessionId === 'string' ? ` of session ${value.sessionId}` : ''}${typeof value.id === 'string' ? `, id ${value.id}` : ''})`;
-    } else if (value && value.control === 'seal') {
-      guess = ' (probably a segment seal)';
-    }
-  } catch {
-    // Unparseable: nothing more to say about it.
+  if (kind) {
+    const sessionId = field('sessionId');
+    const id = field('id');
+    guess = ` (probably a ${kind} event${sessionId ? ` of session ${sessionId}` : ''}${id ? `, id ${id}` : ''})`;
+  } else if (text.includes('"control":"seal"')) {
+    guess = ' (probably a segment seal)';
   }
   return `one record lost${guess}; its bytes are kept in quarantine/`;
 }
