@@ -9,6 +9,7 @@ import { Journal, JournalWriteError, type JournalPosition, type PositionedRecord
 import { encodeRecord, sealRecord } from './log/journalRecord';
 import { StoreLock } from './log/storeLock';
 import { UlidGenerator } from './log/ulid';
+import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
 import type { ProjectionModule } from './store/modules/projectionModule';
 import { StoreProjections, type AppendVerdict } from './store/projection';
@@ -97,6 +98,7 @@ export class Ledger {
   private readonly clock = new HybridClock();
   private readonly ids = new UlidGenerator();
   private readonly projections: StoreProjections;
+  private readonly reader: EventReader;
   private position: JournalPosition;
   private readonly queue: PendingAppend[] = [];
   private flushScheduled = false;
@@ -125,7 +127,8 @@ export class Ledger {
       writerId,
       ...(options.lockStaleMs !== undefined ? { staleMs: options.lockStaleMs } : {}),
     });
-    this.projections = new StoreProjections(db, createModules());
+    this.reader = new EventReader(this.journal);
+    this.projections = new StoreProjections(db, createModules(), this.reader);
     for (const backfill of this.projections.backfills) {
       recovery.push(`read model "${backfill.module}" was ${backfill.fromSeq === 0 ? 'new to this store' : `behind (at seq ${backfill.fromSeq})`}: filled from ${backfill.events} stored events`);
     }
@@ -306,13 +309,13 @@ export class Ledger {
 
   readSession(id: string, range: queries.SessionRange = {}): StoredEvent[] {
     this.catchUpIfOpen();
-    return queries.readSessionEvents(this.db, id, range);
+    return queries.readSessionEvents(this.db, this.reader, id, range);
   }
 
   /** Every stored event in seq order (export, verification). */
   allEvents(): Iterable<StoredEvent> {
     this.catchUpIfOpen();
-    return queries.iterateEvents(this.db);
+    return queries.iterateEvents(this.db, this.reader);
   }
 
   damagedSlots(): queries.DamagedSlot[] {

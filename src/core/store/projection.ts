@@ -1,7 +1,9 @@
 import type { Database, Statement } from 'sql.js';
 import { toStoredEvent, type JournalEvent } from '../log/events';
 import type { JournalPosition, PositionedRecord } from '../log/journal';
+import type { EventReader } from './eventReader';
 import { moduleCoverageKey, moduleVersionKey, type ProjectionModule } from './modules/projectionModule';
+import { iterateEvents } from './queries';
 import { readVersion, runMigrations } from './schema';
 import { Sequencer, type AppendVerdict } from './sequencer';
 
@@ -35,6 +37,7 @@ export class StoreProjections {
   constructor(
     private readonly db: Database,
     readonly modules: readonly ProjectionModule[],
+    private readonly reader: EventReader,
   ) {
     this.sequencer = new Sequencer(db);
     // Prepared once: BEGIN and COMMIT run on every append, and parsing them costs more than running them.
@@ -62,25 +65,15 @@ export class StoreProjections {
     let applied = 0;
     this.begin.run();
     try {
-      let after = afterSeq;
-      for (;;) {
-        const rows = this.db.exec('SELECT seq, id, session_id, kind, parent_id, writer_id, hlc, wall_ms, body FROM events WHERE seq > ? ORDER BY seq LIMIT 5000', [after])[0]?.values ?? [];
-        for (const [seq, id, sessionId, kind, parentId, writerId, hlc, wallMs, body] of rows) {
-          const event = toStoredEvent(
-            { formatVersion: 1, id: String(id), kind: String(kind), sessionId: String(sessionId), parentId: parentId === null ? null : String(parentId), writerId: String(writerId), hlc: String(hlc), wallMs: Number(wallMs), body: JSON.parse(String(body)) as unknown },
-            Number(seq),
-          );
-          firstOfSession.bind([event.sessionId]);
-          firstOfSession.step();
-          const first = Number(firstOfSession.get()[0]);
-          firstOfSession.reset();
-          module.apply(event, { seq: event.seq, recoveredStart: first === event.seq && event.kind !== 'session.started' && !(event.kind === 'foreign' && event.body.kind === 'session.started') });
-          after = event.seq;
-          applied++;
-        }
-        if (rows.length < 5000) {
-          break;
-        }
+      for (const event of iterateEvents(this.db, this.reader, afterSeq)) {
+        firstOfSession.bind([event.sessionId]);
+        firstOfSession.step();
+        const first = Number(firstOfSession.get()[0]);
+        firstOfSession.reset();
+        // The first event of a session that is not its start: the start was lost to damage.
+        const isStart = event.kind === 'session.started' || (event.kind === 'foreign' && event.body.kind === 'session.started');
+        module.apply(event, { seq: event.seq, recoveredStart: first === event.seq && !isStart });
+        applied++;
       }
       this.commitStatement.run();
     } catch (error) {
@@ -127,6 +120,7 @@ export class StoreProjections {
     }
     const { verdict, accepted } = this.sequencer.judge(payload, place);
     if (accepted) {
+      this.reader.remember(seq, payload, record.length);
       const event = toStoredEvent(payload, seq);
       for (const module of this.modules) {
         module.apply(event, accepted);

@@ -1,5 +1,6 @@
 import type { Database, SqlValue } from 'sql.js';
-import { toStoredEvent as viewOf, type StoredEvent } from '../log/events';
+import type { StoredEvent } from '../log/events';
+import { eventLocationColumns, toEventLocation, type EventReader } from './eventReader';
 
 export interface SessionSummary {
   readonly id: string;
@@ -61,27 +62,24 @@ function toSessionSummary(row: SqlValue[]): SessionSummary {
   };
 }
 
-const eventColumns = 'seq, id, session_id, kind, parent_id, writer_id, hlc, wall_ms, body';
-
 /** Events of a session in log order; uses the (session_id, seq) index for every shape. */
-export function readSessionEvents(db: Database, sessionId: string, range: SessionRange = {}): StoredEvent[] {
+export function readSessionEvents(db: Database, reader: EventReader, sessionId: string, range: SessionRange = {}): StoredEvent[] {
   const from = range.fromSeq ?? 0;
   const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
   const sql =
     range.last !== undefined
-      ? `SELECT * FROM (SELECT ${eventColumns} FROM events WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`
-      : `SELECT ${eventColumns} FROM events WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq`;
+      ? `SELECT * FROM (SELECT ${eventLocationColumns} FROM events WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`
+      : `SELECT ${eventLocationColumns} FROM events WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq`;
   const params: SqlValue[] = range.last !== undefined ? [sessionId, from, to, range.last] : [sessionId, from, to];
-  return (db.exec(sql, params)[0]?.values ?? []).map(toStoredEvent);
+  return reader.read((db.exec(sql, params)[0]?.values ?? []).map(toEventLocation));
 }
 
-/** All events in seq order, in pages, for export and verification. */
-export function* iterateEvents(db: Database, pageSize = 5000): Generator<StoredEvent> {
-  let after = 0;
+/** All events after `afterSeq` in seq order, in pages, for export, verification and backfill. */
+export function* iterateEvents(db: Database, reader: EventReader, afterSeq = 0, pageSize = 5000): Generator<StoredEvent> {
+  let after = afterSeq;
   for (;;) {
-    const rows = db.exec(`SELECT ${eventColumns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, [after, pageSize])[0]?.values ?? [];
-    for (const row of rows) {
-      const event = toStoredEvent(row);
+    const rows = db.exec(`SELECT ${eventLocationColumns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, [after, pageSize])[0]?.values ?? [];
+    for (const event of reader.read(rows.map(toEventLocation))) {
       after = event.seq;
       yield event;
     }
@@ -89,24 +87,6 @@ export function* iterateEvents(db: Database, pageSize = 5000): Generator<StoredE
       return;
     }
   }
-}
-
-function toStoredEvent(row: SqlValue[]): StoredEvent {
-  const [seq, id, sessionId, kind, parentId, writerId, hlc, wallMs, body] = row;
-  return viewOf(
-    {
-      formatVersion: 1,
-      id: String(id),
-      kind: String(kind),
-      sessionId: String(sessionId),
-      parentId: parentId === null ? null : String(parentId),
-      writerId: String(writerId),
-      hlc: String(hlc),
-      wallMs: Number(wallMs),
-      body: JSON.parse(String(body)) as unknown,
-    },
-    Number(seq),
-  );
 }
 
 export function countRows(db: Database, table: 'events' | 'sessions' | 'rejected_appends' | 'damaged_slots'): number {

@@ -21,16 +21,12 @@ const logMigrations: readonly Migration[] = [
     description: 'the log: events by slot, streams, rejected appends, damaged slots',
     sql: `
       CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+      -- What queries need of an accepted event; its body stays in the journal, at its position.
       CREATE TABLE events (
         seq INTEGER PRIMARY KEY,
         id TEXT NOT NULL UNIQUE,
         session_id TEXT NOT NULL,
         kind TEXT NOT NULL,
-        parent_id TEXT,
-        writer_id TEXT NOT NULL,
-        hlc TEXT NOT NULL,
-        wall_ms INTEGER NOT NULL,
-        body TEXT NOT NULL,
         segment INTEGER NOT NULL,
         offset INTEGER NOT NULL,
         length INTEGER NOT NULL

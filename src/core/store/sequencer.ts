@@ -62,7 +62,7 @@ export class Sequencer {
       findEvent: db.prepare('SELECT seq FROM events WHERE id = ?'),
       findStream: db.prepare('SELECT version, last_seq, closed FROM streams WHERE session_id = ?'),
       insertEvent: db.prepare(
-        'INSERT INTO events (seq, id, session_id, kind, parent_id, writer_id, hlc, wall_ms, body, segment, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO events (seq, id, session_id, kind, segment, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertStream: db.prepare(
         'INSERT INTO streams (session_id, version, last_seq, closed, recovered) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET version = excluded.version, last_seq = excluded.last_seq, closed = excluded.closed',
@@ -154,20 +154,7 @@ export class Sequencer {
     } else if (stream.closed) {
       return reject(`session ${event.sessionId} is closed`);
     }
-    this.statements.insertEvent.run([
-      place.seq,
-      event.id,
-      event.sessionId,
-      event.kind,
-      event.parentId,
-      event.writerId,
-      event.hlc,
-      event.wallMs,
-      JSON.stringify(event.body ?? null),
-      place.segment,
-      place.offset,
-      place.length,
-    ]);
+    this.statements.insertEvent.run([place.seq, event.id, event.sessionId, event.kind, place.segment, place.offset, place.length]);
     const row: StreamRow = { version: baseVersion + 1, lastSeq: place.seq, closed: stream?.closed === true || event.kind === 'session.closed' };
     this.statements.upsertStream.run([event.sessionId, row.version, row.lastSeq, row.closed ? 1 : 0, recoveredStart ? 1 : 0]);
     this.streamCache.set(event.sessionId, row);

@@ -3,6 +3,7 @@ import type { Database, SqlJsStatic } from 'sql.js';
 import { describeIoError } from '../fs/durableFile';
 import { errorCode, type FileSystem } from '../fs/fileSystem';
 import { Journal, type JournalPosition, type PositionedRecord } from '../log/journal';
+import { EventReader } from './eventReader';
 import type { ProjectionModule } from './modules/projectionModule';
 import { StoreProjections, digestProjections } from './projection';
 import { listDamagedSlots } from './queries';
@@ -57,7 +58,7 @@ export async function verifyStore(input: VerifyInput): Promise<VerifyReport> {
   let recordCount = 0;
   try {
     migrate(replayDb);
-    const replay = new StoreProjections(replayDb, input.createModules());
+    const replay = new StoreProjections(replayDb, input.createModules(), new EventReader(journal, 4 * 1024 * 1024));
     try {
       let from: JournalPosition = { segment: journal.firstSegment(), offset: 0 };
       const limit = { maxRecords: pageRecords, segment: input.position.segment, offset: input.position.offset };
