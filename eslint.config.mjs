@@ -1,14 +1,38 @@
 // Lint: type-aware rules for TypeScript (no floating promises, no any), plain rules for the
-// build and test scripts, and layer boundaries: src/core and src/shared never import vscode;
-// src/webview (browser code, its own tsconfig) imports neither vscode, Node nor the extension.
+// build and test scripts, and layer boundaries (below); src/webview (browser code, its own
+// tsconfig) imports neither vscode, Node nor the extension.
 import tseslint from 'typescript-eslint';
 
-const layerRule = {
-  'no-restricted-imports': [
+// Layer directions (each folder lists what it may not import):
+//   core      no vscode; never server, cli, extension or webview
+//   shared    no vscode; never server, cli, extension or webview
+//   server    no vscode; never extension, webview or cli
+//   cli       no vscode; never extension, webview or server
+//   extension no sql.js, no Ledger or store internals (it asks the engine); never server or cli
+const noVscode = (layer) => ({ name: 'vscode', message: `${layer} runs without VS Code: no vscode imports (the extension layer adapts it).` });
+const never = (layers, layer) => ({ group: layers.map((name) => `**/${name}/**`), message: `${layer} must not depend on ${layers.join(', ')}.` });
+
+const coreLayerRule = {
+  'no-restricted-imports': ['error', { paths: [noVscode('src/core')], patterns: [never(['server', 'cli', 'extension', 'webview'], 'src/core')] }],
+};
+const sharedLayerRule = {
+  'no-restricted-imports': ['error', { paths: [noVscode('src/shared')], patterns: [never(['server', 'cli', 'extension', 'webview'], 'src/shared')] }],
+};
+const serverLayerRule = {
+  'no-restricted-imports': ['error', { paths: [noVscode('src/server')], patterns: [never(['extension', 'webview', 'cli'], 'src/server')] }],
+};
+const cliLayerRule = {
+  'no-restricted-imports': ['error', { paths: [noVscode('src/cli')], patterns: [never(['extension', 'webview', 'server'], 'src/cli')] }],
+};
+const extensionLayerRule = {
+  '@typescript-eslint/no-restricted-imports': [
     'error',
     {
-      paths: [{ name: 'vscode', message: 'src/core and src/shared are the engine: no vscode imports (the extension layer adapts them).' }],
-      patterns: [{ group: ['**/extension/**', '**/webview/**'], message: 'the engine must not depend on the extension or webview layers.' }],
+      paths: [{ name: 'sql.js', message: 'sql.js runs in the engine process only: ask the engine (src/shared/engineProtocol.ts).' }],
+      patterns: [
+        { group: ['**/core/ledger', '**/core/store/**', '**/core/log/journal*', '**/core/log/storeLock'], allowTypeImports: true, message: 'the store runs in the engine process only: ask the engine (src/shared/engineProtocol.ts); types are fine.' },
+        never(['server', 'cli'], 'src/extension'),
+      ],
     },
   ],
 };
@@ -44,7 +68,11 @@ export default tseslint.config(
       curly: ['error', 'all'],
     },
   },
-  { files: ['src/core/**/*.ts', 'src/shared/**/*.ts'], rules: layerRule },
+  { files: ['src/core/**/*.ts'], rules: coreLayerRule },
+  { files: ['src/shared/**/*.ts'], rules: sharedLayerRule },
+  { files: ['src/server/**/*.ts'], rules: serverLayerRule },
+  { files: ['src/cli/**/*.ts'], rules: cliLayerRule },
+  { files: ['src/extension/**/*.ts'], rules: extensionLayerRule },
   { files: ['src/webview/**/*.ts'], rules: webviewLayerRule },
   {
     files: ['**/*.mjs'],

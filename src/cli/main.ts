@@ -70,7 +70,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   // Validate stdin before opening the store: bad input must not leave anything behind.
   const drafts = command === 'append' ? parseDrafts(await readStdin()) : [];
-  const ledger = await Ledger.open({ storeDir, readOnly: !writes, snapshotEveryEvents: 0 });
+  const ledger = await Ledger.open({ storeDir, readOnly: !writes, snapshotEveryEvents: 0, writerKind: 'cli' });
   try {
     switch (command) {
       case 'sessions': {

@@ -18,6 +18,7 @@ import { latestSchemaVersion, migrate } from './store/schema';
 import { loadNewestSnapshot, writeSnapshot, type SnapshotFile } from './store/snapshots';
 import { assertJournalCoversSnapshot, configureDatabase, prepareStoreFolder } from './store/storeFolder';
 import { verifyStore, type VerifyReport } from './store/verifyStore';
+import { WriterSlot } from './store/writerSlots';
 import { loadSqlJs } from './store/sqlJsLoader';
 import { readOrCreateManifest, type StoreManifest } from './store/storeManifest';
 
@@ -29,7 +30,10 @@ export interface LedgerOptions {
   readonly storeDir: string;
   /** Open without writing anything (CLI inspection of a store another engine owns). */
   readonly readOnly?: boolean;
+  /** A fixed writer id (tests); else the store gives one of `<writerKind>-<n>` (see WriterSlot). */
   readonly writerId?: string;
+  /** What kind of writer this is: `vscode`, `cli`, ... (default `engine`). */
+  readonly writerKind?: string;
   readonly fs?: FileSystem;
   readonly wasmPath?: string;
   /** Snapshot in the background after this many new events (default 5000; 0 = never). */
@@ -114,7 +118,7 @@ export class Ledger {
 
   private constructor(
     private readonly options: LedgerOptions,
-    readonly writerId: string,
+    private readonly writer: WriterSlot | string,
     private readonly sql: SqlJsStatic,
     private readonly db: Database,
     private readonly manifest: StoreManifest,
@@ -124,7 +128,7 @@ export class Ledger {
     this.fs = options.fs ?? nodeFileSystem;
     this.journal = new Journal(this.fs, path.join(options.storeDir, 'journal'));
     this.lock = new StoreLock(this.fs, path.join(options.storeDir, 'locks'), 'maintenance', {
-      writerId,
+      writerId: this.writerId,
       ...(options.lockStaleMs !== undefined ? { staleMs: options.lockStaleMs } : {}),
     });
     this.reader = new EventReader(this.journal);
@@ -169,7 +173,14 @@ export class Ledger {
     const db = loaded?.db ?? new sql.Database();
     migrate(db);
     configureDatabase(db);
-    const ledger = new Ledger({ ...options, storeDir }, options.writerId ?? `w-${new UlidGenerator().next()}`, sql, db, manifest, recovery, 0);
+    let writer: WriterSlot | string;
+    try {
+      writer = options.writerId ?? (readOnly ? 'reader' : WriterSlot.claim(fs, storeDir, options.writerKind ?? 'engine', options.lockStaleMs));
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+    const ledger = new Ledger({ ...options, storeDir }, writer, sql, db, manifest, recovery, 0);
     if (loaded) {
       ledger.latestSnapshot = { file: loaded.file, bytes: loaded.bytes };
     }
@@ -194,6 +205,11 @@ export class Ledger {
     return this.options.storeDir;
   }
 
+  /** This engine's writer id, on every event it writes: stable per kind of writer and slot. */
+  get writerId(): string {
+    return typeof this.writer === 'string' ? this.writer : this.writer.writerId;
+  }
+
   /** The sequence number of the last journal slot read (events, rejected and damaged records all take one). */
   get lastSeq(): number {
     return this.projections.lastSeq;
@@ -215,6 +231,9 @@ export class Ledger {
     let events: LoggedEvent[];
     try {
       this.assertWritable();
+      if (typeof this.writer !== 'string') {
+        this.writer.ensureHeld();
+      }
       events = drafts.map((draft) => this.stamp(parseEventDraft(draft)));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
@@ -437,6 +456,9 @@ export class Ledger {
       pending.reject(error);
     }
     this.lock.release();
+    if (typeof this.writer !== 'string') {
+      this.writer.release();
+    }
     this.journal.close();
     this.projections.dispose();
     this.db.close();

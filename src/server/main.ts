@@ -39,6 +39,7 @@ connection.onInitialize(async (params) => {
       storeDir: options.storeDir,
       wasmPath: options.wasmPath,
       snapshotEveryEvents: options.snapshotEveryEvents,
+      writerKind: 'vscode',
       watch: true,
       pollMs: 500,
       log: (level, message) => connection.console[level === 'info' ? 'info' : level](message),
