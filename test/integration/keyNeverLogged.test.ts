@@ -2,8 +2,8 @@
 // box), with the engine's LSP trace at its most verbose (`contextLedger.trace.server: verbose`
 // and log level Trace, what a user turns on for a bug report). A chat message goes through the
 // real engine to the local Messages API server, which must get the key; then every log file of
-// this VS Code (the "Context Ledger" output channel, where the trace goes, among them), its
-// settings and the whole store are searched for the key's bytes.
+// code-server's user-data-dir (its logs, the "Context Ledger" output channel where the trace
+// goes among them, settings and state) and of the store is searched for the key's bytes.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -83,7 +83,8 @@ describe('the API key is in no log, trace or store file', function () {
     );
     assert.ok(traced, 'the "Context Ledger" output channel has the trace');
 
-    const searched = [...filesUnder(logsDir), ...filesUnder(path.join(userDataDir(), 'User')), ...filesUnder(api.storeDir), ...filesUnder(runnerEnvironment().storeDir)];
+    // Everything VS Code wrote (logs, settings, state), and the store.
+    const searched = [...filesUnder(userDataDir()), ...filesUnder(api.storeDir), ...filesUnder(runnerEnvironment().storeDir)];
     assert.ok(searched.length > 5, `searched ${searched.length} files`);
     const needle = Buffer.from(key);
     const holding = searched.filter((file) => fs.readFileSync(file).includes(needle));

@@ -88,6 +88,15 @@ export class ChatFeature extends Disposable {
       [ChatCommandId.newTopic]: async (label?: unknown) => this.newTopic(typeof label === 'string' ? label : undefined),
       [ChatCommandId.showContextReceipt]: async () => this.testHook(await this.showContextReceipt()),
     };
+    // A refused base URL is not used (requests go to the Anthropic API): say so where it shows.
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('contextLedger.baseUrl')) {
+          this.warnIfBaseUrlRefused();
+        }
+      }),
+    );
+    this.warnIfBaseUrlRefused();
     for (const [id, run] of Object.entries(commands)) {
       this.register(
         vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -174,6 +183,17 @@ export class ChatFeature extends Disposable {
     }
     this.warnedSettings = problems;
     return resolved;
+  }
+
+  private warnIfBaseUrlRefused(): void {
+    const problem = this.readSettings().problems.find((text) => text.startsWith('contextLedger.baseUrl'));
+    if (problem) {
+      void vscode.window.showWarningMessage(`Context Ledger: ${problem}.`, 'Open Settings').then((choice) => {
+        if (choice) {
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'contextLedger.baseUrl');
+        }
+      });
+    }
   }
 
   private async insertCode(code: string): Promise<string | null> {
