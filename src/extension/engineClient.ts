@@ -43,7 +43,10 @@ export class EngineClient extends Disposable {
     const module = vscode.Uri.joinPath(context.extensionUri, 'dist', 'server.js').fsPath;
     // An extension host being debugged gets a debuggable engine too.
     const inspecting = process.execArgv.some((arg) => /^--(inspect|debug)(-brk)?(=|$)/.test(arg));
-    this.keys = new ApiKeySender(() => apiKeys.resolveKey());
+    this.keys = new ApiKeySender(
+      () => apiKeys.resolveKey(),
+      (error) => outputChannel.warn(`the API key could not be read; the engine starts without one: ${error instanceof Error ? error.message : String(error)}`),
+    );
     // Called at every (re)start, the restart after a crash included.
     const serverOptions: ServerOptions = async () => {
       const engine = startEngineProcess({

@@ -83,14 +83,27 @@ export class ApiKeySender {
   private sentKey: string | null | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly resolveKey: () => Promise<string | null>) {}
+  constructor(
+    private readonly resolveKey: () => Promise<string | null>,
+    private readonly onUnavailable: (error: unknown) => void = () => undefined,
+  ) {}
 
-  /** A new engine process, which holds no key yet: sends it the current one. */
+  /**
+   * A new engine process, which holds no key yet: sends it the current one. Never fails: an
+   * unreadable SecretStorage (no keyring) must not keep the engine from starting; it starts
+   * without a key, and the next sync tries again.
+   */
   attach(channel: Writable): Promise<number> {
     return this.serialized(async () => {
       this.channel = channel;
       this.sentKey = undefined;
-      return this.send(await this.resolveKey());
+      let key: string | null = null;
+      try {
+        key = await this.resolveKey();
+      } catch (error) {
+        this.onUnavailable(error);
+      }
+      return this.send(key);
     });
   }
 

@@ -171,6 +171,45 @@ describe('the API key reaches the engine beside LSP', () => {
   });
 });
 
+describe('ApiKeySender', () => {
+  const updates = (channel: PassThrough): string[] =>
+    String(channel.read() ?? '')
+      .split('\n')
+      .filter((line) => line !== '');
+
+  it('sends a key only when it changed, each update with a higher version, a new engine afresh', async () => {
+    let key: string | null = 'sk-a';
+    const sender = new ApiKeySender(async () => key);
+    const first = new PassThrough();
+    assert.equal(await sender.attach(first), 1);
+    assert.equal(await sender.sync(), 1, 'unchanged: nothing sent');
+    key = 'sk-b';
+    assert.equal(await sender.sync(), 2);
+    assert.deepEqual(updates(first), [encodeApiKeyUpdate({ version: 1, apiKey: 'sk-a' }).trim(), encodeApiKeyUpdate({ version: 2, apiKey: 'sk-b' }).trim()]);
+    const second = new PassThrough();
+    assert.equal(await sender.attach(second), 3, 'a new engine gets the key it does not have');
+    assert.deepEqual(updates(second), [encodeApiKeyUpdate({ version: 3, apiKey: 'sk-b' }).trim()]);
+  });
+
+  it('starts an engine without a key when SecretStorage cannot be read, and says so', async () => {
+    const unavailable: unknown[] = [];
+    let broken = true;
+    const sender = new ApiKeySender(async () => {
+      if (broken) {
+        throw new Error('no keyring');
+      }
+      return 'sk-later';
+    }, (error) => unavailable.push(error));
+    const channel = new PassThrough();
+    assert.equal(await sender.attach(channel), 1);
+    assert.deepEqual(updates(channel), [encodeApiKeyUpdate({ version: 1, apiKey: null }).trim()]);
+    assert.match(String(unavailable[0]), /no keyring/);
+    await assert.rejects(sender.sync(), /no keyring/, 'a send fails with the reason');
+    broken = false;
+    assert.equal(await sender.sync(), 2);
+  });
+});
+
 describe('ApiKeyHolder', () => {
   it('keeps the newest update, drops stale and malformed ones', () => {
     const holder = new ApiKeyHolder();
