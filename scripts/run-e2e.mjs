@@ -67,10 +67,11 @@ try {
   const workspace = makeWorkspace(path.join(tmp, 'workspace'), storeDir);
   const messagesApi = await timings.phase('start Messages API test server', () => startMessagesApiServer({ logFile: path.join(resultsDir, 'messages-api.log') }));
   cleanup.add('Messages API test server', () => messagesApi.stop());
-  const chatWorkspace = makeWorkspace(path.join(tmp, 'chat-workspace'), path.join(tmp, 'chat-store'), { settings: { 'contextLedger.baseUrl': messagesApi.baseUrl } });
+  const chatWorkspace = makeWorkspace(path.join(tmp, 'chat-workspace'), path.join(tmp, 'chat-store'));
   dirs = codeServerDirs(path.join(tmp, 'code-server'));
-  // The empty secondary side bar would take a fifth of every screenshot.
-  writeUserSettings(dirs, { 'workbench.secondarySideBar.defaultVisibility': 'hidden' });
+  // The empty secondary side bar would take a fifth of every screenshot. The base URL is a
+  // User-only setting (application scope: it receives the key).
+  writeUserSettings(dirs, { 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'contextLedger.baseUrl': messagesApi.baseUrl });
 
   await timings.phase('install vsix', async () => console.log(await installVsix(stack, dirs, vsix)));
   await timings.phase('seed store (CLI)', async () => {

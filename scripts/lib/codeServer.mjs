@@ -173,9 +173,10 @@ function execFileText(file, args, options) {
 
 /**
  * Starts code-server detached, in its own process group, logging to dirs.log, and resolves once
- * /healthz answers. Returns { pid, port, url, dirs, stop() }.
+ * /healthz answers. Returns { pid, port, url, dirs, stop() }. `workspaceTrust`: leave Workspace
+ * Trust on (the user settings then decide; see writeUserSettings); off by default.
  */
-export async function startCodeServer({ stack, dirs, port, folder, vscodeOptions = [], env = {}, host = '127.0.0.1', timeoutMs = 60_000 }) {
+export async function startCodeServer({ stack, dirs, port, folder, vscodeOptions = [], env = {}, host = '127.0.0.1', timeoutMs = 60_000, workspaceTrust = false }) {
   const args = [
     stack.entry,
     '--auth',
@@ -184,7 +185,7 @@ export async function startCodeServer({ stack, dirs, port, folder, vscodeOptions
     `${host}:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     '--ignore-last-opened',
     ...commonArgs(dirs),

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import type { LedgerStats, SessionSummary } from '../core/ledger';
 import type { EngineInfo } from '../shared/engineProtocol';
+import { ApiKeyStore } from './chat/apiKey';
 import { ChatFeature, type ChatApi } from './chat/chatFeature';
 import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
@@ -9,7 +10,10 @@ import { Disposable } from './lifecycle';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
 
-/** What activate() returns: used by the integration tests and open to other extensions. */
+/**
+ * What activate() returns, only in ExtensionMode.Test (the integration tests): it sends chat
+ * messages on the user's key and reads their sessions, so no other extension gets it.
+ */
 export interface ContextLedgerApi {
   readonly storeDir: string;
   listSessions(): Promise<readonly SessionSummary[]>;
@@ -28,20 +32,26 @@ class ContextLedgerExtension extends Disposable {
     super();
     this.storeDir = resolveStoreDir(context);
     const configuration = vscode.workspace.getConfiguration('contextLedger');
+    const keys = this.register(new ApiKeyStore(context.secrets));
     this.engine = this.register(
-      new EngineClient(context, this.output, () => ({
-        storeDir: this.storeDir,
-        wasmPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath,
-        snapshotEveryEvents: configuration.get<number>('snapshotEveryEvents', 5000),
-        workspaceFolder: trustedWorkspaceFolder(),
-      })),
+      new EngineClient(
+        context,
+        this.output,
+        () => ({
+          storeDir: this.storeDir,
+          wasmPath: vscode.Uri.joinPath(context.extensionUri, 'dist', 'sql-wasm.wasm').fsPath,
+          snapshotEveryEvents: configuration.get<number>('snapshotEveryEvents', 5000),
+          workspaceFolder: trustedWorkspaceFolder(),
+        }),
+        keys,
+      ),
     );
     const sessions = this.register(new SessionsTreeProvider(this.engine, (message) => this.output.error(message)));
     this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false }));
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output })) {
       this.register(disposable);
     }
-    this.chat = this.register(new ChatFeature({ context, engine: this.engine, log: this.output }));
+    this.chat = this.register(new ChatFeature({ context, engine: this.engine, keys, log: this.output, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(
@@ -68,6 +78,15 @@ class ContextLedgerExtension extends Disposable {
   }
 }
 
+/**
+ * Test hooks (the API, the chat panel handle from Open Chat) only for the integration tests:
+ * VS Code runs an extension in Test mode only when it is under development with an
+ * extensionTestsPath, which both test runners give.
+ */
+export function exposesTestHooks(mode: vscode.ExtensionMode): boolean {
+  return mode === vscode.ExtensionMode.Test;
+}
+
 /** The folder the model's read-only tools may read: only in a trusted, local workspace. */
 function trustedWorkspaceFolder(): string | null {
   const folder = vscode.workspace.workspaceFolders?.[0];
@@ -85,7 +104,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Contex
       extension.output.error(`the store could not be opened: ${info.openError}`);
       void vscode.window.showErrorMessage(`Context Ledger: the store could not be opened: ${info.openError}`);
     }
-    return extension.api();
+    return exposesTestHooks(context.extensionMode) ? extension.api() : undefined;
   } catch (error) {
     // VS Code shows nothing when activation throws; say what happened.
     const message = error instanceof Error ? error.message : String(error);

@@ -1,6 +1,7 @@
 import { runChatTurn, type AssemblePort, type ModelPort } from '../core/chat/chatTurn';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from '../core/chat/chatTypes';
 import type { Ledger } from '../core/ledger';
+import { checkBaseUrl } from '../core/llm/baseUrl';
 import { describeWindowProblem } from '../core/log/events';
 import type { WorkspaceFiles } from '../core/tools/workspaceFiles';
 import type { ChatSendParams } from '../shared/chatProtocol';
@@ -13,6 +14,8 @@ export interface ModelConnection {
 export interface ChatServiceDependencies {
   readonly assemble: AssemblePort;
   readonly createModel: (connection: ModelConnection) => ModelPort;
+  /** The API key of update `keyVersion` (it arrives beside LSP, see src/shared/apiKeyChannel.ts). */
+  readonly apiKey: (keyVersion: number) => Promise<string | null>;
   readonly classifyError: (error: unknown, partialText: string) => ChatErrorInfo;
   readonly workspace: () => WorkspaceFiles | undefined;
   readonly onProgress: (requestId: string, progress: ChatProgress) => void;
@@ -46,10 +49,11 @@ export class ChatService {
     const controller = new AbortController();
     this.running.set(request.requestId, { controller, sessionId: request.sessionId });
     try {
+      const apiKey = await this.deps.apiKey(request.keyVersion);
       const result = await runChatTurn(
         {
           ledger,
-          model: this.deps.createModel({ apiKey: request.apiKey ?? '', settings: request.settings }),
+          model: this.deps.createModel({ apiKey: apiKey ?? '', settings: request.settings }),
           assemble: this.deps.assemble,
           classifyError: this.deps.classifyError,
           workspace: this.deps.workspace(),
@@ -59,7 +63,7 @@ export class ChatService {
         {
           sessionId: request.sessionId,
           text: request.text,
-          apiKeyPresent: Boolean(request.apiKey),
+          apiKeyPresent: Boolean(apiKey),
           settings: request.settings,
           cancel: controller.signal,
           ...(request.retryOfEventId ? { retryOfEventId: request.retryOfEventId } : {}),
@@ -108,8 +112,8 @@ export function checkSendParams(value: unknown): ChatSendParams {
   if (params.retryOfEventId !== undefined) {
     text('retryOfEventId', params.retryOfEventId, 200);
   }
-  if (params.apiKey !== null && typeof params.apiKey !== 'string') {
-    throw new ChatRequestError('"apiKey" must be a string or null');
+  if (!Number.isSafeInteger(params.keyVersion) || (params.keyVersion as number) < 1) {
+    throw new ChatRequestError('"keyVersion" must be a positive whole number');
   }
   return { ...(params as ChatSendParams), settings: checkSettings(params.settings) };
 }
@@ -129,8 +133,9 @@ function checkSettings(value: unknown): ChatSettings {
   if (typeof settings.model !== 'string' || settings.model.trim() === '') {
     throw new ChatRequestError('setting "model" must name a model');
   }
-  if (settings.baseUrl !== null && (typeof settings.baseUrl !== 'string' || !/^https?:\/\//.test(settings.baseUrl))) {
-    throw new ChatRequestError('setting "baseUrl" must be an http(s) URL or empty');
+  const baseUrl = checkBaseUrl(settings.baseUrl);
+  if (!baseUrl.ok) {
+    throw new ChatRequestError(`setting "baseUrl": ${baseUrl.problem}`);
   }
   if (typeof settings.systemPrompt !== 'string') {
     throw new ChatRequestError('setting "systemPrompt" must be a string');
@@ -142,7 +147,7 @@ function checkSettings(value: unknown): ChatSettings {
   return {
     model: settings.model,
     maxTokens: positive('maxTokens'),
-    baseUrl: settings.baseUrl ?? null,
+    baseUrl: baseUrl.baseUrl,
     budgetTokens: positive('budgetTokens'),
     window: settings.window!,
     systemPrompt: settings.systemPrompt,

@@ -17,6 +17,7 @@ import { StoreTooNewError } from '../core/store/schema';
 import { StoreAccessError } from '../core/store/storeManifest';
 import { ChatNotifications, ChatRequests, type ChatSendParams } from '../shared/chatProtocol';
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
+import { ApiKeyHolder } from './apiKeyHolder';
 import { ChatRequestError, ChatService } from './chatService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
@@ -31,6 +32,9 @@ let workspace: WorkspaceFiles | undefined;
 let contextIndex: ContextIndex | undefined;
 // Token counts per event live as long as the engine: events never change.
 const tokenCounter = new CachedTokenCounter();
+// The API key arrives on stdin, never in an LSP message (the LSP trace logs params).
+const apiKeys = new ApiKeyHolder();
+apiKeys.listen(process.stdin);
 
 connection.onInitialize(async (params) => {
   options = parseInitializationOptions(params.initializationOptions);
@@ -155,6 +159,7 @@ const chat = new ChatService({
       timeoutMs: settings.timeoutMs,
       log: (level, message) => connection.console[level === 'debug' ? 'log' : level](message),
     }),
+  apiKey: (keyVersion) => apiKeys.keyOf(keyVersion),
   classifyError: classifyTurnError,
   workspace: () => {
     if (!workspace && options?.workspaceFolder) {
@@ -169,8 +174,8 @@ const chat = new ChatService({
   onProgress: (requestId, progress) => void connection.sendNotification(ChatNotifications.progress, { requestId, progress }),
   log: (message) => connection.console.info(message),
   afterTurn: (store, params, result) => {
-    if (result.status === 'complete' && params.apiKey) {
-      fillExactCounts(store, params);
+    if (result.status === 'complete' && apiKeys.current) {
+      fillExactCounts(store, params, apiKeys.current);
     }
   },
 });
@@ -181,8 +186,8 @@ const exactCountsPerTurn = 16;
  * After a turn, count the session's newest text events exactly (count_tokens) in the
  * background, so later assemblies use exact per-event counts where the API gave them.
  */
-function fillExactCounts(store: Ledger, params: ChatSendParams): void {
-  const client = createAnthropicClient({ apiKey: params.apiKey, baseUrl: params.settings.baseUrl, model: params.settings.model, maxTokens: params.settings.maxTokens, timeoutMs: 15_000, logLevel: 'off' });
+function fillExactCounts(store: Ledger, params: ChatSendParams, apiKey: string): void {
+  const client = createAnthropicClient({ apiKey, baseUrl: params.settings.baseUrl, model: params.settings.model, maxTokens: params.settings.maxTokens, timeoutMs: 15_000, logLevel: 'off' });
   const pending = store
     .readSession(params.sessionId, { last: 200 })
     .map(eventContentForCounting)

@@ -12,8 +12,11 @@ export interface ChatSendParams {
   readonly requestId: string;
   readonly sessionId: string;
   readonly text: string;
-  /** From VS Code SecretStorage or ANTHROPIC_API_KEY; never logged or stored by the engine. */
-  readonly apiKey: string | null;
+  /**
+   * The API key update (src/shared/apiKeyChannel.ts) this send uses. The key itself never goes in
+   * an LSP message: the LSP trace would write it to the output channel.
+   */
+  readonly keyVersion: number;
   readonly settings: ChatSettings;
   /** Retry: answer this user message (already in the log) again instead of logging `text`. */
   readonly retryOfEventId?: string;

@@ -1,6 +1,8 @@
 // Shared by the integration suites: the extension's API, the runner's environment, the CLI, and
 // polling for things that happen asynchronously (the engine tails the journal).
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { ContextLedgerApi } from '../../src/extension/extension';
 
@@ -88,4 +90,35 @@ export function jsonLines(events: readonly object[]): string {
 /** A name no other test (or earlier run) uses. */
 export function uniqueName(prefix: string): string {
   return `${prefix} ${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 7)}`;
+}
+
+/**
+ * Answers the open input box whose widget shows `title`, typing `text` and Enter with the
+ * keyboard in the browser (the runner's quick input bridge: scripts/lib/quickInputBridge.mjs).
+ */
+export async function answerInputBox(title: string, text: string): Promise<void> {
+  const bridge = process.env.CONTEXT_LEDGER_TEST_QUICK_INPUT;
+  if (!bridge) {
+    throw new Error('CONTEXT_LEDGER_TEST_QUICK_INPUT is not set: the runner (scripts/run-integration.mjs) types into input boxes');
+  }
+  const response = await fetch(`${bridge}/quick-input`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, text }) });
+  if (!response.ok) {
+    throw new Error(`the runner could not answer the input box "${title}": ${await response.text()}`);
+  }
+}
+
+/** Every file under `dir` (none if it does not exist). */
+export function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) {
+    return [];
+  }
+  return fs
+    .readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name));
+}
+
+/** The key a request to the Messages API carried (x-api-key, or the SDK's bearer token). */
+export function keyReceived(headers: Readonly<Record<string, string>> | undefined): string | undefined {
+  return headers?.['x-api-key'] ?? /^Bearer (.+)$/.exec(headers?.authorization ?? '')?.[1];
 }

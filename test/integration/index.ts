@@ -36,17 +36,22 @@ function indent(text: string): string {
 }
 
 export function run(): Promise<void> {
+  return runSuitesIn(__dirname);
+}
+
+/** Runs the *.test.js files of `dir` (not of its subfolders: untrusted/ is a run of its own). */
+export function runSuitesIn(dir: string): Promise<void> {
   const results = new ResultsFile(process.env.CONTEXT_LEDGER_TEST_RESULTS);
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 60_000, reporter: 'spec' });
   const files = fs
-    .readdirSync(__dirname)
+    .readdirSync(dir)
     .filter((name) => name.endsWith('.test.js'))
     .sort();
   for (const name of files) {
-    mocha.addFile(path.join(__dirname, name));
+    mocha.addFile(path.join(dir, name));
   }
   results.line(`Context Ledger integration tests in VS Code ${vscode.version} (${vscode.env.appName}, ${vscode.env.appHost}), extension host Node ${process.version}`);
-  results.line(`files: ${files.join(', ') || '(none)'}`);
+  results.line(`files: ${files.join(', ') || '(none)'} (workspace ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'})`);
   const started = Date.now();
   let passed = 0;
   let pending = 0;

@@ -45,6 +45,7 @@ describe('chat turns through the engine', () => {
     chat = new ChatService({
       assemble: { warmUp: (sessionId) => index.warmUp(sessionId), assemble: (sessionId, options) => index.assemble(sessionId, options) },
       createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 2, logLevel: 'off' }),
+      apiKey: async () => sendKey,
       classifyError: classifyChatError,
       workspace: () => workspace,
       onProgress: (_requestId, item) => progress.push(item),
@@ -57,15 +58,19 @@ describe('chat turns through the engine', () => {
     temp.remove();
   });
 
-  const send = (text: string, overrides: Partial<{ apiKey: string | null; requestId: string; settings: ChatSettings; retryOfEventId: string }> = {}) =>
-    chat.send(ledger, {
+  // The key the engine holds for the send (it reaches the engine beside chat/send, not in it).
+  let sendKey: string | null = 'test-key';
+  const send = (text: string, overrides: Partial<{ apiKey: string | null; requestId: string; settings: ChatSettings; retryOfEventId: string }> = {}) => {
+    sendKey = overrides.apiKey === undefined ? 'test-key' : overrides.apiKey;
+    return chat.send(ledger, {
       requestId: overrides.requestId ?? `r-${Math.random()}`,
       sessionId: 's',
       text,
-      apiKey: overrides.apiKey === undefined ? 'test-key' : overrides.apiKey,
+      keyVersion: 1,
       settings: overrides.settings ?? settings,
       ...(overrides.retryOfEventId ? { retryOfEventId: overrides.retryOfEventId } : {}),
     });
+  };
   const kinds = () => ledger.readSession('s').map((event) => event.kind);
   const assistantEvents = () => ledger.readSession('s').filter((event) => event.kind === 'message.assistant');
 

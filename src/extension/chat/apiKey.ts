@@ -12,8 +12,9 @@ export interface ResolvedApiKey {
 
 /**
  * The Anthropic API key: SecretStorage first (the "Set API Key" command), else the
- * ANTHROPIC_API_KEY environment variable of the extension host. The key is handed to the
- * engine per request and never written to a log, a setting or the webview.
+ * ANTHROPIC_API_KEY environment variable of the extension host. The key reaches the engine on
+ * its stdin (src/extension/engineProcess.ts), never in an LSP message, and is never written to
+ * a log, a setting or the webview.
  */
 export class ApiKeyStore extends Disposable {
   private readonly changed = this.register(new vscode.EventEmitter<void>());
@@ -43,6 +44,10 @@ export class ApiKeyStore extends Disposable {
       return { key: fromEnvironment, source: 'environment' };
     }
     return { key: null, source: null };
+  }
+
+  async resolveKey(): Promise<string | null> {
+    return (await this.resolve()).key;
   }
 
   async status(): Promise<KeyStatus> {

@@ -6,10 +6,10 @@ import { ChatCommandId } from '../commandIds';
 import type { EngineClient } from '../engineClient';
 import { Disposable } from '../lifecycle';
 import { ActiveChat } from './activeChat';
-import { ApiKeyStore } from './apiKey';
+import type { ApiKeyStore } from './apiKey';
 import { BudgetGauge } from './budgetGauge';
 import { ChatPanel, webviewOptions } from './chatPanel';
-import { readChatSettings, type ResolvedChatSettings } from './chatSettings';
+import { readChatSettings, settingReader, type ResolvedChatSettings } from './chatSettings';
 
 /** The chat panel as the integration tests drive it (through the extension's API). */
 export interface ChatPanelHandle {
@@ -36,7 +36,13 @@ export interface ChatApi {
 export interface ChatFeatureOptions {
   readonly context: vscode.ExtensionContext;
   readonly engine: EngineClient;
+  readonly keys: ApiKeyStore;
   readonly log: vscode.LogOutputChannel;
+  /**
+   * Whether commands return the panel handle and the receipt (for the integration tests). Any
+   * extension can run our commands; outside ExtensionMode.Test they return nothing of the chat.
+   */
+  readonly exposeTestHooks: boolean;
 }
 
 /**
@@ -53,7 +59,7 @@ export class ChatFeature extends Disposable {
 
   constructor(private readonly options: ChatFeatureOptions) {
     super();
-    this.keys = this.register(new ApiKeyStore(options.context.secrets));
+    this.keys = options.keys;
     this.gauge = this.register(new BudgetGauge(this.activeChat));
     this.register(
       vscode.window.onDidChangeActiveTextEditor((editor) => {
@@ -71,7 +77,7 @@ export class ChatFeature extends Disposable {
       }),
     );
     const commands: Record<(typeof ChatCommandId)[keyof typeof ChatCommandId], (...args: unknown[]) => Promise<unknown>> = {
-      [ChatCommandId.openChat]: async () => this.open(),
+      [ChatCommandId.openChat]: async () => this.testHook(await this.open()),
       [ChatCommandId.setApiKey]: async () => this.keys.promptAndStore().then((stored) => {
         if (stored) {
           void vscode.window.showInformationMessage('Context Ledger: API key stored in SecretStorage.');
@@ -80,8 +86,17 @@ export class ChatFeature extends Disposable {
       }),
       [ChatCommandId.clearApiKey]: async () => this.clearApiKey(),
       [ChatCommandId.newTopic]: async (label?: unknown) => this.newTopic(typeof label === 'string' ? label : undefined),
-      [ChatCommandId.showContextReceipt]: async () => this.showContextReceipt(),
+      [ChatCommandId.showContextReceipt]: async () => this.testHook(await this.showContextReceipt()),
     };
+    // A refused base URL is not used (requests go to the Anthropic API): say so where it shows.
+    this.register(
+      vscode.workspace.onDidChangeConfiguration((event) => {
+        if (event.affectsConfiguration('contextLedger.baseUrl')) {
+          this.warnIfBaseUrlRefused();
+        }
+      }),
+    );
+    this.warnIfBaseUrlRefused();
     for (const [id, run] of Object.entries(commands)) {
       this.register(
         vscode.commands.registerCommand(id, async (...args: unknown[]) => {
@@ -96,6 +111,10 @@ export class ChatFeature extends Disposable {
         }),
       );
     }
+  }
+
+  private testHook<T>(value: T): T | undefined {
+    return this.options.exposeTestHooks ? value : undefined;
   }
 
   api(): ChatApi {
@@ -156,13 +175,25 @@ export class ChatFeature extends Disposable {
 
   private readSettings(): ResolvedChatSettings {
     const configuration = vscode.workspace.getConfiguration('contextLedger');
-    const resolved = readChatSettings((key) => configuration.get(key));
+    // An untrusted workspace's own values of the restricted settings are not used.
+    const resolved = readChatSettings(settingReader(configuration, vscode.workspace.isTrusted));
     const problems = resolved.problems.join('; ');
     if (problems && problems !== this.warnedSettings) {
       this.options.log.warn(`chat settings: ${problems}`);
     }
     this.warnedSettings = problems;
     return resolved;
+  }
+
+  private warnIfBaseUrlRefused(): void {
+    const problem = this.readSettings().problems.find((text) => text.startsWith('contextLedger.baseUrl'));
+    if (problem) {
+      void vscode.window.showWarningMessage(`Context Ledger: ${problem}.`, 'Open Settings').then((choice) => {
+        if (choice) {
+          void vscode.commands.executeCommand('workbench.action.openSettings', 'contextLedger.baseUrl');
+        }
+      });
+    }
   }
 
   private async insertCode(code: string): Promise<string | null> {

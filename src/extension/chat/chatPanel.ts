@@ -305,7 +305,7 @@ export class ChatPanel extends Disposable {
       // A retry of a send whose question reached the log answers that question again instead of
       // logging it a second time.
       const retryOfEventId = retryOfRequestId ? this.loggedQuestions.get(retryOfRequestId) : undefined;
-      result = await this.services.engine.chatSend({ requestId, sessionId, text, apiKey: key, settings, ...(retryOfEventId ? { retryOfEventId } : {}) });
+      result = await this.services.engine.chatSend({ requestId, sessionId, text, settings, ...(retryOfEventId ? { retryOfEventId } : {}) });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.services.log.error(`chat panel: the engine could not run the send: ${message}`);

@@ -1,4 +1,5 @@
 import { defaultWindow, type WindowSpec } from '../../core/context/contextTypes';
+import { checkBaseUrl } from '../../core/llm/baseUrl';
 import { describeWindowProblem } from '../../core/log/events';
 import type { ChatSettings } from '../../shared/chatProtocol';
 
@@ -62,6 +63,49 @@ export function readChatSettings(read: SettingReader): ResolvedChatSettings {
       timeoutMs: timeoutSeconds * 1000,
     },
     problems,
+  };
+}
+
+/** The part of `workspace.getConfiguration('contextLedger')` the readers use (keys without the prefix). */
+export interface ConfigurationSource {
+  get(key: string): unknown;
+  inspect(key: string): { readonly globalValue?: unknown } | undefined;
+}
+
+/**
+ * Settings an untrusted workspace must not choose: they spend the user's key (model, tokens,
+ * budget, window) or instruct the model (system prompt), and the base URL receives the key.
+ * Keep in step with `capabilities.untrustedWorkspaces.restrictedConfigurations` in package.json.
+ */
+export const restrictedChatSettings: readonly string[] = [
+  'model',
+  'maxTokens',
+  'baseUrl',
+  'budgetTokens',
+  ...Object.keys(chatDefaults.window).map((name) => `window.${name}`),
+  'systemPrompt',
+];
+
+/**
+ * A reader over the configuration. In an untrusted workspace the restricted settings come from
+ * the user's own settings only (`inspect().globalValue`): VS Code also drops workspace values of
+ * declared restricted settings, and this does not rely on it.
+ */
+export function settingReader(source: ConfigurationSource, trusted: boolean): SettingReader {
+  if (trusted) {
+    return (key) => source.get(key);
+  }
+  const userValue = (key: string): unknown => source.inspect(key)?.globalValue;
+  return (key) => {
+    if (key === 'window') {
+      // VS Code merges window.* into one object; rebuild it from the user's values alone.
+      const fields = Object.keys(chatDefaults.window).flatMap((name) => {
+        const value = userValue(`window.${name}`);
+        return value === undefined ? [] : [[name, value] as const];
+      });
+      return fields.length > 0 ? Object.fromEntries(fields) : undefined;
+    }
+    return restrictedChatSettings.includes(key) ? userValue(key) : source.get(key);
   };
 }
 
@@ -150,19 +194,10 @@ function wholeNumber(value: unknown, fallback: number, name: string, range: { re
 }
 
 function baseUrlSetting(value: unknown, problems: string[]): string | null {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-    return null;
+  const checked = checkBaseUrl(value);
+  if (checked.ok) {
+    return checked.baseUrl;
   }
-  if (typeof value === 'string') {
-    try {
-      const url = new URL(value.trim());
-      if (url.protocol === 'http:' || url.protocol === 'https:') {
-        return value.trim().replace(/\/+$/, '');
-      }
-    } catch {
-      // Reported below.
-    }
-  }
-  problems.push('contextLedger.baseUrl must be an http(s) URL or empty; using the SDK default');
+  problems.push(`contextLedger.baseUrl is not used: ${checked.problem}; requests go to the Anthropic API`);
   return null;
 }
