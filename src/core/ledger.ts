@@ -1,16 +1,17 @@
-import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { describeIoError, writeFileAtomic } from './fs/durableFile';
-import { fileExists, nodeFileSystem, type FileSystem } from './fs/fileSystem';
+import { describeIoError } from './fs/durableFile';
+import { nodeFileSystem, type FileSystem } from './fs/fileSystem';
 import { parseEventDraft, type EventDraft, type JournalEvent, type LoggedEvent, type StoredEvent } from './log/events';
 import { HybridClock } from './log/hybridClock';
 import { Journal, JournalWriteError, type JournalPosition, type PositionedRecord } from './log/journal';
 import { encodeRecord, sealRecord } from './log/journalRecord';
 import { StoreLock } from './log/storeLock';
 import { UlidGenerator } from './log/ulid';
+import { watchJournal } from './log/journalWatcher';
 import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
+import { RecoveryLog } from './store/recoveryLog';
 import type { ProjectionModule } from './store/modules/projectionModule';
 import { StoreProjections, type AppendVerdict } from './store/projection';
 import * as queries from './store/queries';
@@ -21,62 +22,14 @@ import { verifyStore, type VerifyReport } from './store/verifyStore';
 import { WriterSlot } from './store/writerSlots';
 import { loadSqlJs } from './store/sqlJsLoader';
 import { readOrCreateManifest, type StoreManifest } from './store/storeManifest';
+import { LedgerReadOnlyError, type LedgerChange, type LedgerOptions, type LedgerStats, type SnapshotOutcome } from './ledgerTypes';
 
 export type { AppendVerdict } from './store/projection';
 export type { DamagedSlot, SessionRange, SessionSummary } from './store/queries';
 export type { VerifyReport } from './store/verifyStore';
 
-export interface LedgerOptions {
-  readonly storeDir: string;
-  /** Open without writing anything (CLI inspection of a store another engine owns). */
-  readonly readOnly?: boolean;
-  /** A fixed writer id (tests); else the store gives one of `<writerKind>-<n>` (see WriterSlot). */
-  readonly writerId?: string;
-  /** What kind of writer this is: `vscode`, `cli`, ... (default `engine`). */
-  readonly writerKind?: string;
-  readonly fs?: FileSystem;
-  readonly wasmPath?: string;
-  /** Snapshot in the background after this many new events (default 5000; 0 = never). */
-  readonly snapshotEveryEvents?: number;
-  /** Rotate the journal segment past this size (default 64 MiB). */
-  readonly segmentMaxBytes?: number;
-  readonly lockStaleMs?: number;
-  /** Follow other writers' appends as they happen (fs.watch plus a poll). */
-  readonly watch?: boolean;
-  readonly pollMs?: number;
-  readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
-}
-
-export interface LedgerChange {
-  readonly sessionIds: readonly string[];
-  readonly lastSeq: number;
-}
-
-export interface LedgerStats {
-  readonly storeDir: string;
-  readonly storeId: string;
-  readonly writerId: string;
-  readonly readOnly: boolean;
-  readonly schemaVersion: number;
-  readonly eventCount: number;
-  readonly sessionCount: number;
-  readonly rejectedAppendCount: number;
-  readonly lastSeq: number;
-  readonly journal: { readonly segments: number; readonly bytes: number; readonly position: JournalPosition };
-  readonly snapshot: { readonly file: string; readonly seq: number; readonly bytes: number; readonly eventsSince: number } | null;
-  readonly databaseBytes: number;
-  readonly openMs: number;
-  readonly damagedRecords: number;
-  readonly recovery: readonly string[];
-}
-
-export type SnapshotOutcome =
-  | { readonly written: true; readonly file: string; readonly seq: number; readonly bytes: number; readonly ms: number }
-  | { readonly written: false; readonly reason: string };
-
-export class LedgerReadOnlyError extends Error {
-  override readonly name = 'LedgerReadOnlyError';
-}
+export type { LedgerChange, LedgerOptions, LedgerStats, SnapshotOutcome } from './ledgerTypes';
+export { LedgerReadOnlyError } from './ledgerTypes';
 
 interface PendingAppend {
   readonly events: LoggedEvent[];
@@ -108,12 +61,10 @@ export class Ledger {
   private flushScheduled = false;
   private readonly awaiting = new Map<string, (verdict: AppendVerdict) => void>();
   private readonly listeners = new Set<(change: LedgerChange) => void>();
-  private readonly noted = new Set<string>();
+  private readonly recoveryLog: RecoveryLog;
   private latestSnapshot: { file: SnapshotFile; bytes: number } | undefined;
   private snapshotTimer: NodeJS.Timeout | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private watcher: nodeFs.FSWatcher | undefined;
-  private catchUpScheduled = false;
+  private watcher: { dispose(): void } | undefined;
   private closed = false;
 
   private constructor(
@@ -131,6 +82,7 @@ export class Ledger {
       writerId: this.writerId,
       ...(options.lockStaleMs !== undefined ? { staleMs: options.lockStaleMs } : {}),
     });
+    this.recoveryLog = new RecoveryLog(this.fs, options.storeDir, this.journal, options.readOnly ?? false, recovery, (level, message) => this.log(level, message));
     this.reader = new EventReader(this.journal);
     this.projections = new StoreProjections(db, createModules(), this.reader);
     for (const backfill of this.projections.backfills) {
@@ -196,7 +148,7 @@ export class Ledger {
     }
     ledger.openMs = performance.now() - started;
     if (options.watch) {
-      ledger.startWatching();
+      ledger.watcher = watchJournal(ledger.journal.directory, options.pollMs ?? 1000, () => ledger.catchUpIfOpen());
     }
     return ledger;
   }
@@ -255,7 +207,7 @@ export class Ledger {
     this.assertOpen();
     const read = this.journal.readFrom(this.position);
     for (const note of read.notes) {
-      this.note(`note:${note}`, 'error', note);
+      this.recoveryLog.note(`note:${note}`, 'error', note);
     }
     const moved = read.position.segment !== this.position.segment || read.position.offset !== this.position.offset;
     if (read.records.length === 0 && !moved) {
@@ -274,9 +226,9 @@ export class Ledger {
       for (const record of records) {
         const outcome = this.projections.apply(record);
         if (outcome.type === 'damaged' && record.type === 'damaged') {
-          this.noteDamaged(record, outcome.seq);
+          this.recoveryLog.damaged(record, outcome.seq);
         } else if (record.type === 'record' && record.repaired) {
-          this.note(`repaired:${record.segment}:${record.offset}`, 'warn', `journal segment ${record.segment} offset ${record.offset} (seq ${outcome.seq}): ${record.repaired}`);
+          this.recoveryLog.note(`repaired:${record.segment}:${record.offset}`, 'warn', `journal segment ${record.segment} offset ${record.offset} (seq ${outcome.seq}): ${record.repaired}`);
         }
         if (outcome.type !== 'event') {
           continue;
@@ -368,7 +320,7 @@ export class Ledger {
       databaseBytes: queries.databaseBytes(this.db),
       openMs: Math.round(this.openMs * 10) / 10,
       damagedRecords: queries.countRows(this.db, 'damaged_slots'),
-      recovery: [...this.recovery],
+      recovery: [...this.recoveryLog.entries],
     };
   }
 
@@ -449,8 +401,7 @@ export class Ledger {
     }
     this.closed = true;
     clearTimeout(this.snapshotTimer);
-    clearInterval(this.pollTimer);
-    this.watcher?.close();
+    this.watcher?.dispose();
     const error = new Error('the store was closed before this append was written');
     for (const pending of this.queue.splice(0)) {
       pending.reject(error);
@@ -596,74 +547,14 @@ export class Ledger {
     if (!tail) {
       return;
     }
-    const quarantinedAs = this.quarantine(tail.segment, tail.offset, tail.length);
-    this.recovery.push(
+    const quarantinedAs = this.recoveryLog.quarantine(tail.segment, tail.offset, tail.length);
+    this.recoveryLog.push(
       `a torn write of ${tail.length} bytes ends journal segment ${tail.segment} (offset ${tail.offset}); it was never acknowledged${quarantinedAs ? `, and its bytes are kept in ${quarantinedAs}` : ''}`,
     );
     if (!this.options.readOnly) {
       this.journal.appendEncoded(tail.segment, encodeRecord({ formatVersion: 1, control: 'void', segment: tail.segment, offset: tail.offset, reason: 'torn write found at open' }));
       this.catchUp();
     }
-  }
-
-  private noteDamaged(record: PositionedRecord & { type: 'damaged' }, seq: number): void {
-    const key = `damaged:${record.segment}:${record.offset}`;
-    if (this.noted.has(key)) {
-      return;
-    }
-    const quarantinedAs = this.quarantine(record.segment, record.offset, record.length);
-    this.note(
-      key,
-      'error',
-      `damaged journal record: ${record.length} bytes at segment ${record.segment} offset ${record.offset} (seq ${seq}: ${record.reason})${quarantinedAs ? `; kept in ${quarantinedAs}` : ''}`,
-    );
-  }
-
-  private note(key: string, level: 'warn' | 'error', message: string): void {
-    if (this.noted.has(key)) {
-      return;
-    }
-    this.noted.add(key);
-    this.recovery.push(message);
-    this.log(level, message);
-  }
-
-  private quarantine(segment: number, offset: number, length: number): string | undefined {
-    if (this.options.readOnly) {
-      return undefined;
-    }
-    const target = path.join(this.storeDir, 'quarantine', `segment-${segment}-offset-${offset}.bin`);
-    try {
-      if (!fileExists(this.fs, target)) {
-        this.fs.mkdirSync(path.dirname(target), { recursive: true });
-        writeFileAtomic(this.fs, target, this.journal.readBytes(segment, offset, length));
-      }
-      return target;
-    } catch (error) {
-      this.log('warn', `could not copy damaged journal bytes to ${target}: ${describeIoError(error)}`);
-      return undefined;
-    }
-  }
-
-  private startWatching(): void {
-    const schedule = (): void => {
-      if (this.catchUpScheduled || this.closed) {
-        return;
-      }
-      this.catchUpScheduled = true;
-      setImmediate(() => {
-        this.catchUpScheduled = false;
-        this.catchUpIfOpen();
-      });
-    };
-    try {
-      this.watcher = nodeFs.watch(this.journal.directory, schedule);
-      this.watcher.on('error', () => undefined);
-    } catch {
-      // Some file systems cannot be watched; the poll below still follows other writers.
-    }
-    this.pollTimer = setInterval(schedule, this.options.pollMs ?? 1000);
-    this.pollTimer.unref();
   }
 
   private catchUpIfOpen(): void {
