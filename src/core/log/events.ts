@@ -212,8 +212,51 @@ export function isEventKind(value: unknown): value is EventKind {
   return typeof value === 'string' && (eventKinds as readonly string[]).includes(value);
 }
 
+/** Most levels of object/array nesting in one event (JSON.stringify recurses per level). */
+export const maxEventDepth = 100;
+/** Most bytes one event may take as JSON, every field included. */
+export const maxEventBytes = 16 * 1024 * 1024;
+
+/**
+ * Why `input` is too deep or too big to store, or undefined. The depth is measured without
+ * recursion, before anything that recurses (JSON.stringify) sees the value: 10,000 levels
+ * parse fine but overflow the stack when serialized.
+ */
+export function describeEventSizeProblem(input: unknown): string | undefined {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: input, depth: 1 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (typeof value !== 'object' || value === null) {
+      continue;
+    }
+    if (depth > maxEventDepth) {
+      return `the event nests objects and arrays more than ${maxEventDepth} levels deep`;
+    }
+    for (const child of Object.values(value)) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push({ value: child, depth: depth + 1 });
+      }
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
+  if (bytes > maxEventBytes) {
+    return `the event is ${bytes} bytes as JSON, more than the ${maxEventBytes / (1024 * 1024)} MiB (${maxEventBytes} bytes) one event may take`;
+  }
+  return undefined;
+}
+
 /** Checks untrusted input (CLI stdin, a protocol request) and returns a typed draft. */
 export function parseEventDraft(input: unknown): EventDraft {
+  const sizeProblem = describeEventSizeProblem(input);
+  if (sizeProblem) {
+    throw new EventValidationError(sizeProblem);
+  }
+  return parseDraftFields(input);
+}
+
+// The field checks alone: records already in the journal are read back without the size caps,
+// so a cap never turns an event stored by an earlier version into damage.
+function parseDraftFields(input: unknown): EventDraft {
   if (!isRecord(input)) {
     throw new EventValidationError('an event must be a JSON object');
   }
@@ -261,7 +304,7 @@ export function parseLoggedEvent(input: unknown): LoggedEvent {
   if (input.formatVersion !== journalFormatVersion) {
     throw new EventValidationError(`journal record has format version ${String(input.formatVersion)}; this version reads ${journalFormatVersion}`);
   }
-  const draft = parseEventDraft(input);
+  const draft = parseDraftFields(input);
   const { writerId, hlc, wallMs } = input;
   if (typeof draft.id !== 'string' || typeof writerId !== 'string' || typeof hlc !== 'string' || typeof wallMs !== 'number') {
     throw new EventValidationError('journal record lacks id, writerId, hlc or wallMs');
