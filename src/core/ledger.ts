@@ -10,6 +10,7 @@ import { encodeRecord } from './log/journalRecord';
 import { StoreLock } from './log/storeLock';
 import { UlidGenerator } from './log/ulid';
 import { Projection, type AppendVerdict } from './store/projection';
+import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import * as queries from './store/queries';
 import { latestSchemaVersion, migrate } from './store/schema';
 import { checkSnapshotBytes, listSnapshots, loadNewestSnapshot, writeSnapshot, type SnapshotFile } from './store/snapshots';
@@ -162,6 +163,7 @@ export class Ledger {
     }
     const sql = await loadSqlJs(options.wasmPath);
     const recovery: string[] = [];
+    recovery.push(...(readOnly ? [] : removeLeftoverFiles(fs, storeDir).map(describeLeftover)));
     const { loaded, problems } = loadNewestSnapshot(fs, path.join(storeDir, 'snapshots'), sql, { readOnly });
     for (const problem of problems) {
       recovery.push(
@@ -427,6 +429,7 @@ export class Ledger {
       }
       const started = performance.now();
       this.projection.recordCoverage(this.position, this.clock.tick());
+      this.projection.setMeta('storeId', this.manifest.storeId); // lets `repair` recover the id
       const bytes = this.db.export();
       this.lock.assertHeld();
       const file = writeSnapshot(this.fs, path.join(this.storeDir, 'snapshots'), this.lastSeq, bytes);
