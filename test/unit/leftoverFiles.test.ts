@@ -19,10 +19,6 @@ function deadPid(): number {
   return Number(child.stdout);
 }
 
-function eventIds(ledger: Ledger): string[] {
-  return [...ledger.allEvents()].map((event) => event.id);
-}
-
 describe('leftover temporary files', () => {
   let temp: ReturnType<typeof makeTempDir>;
   beforeEach(() => {
