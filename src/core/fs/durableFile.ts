@@ -117,7 +117,7 @@ export function removeQuietly(fs: FileSystem, file: string): void {
   try {
     fs.unlinkSync(file);
   } catch {
-    // Already gone, or not removable now: a leftover temporary file is harmless (its name
-    // starts with a dot and ends in .tmp, and nothing reads it).
+    // Already gone, or not removable now: a leftover temporary file is harmless (nothing
+    // reads it), and the next writable open sweeps it (store/leftoverFiles.ts).
   }
 }

@@ -209,7 +209,7 @@ export class StoreLock {
       try {
         this.fs.unlinkSync(candidate);
       } catch {
-        // Best effort: a stray candidate file is ignored by every reader.
+        // Best effort: every reader ignores a stray candidate, and the next open sweeps it.
       }
     }
   }
