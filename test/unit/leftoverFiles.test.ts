@@ -102,9 +102,13 @@ describe('leftover temporary files', () => {
     const oldStyleFresh = write('.snapshot-000000000006-0123456789abcdef.sqlite.0123456789ab.tmp', 10_000);
     const oldStyleOld = write('.snapshot-000000000007-0123456789abcdef.sqlite.0123456789ab.tmp', 120_000);
     const notOurs = write('notes.tmp', 10 * 3_600_000);
+    const hiddenNotOurs = write('.notes.tmp', 10 * 3_600_000);
+    const oldCandidate = path.join('..', 'locks', '.maintenance.0123456789abcdef.candidate');
+    fs.mkdirSync(path.join(storeDir, 'locks'));
+    write(oldCandidate, 120_000);
 
     const removed = removeLeftoverFiles(fs, storeDir, { nowMs }).map((leftover) => path.basename(leftover.file)).sort();
-    assert.deepEqual(removed, [dead, otherHostOld, oldStyleOld, ownStale].sort());
-    assert.deepEqual(fs.readdirSync(snapshotDir).sort(), [ownFresh, otherHostFresh, oldStyleFresh, notOurs].sort());
+    assert.deepEqual(removed, [dead, otherHostOld, oldStyleOld, ownStale, path.basename(oldCandidate)].sort());
+    assert.deepEqual(fs.readdirSync(snapshotDir).sort(), [ownFresh, otherHostFresh, oldStyleFresh, notOurs, hiddenNotOurs].sort());
   });
 });

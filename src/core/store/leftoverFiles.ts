@@ -24,7 +24,10 @@ export interface LeftoverSweepOptions {
 }
 
 const sweptFolders = ['.', 'snapshots', 'locks', 'quarantine'];
-const candidatePattern = /^\..+\.([0-9a-f]{8})-(\d+)\.[0-9a-f]{16}\.candidate$/;
+// Names this code writes (the writer part is absent in names from before it was added); any
+// other file is the user's and is never touched.
+const temporaryPattern = /^\..+\.(?:[0-9a-f]{8}-\d+\.)?[0-9a-f]{12}\.tmp$/;
+const candidatePattern = /^\..+?\.(?:([0-9a-f]{8})-(\d+)\.)?[0-9a-f]{16}\.candidate$/;
 
 /**
  * Removes leftover temporary files in the store's folders and returns what it removed. A file
@@ -49,8 +52,8 @@ export function removeLeftoverFiles(fs: FileSystem, storeDir: string, options: L
       continue;
     }
     for (const name of names) {
-      const isTemporary = name.startsWith('.') && name.endsWith('.tmp');
-      const isCandidate = name.startsWith('.') && name.endsWith('.candidate');
+      const isTemporary = temporaryPattern.test(name);
+      const isCandidate = candidatePattern.test(name);
       if (!isTemporary && !isCandidate) {
         continue;
       }
@@ -95,7 +98,7 @@ export function describeLeftover(leftover: LeftoverFile): string {
 
 function candidateWriter(name: string): TemporaryFileWriter | undefined {
   const match = candidatePattern.exec(name);
-  return match ? { hostTag: match[1]!, pid: Number(match[2]) } : undefined;
+  return match?.[1] ? { hostTag: match[1], pid: Number(match[2]) } : undefined;
 }
 
 function stillThere(fs: FileSystem, file: string): boolean {
