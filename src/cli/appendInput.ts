@@ -11,6 +11,7 @@ export interface AppendInput {
   /** How many drafts got an id derived from the input (the rest named their own). */
   readonly derivedIds: number;
   readonly byteOrderMark: boolean;
+  readonly batchKey?: string;
 }
 
 const byteOrderMark = Buffer.from([0xef, 0xbb, 0xbf]);
@@ -75,7 +76,7 @@ export function parseAppendInput(input: Buffer, batchKey?: string): AppendInput 
   if (drafts.length === 0) {
     throw new UsageError('append reads events as JSON lines on stdin, and got none');
   }
-  return { drafts, derivedIds, byteOrderMark: hasByteOrderMark };
+  return { drafts, derivedIds, byteOrderMark: hasByteOrderMark, ...(batchKey !== undefined ? { batchKey } : {}) };
 }
 
 function decodeLine(decoder: TextDecoder, lineBytes: Buffer, lineNumber: number): string {

@@ -137,7 +137,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
       case 'export':
         return exportEvents(ledger, options, out);
       case 'append': {
-        const verdicts = await appendInput(ledger, input!);
+        const verdicts = await appendDrafts(ledger, input!);
         out(json ? verdicts.map((verdict) => JSON.stringify(verdict)).join('\n') : describeVerdicts(verdicts, input!));
         return verdicts.some((verdict) => verdict.status === 'conflict') ? 3 : 0;
       }
@@ -229,14 +229,14 @@ function printContext(ledger: Ledger, sessionId: string | undefined, options: Ma
   return 0;
 }
 
-async function appendInput(ledger: Ledger, input: AppendInput): Promise<AppendVerdict[]> {
+async function appendDrafts(ledger: Ledger, input: AppendInput): Promise<AppendVerdict[]> {
   try {
     return await ledger.append(input.drafts);
   } catch (error) {
     // The write may have landed in part (a short write, a failed fdatasync). The ids are fixed
     // by the input, so running it again completes it without storing anything twice.
     throw new CliFailure(
-      `${error instanceof Error ? error.message : String(error)}. Part of this input may be stored; once the cause is fixed, run append again with the same input: what is already stored is recognised and not stored twice`,
+      `${error instanceof Error ? error.message : String(error)}. Part of this input may be stored; once the cause is fixed, run append again with the same input${input.batchKey !== undefined ? ' and --batch-key' : ''}: what is already stored is recognised and not stored twice`,
       1,
     );
   }
