@@ -1,13 +1,19 @@
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { WindowSpec } from '../core/context/contextTypes';
 import { assembleContext } from '../core/context/assembleContext';
 import { CachedTokenCounter } from '../core/context/tokenCounts';
+import { nodeFileSystem, type FileSystem } from '../core/fs/fileSystem';
 import { Ledger, type AppendVerdict } from '../core/ledger';
 import { toMessagesApiParams } from '../core/llm/anthropicClient';
-import { EventValidationError, describeWindowProblem, parseEventDraft } from '../core/log/events';
+import { describeWindowProblem } from '../core/log/events';
 import { receiptLines } from '../core/report/receiptReport';
-import { statsLines, verifyLines } from '../core/report/storeReport';
+import { statsLines, summarizeStats, verifyLines } from '../core/report/storeReport';
+import { repairManifest } from '../core/store/manifestRepair';
+import { JournalBehindSnapshotError, setAsideSnapshots } from '../core/store/storeFolder';
+import { loadSqlJs } from '../core/store/sqlJsLoader';
 import { modelToolDefinitions } from '../core/tools/modelTools';
+import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
 import { markdownTranscript, transcriptLines } from './transcript';
 
@@ -21,8 +27,19 @@ Commands:
   verify                       check the journal, projections and snapshots
   export [--format jsonl|md] [--session ID] [--out FILE]
                                export events as JSON lines (default) or Markdown
-  append                       append events given as JSON lines on stdin
+  append [--batch-key KEY]     append events given as JSON lines on stdin (UTF-8; a byte
+                               order mark at the start is skipped). A line without an "id"
+                               gets one derived from the whole input and its line number, so
+                               running the same input again (a retry after a failure) stores
+                               nothing twice: what is there is reported as already stored.
+                               Identical input appended again on purpose needs ids in its
+                               lines or a new --batch-key (ids then come from KEY and the
+                               line number; the same KEY again is a retry)
   snapshot                     write a snapshot of the projections now
+  repair                       write a new store.json for a store whose store.json is
+                               missing or damaged (the damaged file is moved aside to
+                               store.json.damaged-<time>; the store id is kept when the
+                               damaged file or a snapshot still holds it)
   context SESSION [--budget N] [--window full|sliding|tumbling|session] [--turns N]
           [--tokens N] [--block N] [--idle-minutes N] [--detect-shift] [--system TEXT]
           [--prompt TEXT] [--model NAME] [--max-tokens N]
@@ -33,10 +50,11 @@ Options:
   --json        machine-readable output (sessions, show, stats, verify, append, context)
   --help        this text
 
-Exit status: 0 success, 1 failure (or problems found by verify), 2 bad usage or input,
-3 an append was refused as a conflict.`;
+Exit status: 0 success (an append whose events were already stored included), 1 failure
+(or problems found by verify; a store whose store.json is missing or damaged: see repair),
+2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
-const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens']);
+const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key']);
 const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
 const defaultModel = 'claude-sonnet-5-5';
 
@@ -51,7 +69,7 @@ class CliFailure extends Error {
 
 type Output = (line: string) => void;
 
-export async function runCli(argv: readonly string[], out: Output, readStdin: () => Promise<string>): Promise<number> {
+export async function runCli(argv: readonly string[], out: Output, readStdin: () => Promise<Buffer>, fileSystem: FileSystem = nodeFileSystem): Promise<number> {
   const { positionals, options } = parseArgs(argv, valueOptions, flagOptions);
   const [command, ...rest] = positionals;
   if (options.has('help') || command === '--help' || command === 'help' || command === undefined) {
@@ -64,13 +82,20 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   const json = options.has('json');
   const writes = command === 'append' || command === 'snapshot';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context'];
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair'];
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
+  if (command === 'repair') {
+    return repairStore(storeDir, fileSystem, out);
+  }
+  const batchKey = options.get('batch-key');
+  if (batchKey !== undefined && (command !== 'append' || typeof batchKey !== 'string' || batchKey === '')) {
+    throw new UsageError('--batch-key takes a non-empty KEY, and only with append');
+  }
   // Validate stdin before opening the store: bad input must not leave anything behind.
-  const drafts = command === 'append' ? parseDrafts(await readStdin()) : [];
-  const ledger = await Ledger.open({ storeDir, readOnly: !writes, snapshotEveryEvents: 0, writerKind: 'cli' });
+  const input = command === 'append' ? parseAppendInput(await readStdin(), batchKey) : undefined;
+  const ledger = await Ledger.open({ storeDir, readOnly: !writes, snapshotEveryEvents: 0, fs: fileSystem, writerKind: 'cli' });
   try {
     switch (command) {
       case 'sessions': {
@@ -113,8 +138,8 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
       case 'export':
         return exportEvents(ledger, options, out);
       case 'append': {
-        const verdicts = await ledger.append(drafts);
-        out(json ? verdicts.map((verdict) => JSON.stringify(verdict)).join('\n') : describeVerdicts(verdicts));
+        const verdicts = await appendDrafts(ledger, input!);
+        out(json ? verdicts.map((verdict) => JSON.stringify(verdict)).join('\n') : describeVerdicts(verdicts, input!));
         return verdicts.some((verdict) => verdict.status === 'conflict') ? 3 : 0;
       }
       case 'context':
@@ -205,43 +230,70 @@ function printContext(ledger: Ledger, sessionId: string | undefined, options: Ma
   return 0;
 }
 
-function parseDrafts(input: string): unknown[] {
-  const drafts: unknown[] = [];
-  const lines = input.split('\n');
-  lines.forEach((line, index) => {
-    if (line.trim() === '') {
-      return;
-    }
-    let value: unknown;
-    try {
-      value = JSON.parse(line);
-    } catch (error) {
-      throw new UsageError(`stdin line ${index + 1} is not JSON (${error instanceof Error ? error.message : String(error)}); nothing was appended`);
-    }
-    try {
-      drafts.push(parseEventDraft(value));
-    } catch (error) {
-      if (error instanceof EventValidationError) {
-        throw new UsageError(`stdin line ${index + 1}: ${error.message}; nothing was appended`);
-      }
-      throw error;
-    }
-  });
-  if (drafts.length === 0) {
-    throw new UsageError('append reads events as JSON lines on stdin, and got none');
+async function appendDrafts(ledger: Ledger, input: AppendInput): Promise<AppendVerdict[]> {
+  try {
+    return await ledger.append(input.drafts);
+  } catch (error) {
+    // The write may have landed in part (a short write, a failed fdatasync). The ids are fixed
+    // by the input, so running it again completes it without storing anything twice.
+    throw new CliFailure(
+      `${error instanceof Error ? error.message : String(error)}. Part of this input may be stored; once the cause is fixed, run append again with the same input${input.batchKey !== undefined ? ' and --batch-key' : ''}: what is already stored is recognised and not stored twice`,
+      1,
+    );
   }
-  return drafts;
 }
 
-function describeVerdicts(verdicts: readonly AppendVerdict[]): string {
+function describeVerdicts(verdicts: readonly AppendVerdict[], input: AppendInput): string {
   const count = (status: AppendVerdict['status']): number => verdicts.filter((verdict) => verdict.status === status).length;
-  const lines = [`appended ${count('appended')}, duplicates ${count('duplicate')}, conflicts ${count('conflict')}`];
+  const lines = [`appended ${count('appended')}, already stored ${count('duplicate')}, conflicts ${count('conflict')}`];
+  if (count('appended') === 0 && count('duplicate') > 0 && input.derivedIds > 0) {
+    lines.push('this input was appended before (its events carry the same ids), so nothing was stored again; to append identical input on purpose, pass --batch-key with a new key');
+  }
   for (const verdict of verdicts) {
     if (verdict.status === 'conflict') {
       lines.push(`conflict: event ${verdict.id}: ${verdict.reason}`);
     }
   }
   return lines.join('\n');
+}
+
+async function repairStore(storeDir: string, fileSystem: FileSystem, out: Output): Promise<number> {
+  const outcome = repairManifest(fileSystem, path.resolve(storeDir), await loadSqlJs());
+  let repaired = false;
+  if (outcome.repaired) {
+    repaired = true;
+    const source = outcome.idSource;
+    out(`${outcome.problem}${outcome.movedAside ? `; moved it aside to ${outcome.movedAside}` : ''}`);
+    out(
+      source.from === 'new'
+        ? `wrote a new store.json with a NEW store id ${outcome.storeId}: the old id could not be recovered (no readable store.json, no snapshot that records it)`
+        : `wrote a new store.json keeping the store id ${outcome.storeId} (recovered from ${source.from === 'snapshot' ? `snapshot ${source.file}` : 'the damaged store.json'})`,
+    );
+  }
+  const open = () => Ledger.open({ storeDir, readOnly: true, snapshotEveryEvents: 0, fs: fileSystem });
+  let ledger: Ledger;
+  try {
+    ledger = await open();
+  } catch (error) {
+    if (!(error instanceof JournalBehindSnapshotError)) {
+      throw error;
+    }
+    // The journal is the truth: snapshots that cover more than it holds are set aside (kept,
+    // not deleted), and the projections are rebuilt from the journal.
+    const { folder, names } = setAsideSnapshots(fileSystem, path.resolve(storeDir));
+    out(`the journal is shorter than the snapshots say (${error.message.split(':')[0]}); moved ${names.length} snapshot(s) aside to ${folder}; the projections are rebuilt from the journal`);
+    repaired = true;
+    ledger = await open();
+  }
+  try {
+    if (!repaired) {
+      out(`store.json is intact (store id ${outcome.storeId}); nothing to repair`);
+    }
+    out(`the store opens: ${summarizeStats(ledger.stats())}; run \`context-ledger verify\` for a full check`);
+  } finally {
+    ledger.close();
+  }
+  return 0;
 }
 
 function exportEvents(ledger: Ledger, options: Map<string, string | true>, out: Output): number {
@@ -283,27 +335,42 @@ function exportEvents(ledger: Ledger, options: Map<string, string | true>, out: 
   return 0;
 }
 
-function readAllStdin(): Promise<string> {
+function readAllStdin(): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-    process.stdin.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    process.stdin.on('end', () => resolve(Buffer.concat(chunks)));
     process.stdin.on('error', reject);
   });
 }
 
+export interface CliIo {
+  readonly out: Output;
+  readonly err: Output;
+  readonly readStdin: () => Promise<Buffer>;
+  readonly fs?: FileSystem;
+}
+
+/** Runs one command and returns its exit status; errors become one line on `err`. */
+export async function cliMain(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await runCli(argv, io.out, io.readStdin, io.fs);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    io.err(`context-ledger: ${error instanceof UsageError ? 'usage: ' : 'error: '}${message}`);
+    if (process.env.CONTEXT_LEDGER_DEBUG && error instanceof Error) {
+      io.err(error.stack ?? '');
+    }
+    return error instanceof UsageError ? 2 : error instanceof CliFailure ? error.exitCode : 1;
+  }
+}
+
 if (require.main === module) {
-  runCli(process.argv.slice(2), (line) => process.stdout.write(line + '\n'), readAllStdin).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      const message = error instanceof Error ? error.message : String(error);
-      process.stderr.write(`context-ledger: ${error instanceof UsageError ? 'usage: ' : 'error: '}${message}\n`);
-      if (process.env.CONTEXT_LEDGER_DEBUG && error instanceof Error) {
-        process.stderr.write(`${error.stack ?? ''}\n`);
-      }
-      process.exitCode = error instanceof UsageError ? 2 : error instanceof CliFailure ? error.exitCode : 1;
-    },
-  );
+  void cliMain(process.argv.slice(2), {
+    out: (line) => process.stdout.write(line + '\n'),
+    err: (line) => process.stderr.write(line + '\n'),
+    readStdin: readAllStdin,
+  }).then((code) => {
+    process.exitCode = code;
+  });
 }

@@ -12,6 +12,7 @@ import { watchJournal } from './log/journalWatcher';
 import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
 import { RecoveryLog } from './store/recoveryLog';
+import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import type { ProjectionModule } from './store/modules/projectionModule';
 import { StoreProjections, type AppendVerdict } from './store/projection';
 import * as queries from './store/queries';
@@ -108,6 +109,7 @@ export class Ledger {
     }
     const sql = await loadSqlJs(options.wasmPath);
     const recovery: string[] = [];
+    recovery.push(...(readOnly ? [] : removeLeftoverFiles(fs, storeDir).map(describeLeftover)));
     const { loaded, problems } = loadNewestSnapshot(fs, path.join(storeDir, 'snapshots'), sql, { readOnly });
     for (const problem of problems) {
       recovery.push(
@@ -362,6 +364,8 @@ export class Ledger {
       }
       const started = performance.now();
       this.projections.recordCoverage(this.position, this.clock.tick());
+      // So `repair` can recover the store id from a snapshot when store.json is lost.
+      this.projections.setMeta('storeId', this.manifest.storeId);
       const bytes = this.db.export();
       this.lock.assertHeld();
       const file = writeSnapshot(this.fs, path.join(this.storeDir, 'snapshots'), this.lastSeq, bytes);

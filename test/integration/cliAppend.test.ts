@@ -17,7 +17,7 @@ describe('sessions appended with the CLI', () => {
     ]);
     const result = await runCli(runnerEnvironment(), ['append'], jsonLines(events));
     assert.equal(result.code, 0, `the CLI failed: ${result.stderr}`);
-    assert.match(result.stdout, /appended 6, duplicates 0, conflicts 0/);
+    assert.match(result.stdout, /appended 6, already stored 0, conflicts 0/);
 
     const listed = await waitFor(
       'the CLI sessions in listSessions()',

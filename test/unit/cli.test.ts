@@ -32,7 +32,7 @@ describe('context-ledger CLI', () => {
       ),
     );
     assert.equal(appended.code, 0, appended.stderr);
-    assert.match(appended.stdout, /appended 5, duplicates 0, conflicts 0/);
+    assert.match(appended.stdout, /appended 5, already stored 0, conflicts 0/);
   });
   afterEach(() => temp.remove());
 

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -201,6 +202,18 @@ describe('damage costs at most the bytes it touches', () => {
     fs.writeFileSync(file, older);
     await assert.rejects(Ledger.open({ storeDir: temp.dir }), /journal is shorter than snapshot .* repair/);
     assert.deepEqual(fs.readFileSync(file), older, 'the journal was written to');
+    // The way out it names: repair sets the snapshots aside; the store opens from the journal.
+    const cli = path.join(__dirname, '..', '..', 'src', 'cli', 'main.js');
+    const repaired = spawnSync(process.execPath, [cli, '--store', temp.dir, 'repair'], { encoding: 'utf8' });
+    assert.equal(repaired.status, 0, repaired.stderr);
+    assert.match(repaired.stdout, /journal is shorter than the snapshots say .* moved 1 snapshot\(s\) aside/);
+    const reopened = await Ledger.open({ storeDir: temp.dir, snapshotEveryEvents: 0 });
+    try {
+      assert.equal(reopened.stats().eventCount, 60);
+      assert.deepEqual((await reopened.verify()).problems, []);
+    } finally {
+      reopened.close();
+    }
   });
 
   it('an unknown kind from another version is stored, counted and numbered, and shown as foreign', async () => {

@@ -9,6 +9,7 @@ import { Ledger } from '../../src/core/ledger';
 import { Journal, JournalWriteError } from '../../src/core/log/journal';
 import { encodeRecord, JournalFormatError } from '../../src/core/log/journalRecord';
 import { StoreTooNewError } from '../../src/core/store/schema';
+import { StoreAccessError } from '../../src/core/store/storeManifest';
 import { listSnapshots, snapshotName } from '../../src/core/store/snapshots';
 import { loadSqlJs } from '../../src/core/store/sqlJsLoader';
 import { FaultyFileSystem } from '../fixtures/faultyFileSystem';
@@ -191,6 +192,23 @@ describe('damaged stores and failing disks', () => {
       const [retry] = await ledger.append([{ kind: 'message.user', sessionId: 's', body: { text: 'doomed' }, id: 'doomed' }]);
       assert.ok(retry?.status === 'appended' || retry?.status === 'duplicate');
       assert.equal(eventIds(ledger).filter((id) => id === 'doomed').length, 1);
+      ledger.close();
+    });
+  }
+
+  for (const [code, operation] of [['ENOSPC', 'writeSync'], ['EIO', 'fsyncSync'], ['ENOSPC', 'linkSync']] as const) {
+    it(`${code} on ${operation} while creating store.json: a clear error, no temporary file left, and the next open creates it`, async () => {
+      const faulty = new FaultyFileSystem();
+      faulty.arm(operation, operation === 'linkSync' ? /store\.json$/ : /\.store\.json\..*\.tmp$/, code);
+      await assert.rejects(Ledger.open({ storeDir: temp.dir, fs: faulty }), (error: unknown) => {
+        assert.ok(error instanceof StoreAccessError, String(error));
+        assert.match(error.message, new RegExp(`cannot create .*store\\.json: .*\\(${code}\\)`));
+        return true;
+      });
+      assert.equal(faulty.firedCount, 1, 'the fault was never injected');
+      assert.deepEqual(fs.readdirSync(temp.dir).filter((name) => name.startsWith('.') || name === 'store.json'), []);
+      const ledger = await Ledger.open({ storeDir: temp.dir });
+      assert.match(ledger.stats().storeId, /^[0-9a-f]{16}$/);
       ledger.close();
     });
   }

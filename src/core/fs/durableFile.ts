@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { errorCode, type FileSystem } from './fileSystem';
 
@@ -49,7 +50,7 @@ export function fsyncDirectory(fs: FileSystem, directory: string): void {
  */
 export function writeFileAtomic(fs: FileSystem, target: string, data: Uint8Array): void {
   const directory = path.dirname(target);
-  const temporary = path.join(directory, `.${path.basename(target)}.${randomBytes(6).toString('hex')}.tmp`);
+  const temporary = path.join(directory, temporaryName(path.basename(target)));
   let fd: number | undefined;
   let step: DurableWriteError['step'] = 'open';
   try {
@@ -86,11 +87,37 @@ export function writeFileAtomic(fs: FileSystem, target: string, data: Uint8Array
   }
 }
 
+/** Who wrote a temporary file: its host (as a short digest of the host name) and process. */
+export interface TemporaryFileWriter {
+  readonly hostTag: string;
+  readonly pid: number;
+}
+
+const temporaryPattern = /^\..+\.([0-9a-f]{8})-(\d+)\.[0-9a-f]{12}\.tmp$/;
+
+export function hostTag(host: string = os.hostname()): string {
+  return createHash('sha256').update(host).digest('hex').slice(0, 8);
+}
+
+/**
+ * A temporary file's name: hidden, ending in .tmp, and naming its writer, so that a sweep at
+ * open can tell a file whose writer died (SIGKILL, power cut) from one still being written.
+ */
+export function temporaryName(base: string): string {
+  return `.${base}.${hostTag()}-${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+}
+
+/** The writer named in a temporary file's name, or undefined (not ours, or an older name). */
+export function temporaryFileWriter(name: string): TemporaryFileWriter | undefined {
+  const match = temporaryPattern.exec(name);
+  return match ? { hostTag: match[1]!, pid: Number(match[2]) } : undefined;
+}
+
 export function removeQuietly(fs: FileSystem, file: string): void {
   try {
     fs.unlinkSync(file);
   } catch {
-    // Already gone, or not removable now: a leftover temporary file is harmless (its name
-    // starts with a dot and ends in .tmp, and nothing reads it).
+    // Already gone, or not removable now: a leftover temporary file is harmless (nothing
+    // reads it), and the next writable open sweeps it (store/leftoverFiles.ts).
   }
 }

@@ -254,8 +254,51 @@ export function describeBodyProblem(kind: AppendableKind, body: unknown): string
   return undefined;
 }
 
+/** Most levels of object/array nesting in one event (JSON.stringify recurses per level). */
+export const maxEventDepth = 100;
+/** Most bytes one event may take as JSON, every field included. */
+export const maxEventBytes = 16 * 1024 * 1024;
+
+/**
+ * Why `input` is too deep or too big to store, or undefined. The depth is measured without
+ * recursion, before anything that recurses (JSON.stringify) sees the value: 10,000 levels
+ * parse fine but overflow the stack when serialized.
+ */
+export function describeEventSizeProblem(input: unknown): string | undefined {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: input, depth: 1 }];
+  while (pending.length > 0) {
+    const { value, depth } = pending.pop()!;
+    if (typeof value !== 'object' || value === null) {
+      continue;
+    }
+    if (depth > maxEventDepth) {
+      return `the event nests objects and arrays more than ${maxEventDepth} levels deep`;
+    }
+    for (const child of Object.values(value)) {
+      if (typeof child === 'object' && child !== null) {
+        pending.push({ value: child, depth: depth + 1 });
+      }
+    }
+  }
+  const bytes = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
+  if (bytes > maxEventBytes) {
+    return `the event is ${bytes} bytes as JSON, more than the ${maxEventBytes / (1024 * 1024)} MiB (${maxEventBytes} bytes) one event may take`;
+  }
+  return undefined;
+}
+
 /** Checks untrusted input (CLI stdin, a protocol request) and returns a typed draft. */
 export function parseEventDraft(input: unknown): EventDraft {
+  const sizeProblem = describeEventSizeProblem(input);
+  if (sizeProblem) {
+    throw new EventValidationError(sizeProblem);
+  }
+  return parseDraftFields(input);
+}
+
+// The field checks of a draft. Records read back from the journal go through parseJournalEvent
+// instead, without these checks or the size caps, so neither ever turns a stored event into damage.
+function parseDraftFields(input: unknown): EventDraft {
   if (!isRecord(input)) {
     throw new EventValidationError('an event must be a JSON object');
   }

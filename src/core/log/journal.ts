@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { describeIoError, fsyncDirectory } from '../fs/durableFile';
 import { errorCode, fileExists, listFolder, type FileSystem } from '../fs/fileSystem';
-import { looksLikeSeal, scanRecords, sealRecord, type ScannedRecord } from './journalRecord';
+import { encodeRecord, looksLikeSeal, scanRecords, sealRecord, type ScannedRecord } from './journalRecord';
 
 /** Where a reader stands in the journal: a segment number and a byte offset in it. */
 export interface JournalPosition {
@@ -50,6 +50,7 @@ export class Journal {
   // Kept open between reads: tailing reads the same segment over and over.
   private readFd: number | undefined;
   private readSegment: number | undefined;
+  private pendingVoid: { readonly segment: number; readonly offset: number } | undefined;
 
   constructor(
     private readonly fs: FileSystem,
@@ -112,16 +113,20 @@ export class Journal {
    * returns may the records be acknowledged. Returns the segment's size right after.
    */
   appendEncoded(segment: number, bytes: Buffer): number {
+    this.writePendingVoid();
     const fd = this.fdFor(segment);
+    const sizeBefore = this.fs.fstatSync(fd).size;
     let written: number;
     try {
       written = this.fs.writeSync(fd, bytes, 0, bytes.length, null);
     } catch (error) {
+      this.voidTornWrite(segment, fd, sizeBefore);
       throw new JournalWriteError(`journal append failed: ${describeIoError(error)}`);
     }
     if (written !== bytes.length) {
       // A second write() could interleave with another writer's record; leave the fragment
-      // (readers skip it) and report the whole batch as not written.
+      // (readers skip it), say it is void, and report the whole batch as not written.
+      this.voidTornWrite(segment, fd, sizeBefore);
       throw new JournalWriteError(`journal append was cut short (${written} of ${bytes.length} bytes written); the disk may be full`);
     }
     try {
@@ -133,6 +138,43 @@ export class Journal {
       throw new JournalWriteError(`journal fdatasync failed: ${describeIoError(error)}`);
     }
     return this.fs.fstatSync(fd).size;
+  }
+
+  /**
+   * After a write that failed part-way, the bytes that landed end in a record without its LF.
+   * A void record right after them tells every reader that record was never acknowledged (a
+   * torn write, not damage). If the disk is still full, it is written before the next append.
+   */
+  private voidTornWrite(segment: number, fd: number, sizeBefore: number): void {
+    let sizeAfter: number;
+    try {
+      sizeAfter = this.fs.fstatSync(fd).size;
+    } catch {
+      return;
+    }
+    if (sizeAfter === sizeBefore) {
+      return; // nothing landed
+    }
+    this.pendingVoid = { segment, offset: sizeBefore };
+    try {
+      this.writePendingVoid();
+    } catch {
+      // Still failing: kept pending for the next append.
+    }
+  }
+
+  private writePendingVoid(): void {
+    const pending = this.pendingVoid;
+    if (!pending) {
+      return;
+    }
+    const fd = this.fdFor(pending.segment);
+    const record = encodeRecord({ formatVersion: 1, control: 'void', segment: pending.segment, offset: pending.offset, reason: 'a write that failed part-way' });
+    const written = this.fs.writeSync(fd, record, 0, record.length, null);
+    if (written === record.length) {
+      this.fs.fdatasyncSync(fd);
+    }
+    this.pendingVoid = undefined;
   }
 
   private fdFor(segment: number): number {

@@ -25,7 +25,7 @@ export interface SealRecord {
 export interface VoidRecord {
   readonly formatVersion: 1;
   readonly control: 'void';
-  /** Where the torn record starts; a record there, if damaged, cost nothing acknowledged. */
+  /** Where the failed write started: damaged bytes from here up to this record cost nothing acknowledged. */
   readonly segment: number;
   readonly offset: number;
   readonly reason: string;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { hostTag } from '../fs/durableFile';
 import { errorCode, listFolder, type FileSystem } from '../fs/fileSystem';
 
 /**
@@ -185,14 +186,15 @@ export class StoreLock {
       acquiredMs: this.now(),
       ...(released ? { released: true } : {}),
     };
-    const candidate = path.join(this.directory, `.${this.name}.${token}.candidate`);
+    // The writer in the name lets the sweep at open remove a candidate its process left.
+    const candidate = path.join(this.directory, `.${this.name}.${hostTag()}-${process.pid}.${token}.candidate`);
     const fd = this.fs.openSync(candidate, 'wx', 0o600);
     try {
-      this.fs.writeSync(fd, Buffer.from(JSON.stringify(owner)));
-    } finally {
-      this.fs.closeSync(fd);
-    }
-    try {
+      try {
+        this.fs.writeSync(fd, Buffer.from(JSON.stringify(owner)));
+      } finally {
+        this.fs.closeSync(fd);
+      }
       this.fs.linkSync(candidate, this.fileFor(generation));
       if (!released) {
         this.held = { generation, token };
@@ -207,7 +209,7 @@ export class StoreLock {
       try {
         this.fs.unlinkSync(candidate);
       } catch {
-        // Best effort: a stray candidate file is ignored by every reader.
+        // Best effort: every reader ignores a stray candidate, and the next open sweeps it.
       }
     }
   }

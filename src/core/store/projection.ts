@@ -114,7 +114,7 @@ export class StoreProjections {
     const payload = record.payload;
     if ('control' in payload) {
       if (payload.control === 'void') {
-        this.sequencer.markTorn(payload.segment, payload.offset);
+        this.sequencer.markTorn(payload.segment, payload.offset, record.offset);
       }
       return { type: 'control', seq };
     }

@@ -69,7 +69,7 @@ export class Sequencer {
       ),
       insertRejected: db.prepare('INSERT INTO rejected_appends (seq, id, session_id, writer_id, reason, segment, offset) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       insertDamaged: db.prepare('INSERT INTO damaged_slots (seq, segment, offset, length, damage, reason) VALUES (?, ?, ?, ?, ?, ?)'),
-      markTorn: db.prepare('UPDATE damaged_slots SET torn = 1 WHERE segment = ? AND offset = ?'),
+      markTorn: db.prepare("UPDATE damaged_slots SET torn = 1 WHERE segment = ? AND offset >= ? AND offset < ? AND damage = 'unterminated'"),
       damagedAfter: db.prepare('SELECT COUNT(*) FROM damaged_slots WHERE seq > ? AND torn = 0'),
     };
     this.lastSeqValue = 0;
@@ -108,9 +108,9 @@ export class Sequencer {
     this.damagedCount++;
   }
 
-  /** A writer declared the record at this place torn (never acknowledged). */
-  markTorn(segment: number, offset: number): void {
-    this.statements.markTorn.run([segment, offset]);
+  /** A writer declared the damaged bytes from `offset` up to its void record torn (never acknowledged). */
+  markTorn(segment: number, offset: number, beforeOffset: number): void {
+    this.statements.markTorn.run([segment, offset, beforeOffset]);
     this.damagedCount -= this.db.getRowsModified();
   }
 

@@ -1,9 +1,11 @@
 import * as nodeFs from 'node:fs';
+import * as path from 'node:path';
 import type { Database } from 'sql.js';
 import { describeIoError } from '../fs/durableFile';
 import { fileExists, type FileSystem } from '../fs/fileSystem';
 import type { Journal } from '../log/journal';
 import { readMeta } from './queries';
+import { listSnapshots } from './snapshots';
 import { StoreAccessError } from './storeManifest';
 
 /** The journal ends before what the newest snapshot covers: restored from an older copy. */
@@ -53,4 +55,16 @@ export function assertJournalCoversSnapshot(journal: Journal, db: Database, snap
     `the journal is shorter than snapshot ${snapshotName} says it was (it covers segment ${segment} up to byte ${offset}, but ${found}): the journal was restored from an older copy, or the snapshots come from a newer one. ` +
       `If the journal is the copy you trust, run \`context-ledger --store ${storeDir} repair\` to set the snapshots aside and rebuild from the journal; if not, restore the newer journal. Nothing was written.`,
   );
+}
+
+/** Moves every snapshot into snapshots/set-aside-<time>/ (kept for inspection, never read again). */
+export function setAsideSnapshots(fs: FileSystem, storeDir: string): { folder: string; names: string[] } {
+  const directory = path.join(storeDir, 'snapshots');
+  const folder = path.join(directory, `set-aside-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  const names = listSnapshots(fs, directory).map((file) => file.name);
+  fs.mkdirSync(folder, { recursive: true });
+  for (const name of names) {
+    fs.renameSync(path.join(directory, name), path.join(folder, name));
+  }
+  return { folder, names };
 }

@@ -1,11 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import * as path from 'node:path';
-import { describeIoError, fsyncDirectory } from '../fs/durableFile';
-import { errorCode, type FileSystem } from '../fs/fileSystem';
+import { describeIoError, fsyncDirectory, removeQuietly, temporaryName } from '../fs/durableFile';
+import { errorCode, listFolder, type FileSystem } from '../fs/fileSystem';
 import { StoreTooNewError } from './schema';
+import { listSnapshots } from './snapshots';
 
 // store.json names the store and the layout version of the folder. It is created once, with
-// link() so two engines opening a new folder at the same moment agree on one store id.
+// link() so two engines opening a new folder at the same moment agree on one store id. It is
+// never created next to a journal that has records: a missing or damaged store.json there is
+// reported, and `context-ledger repair` writes a new one.
 export const storeLayoutVersion = 1;
 
 export interface StoreManifest {
@@ -18,25 +21,63 @@ export class StoreAccessError extends Error {
   override readonly name = 'StoreAccessError';
 }
 
+/** What store.json holds: a manifest, nothing (no file), or bytes that are not a manifest. */
+export type ManifestRead =
+  | { readonly state: 'ok'; readonly manifest: StoreManifest }
+  | { readonly state: 'missing' }
+  | { readonly state: 'damaged'; readonly reason: string; readonly bytes: Buffer };
+
+/** What the folder holds besides store.json: a store with records needs its own manifest. */
+export interface StoreContent {
+  readonly journalBytes: number;
+  readonly journalSegments: number;
+  readonly snapshots: number;
+}
+
+export function manifestPath(storeDir: string): string {
+  return path.join(storeDir, 'store.json');
+}
+
 export function readOrCreateManifest(fs: FileSystem, storeDir: string, readOnly: boolean): StoreManifest {
-  const file = path.join(storeDir, 'store.json');
-  const existing = readManifest(fs, file);
-  if (existing) {
-    return existing;
+  const read = readManifest(fs, storeDir);
+  if (read.state === 'ok') {
+    return read.manifest;
+  }
+  const repair = `Run \`context-ledger --store ${quoteForShell(storeDir)} repair\` to move it aside and write a new one (it keeps the store id if it can be recovered); nothing was changed.`;
+  if (read.state === 'damaged') {
+    throw new StoreAccessError(`${manifestPath(storeDir)} is damaged (${read.reason}), so this store cannot be opened. ${repair}`);
+  }
+  const content = describeStoreContent(fs, storeDir);
+  if (content.journalBytes > 0 || content.snapshots > 0) {
+    throw new StoreAccessError(
+      `${storeDir} has a journal (${content.journalBytes} bytes in ${content.journalSegments} segment(s)) and ${content.snapshots} snapshot(s), but its store.json is missing; a new one is not created on its own, since that would give these records a new store id. ${repair.replace('move it aside and ', '')}`,
+    );
   }
   if (readOnly) {
     throw new StoreAccessError(`${storeDir} is not a Context Ledger store (it has no store.json)`);
   }
-  const manifest: StoreManifest = { layoutVersion: storeLayoutVersion, storeId: randomBytes(8).toString('hex'), createdMs: Date.now() };
-  const candidate = path.join(storeDir, `.store.json.${randomBytes(6).toString('hex')}.tmp`);
-  const fd = fs.openSync(candidate, 'wx', 0o600);
+  return createManifest(fs, storeDir, { layoutVersion: storeLayoutVersion, storeId: newStoreId(), createdMs: Date.now() });
+}
+
+export function newStoreId(): string {
+  return randomBytes(8).toString('hex');
+}
+
+/**
+ * Creates store.json holding `manifest` unless one exists (link() refuses an existing name),
+ * and returns the one that is there afterwards.
+ */
+export function createManifest(fs: FileSystem, storeDir: string, manifest: StoreManifest): StoreManifest {
+  const file = manifestPath(storeDir);
+  const candidate = path.join(storeDir, temporaryName('store.json'));
   try {
-    fs.writeSync(fd, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
+    const fd = fs.openSync(candidate, 'wx', 0o600);
+    try {
+      fs.writeSync(fd, Buffer.from(JSON.stringify(manifest, null, 2) + '\n'));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.linkSync(candidate, file);
     fsyncDirectory(fs, storeDir);
   } catch (error) {
@@ -44,34 +85,57 @@ export function readOrCreateManifest(fs: FileSystem, storeDir: string, readOnly:
       throw new StoreAccessError(`cannot create ${file}: ${describeIoError(error)}`);
     }
   } finally {
-    fs.unlinkSync(candidate);
+    removeQuietly(fs, candidate);
   }
-  return readManifest(fs, file) ?? manifest;
+  const created = readManifest(fs, storeDir);
+  return created.state === 'ok' ? created.manifest : manifest;
 }
 
-function readManifest(fs: FileSystem, file: string): StoreManifest | undefined {
-  let text: string;
+/** Reads store.json; throws only when it cannot be read at all or is from a newer version. */
+export function readManifest(fs: FileSystem, storeDir: string): ManifestRead {
+  const file = manifestPath(storeDir);
+  let bytes: Buffer;
   try {
-    text = fs.readFileSync(file).toString('utf8');
+    bytes = fs.readFileSync(file);
   } catch (error) {
     if (errorCode(error) === 'ENOENT') {
-      return undefined;
+      return { state: 'missing' };
     }
     throw new StoreAccessError(`cannot read ${file}: ${describeIoError(error)}`);
   }
   let value: Partial<StoreManifest>;
   try {
-    value = JSON.parse(text) as Partial<StoreManifest>;
+    value = JSON.parse(bytes.toString('utf8')) as Partial<StoreManifest>;
   } catch {
-    throw new StoreAccessError(`${file} is not valid JSON; restore it from a backup or move the store folder aside`);
+    return { state: 'damaged', reason: bytes.length === 0 ? 'it is empty' : 'it is not valid JSON', bytes };
   }
-  if (typeof value.layoutVersion !== 'number' || typeof value.storeId !== 'string') {
-    throw new StoreAccessError(`${file} lacks layoutVersion or storeId`);
+  if (typeof value !== 'object' || value === null || typeof value.layoutVersion !== 'number' || typeof value.storeId !== 'string' || value.storeId === '') {
+    return { state: 'damaged', reason: 'it lacks layoutVersion or storeId', bytes };
   }
   if (value.layoutVersion > storeLayoutVersion) {
     throw new StoreTooNewError(
       `this store has layout version ${value.layoutVersion}, but this Context Ledger understands up to ${storeLayoutVersion}. Update the extension; the store was left untouched.`,
     );
   }
-  return value as StoreManifest;
+  return { state: 'ok', manifest: { layoutVersion: value.layoutVersion, storeId: value.storeId, createdMs: typeof value.createdMs === 'number' ? value.createdMs : 0 } };
+}
+
+export function describeStoreContent(fs: FileSystem, storeDir: string): StoreContent {
+  const journalDir = path.join(storeDir, 'journal');
+  const segments = listFolder(fs, journalDir).filter((name) => /^\d{10}\.log$/.test(name));
+  let journalBytes = 0;
+  for (const name of segments) {
+    try {
+      journalBytes += fs.statSync(path.join(journalDir, name)).size;
+    } catch (error) {
+      if (errorCode(error) !== 'ENOENT') {
+        throw error;
+      }
+    }
+  }
+  return { journalBytes, journalSegments: segments.length, snapshots: listSnapshots(fs, path.join(storeDir, 'snapshots')).length };
+}
+
+function quoteForShell(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, `'\\''`)}'`;
 }
