@@ -41,6 +41,7 @@ interface PendingAppend {
 const defaultSnapshotEveryEvents = 5000;
 const defaultSegmentMaxBytes = 64 * 1024 * 1024;
 const sealRetries = 4;
+const catchUpPageRecords = 10_000;
 
 /**
  * The engine of one store, a small facade over the journal (the truth), the projections
@@ -207,15 +208,22 @@ export class Ledger {
   /** Reads other writers' new records into the projections; returns how many events were accepted. */
   catchUp(): number {
     this.assertOpen();
-    const read = this.journal.readFrom(this.position);
-    for (const note of read.notes) {
-      this.recoveryLog.note(`note:${note}`, 'error', note);
+    let applied = 0;
+    // In pages: a replay of a million records never holds them all in memory at once.
+    for (;;) {
+      const read = this.journal.readFrom(this.position, { maxRecords: catchUpPageRecords });
+      for (const note of read.notes) {
+        this.recoveryLog.note(`note:${note}`, 'error', note);
+      }
+      const moved = read.position.segment !== this.position.segment || read.position.offset !== this.position.offset;
+      if (read.records.length === 0 && !moved) {
+        return applied;
+      }
+      applied += this.applyRecords(read.records, read.position);
+      if (!read.more) {
+        return applied;
+      }
     }
-    const moved = read.position.segment !== this.position.segment || read.position.offset !== this.position.offset;
-    if (read.records.length === 0 && !moved) {
-      return 0;
-    }
-    return this.applyRecords(read.records, read.position);
   }
 
   /** Applies records in one transaction, moves to `position`, settles waiting appends. */

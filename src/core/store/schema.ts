@@ -103,8 +103,12 @@ export function migrate(db: Database): number[] {
 
 /** Runs the steps of `migrations` newer than the version stored under `key`. */
 export function runMigrations(db: Database, key: string, migrations: readonly Migration[]): number[] {
-  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
   const current = readVersion(db, key);
+  if (migrations.every((migration) => migration.version <= current)) {
+    // Nothing to do, and nothing written: the first write to a loaded database copies it whole.
+    return [];
+  }
+  db.exec('CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID');
   const applied: number[] = [];
   for (const migration of migrations) {
     if (migration.version <= current) {
