@@ -60,10 +60,12 @@ export function isSecretPath(relativePath: string): boolean {
   });
 }
 
-/** True if a segment of the path is a folder the tools never walk (`.git`, `node_modules`, …). */
-export function isInSkippedDirectory(relativePath: string, isDirectory: boolean): boolean {
-  const segments = relativePath.split(/[\\/]/).map(foldName);
-  return segments.some((segment, index) => (index < segments.length - 1 || isDirectory) && skippedDirectoryNames.has(segment));
+/**
+ * True if a segment of the path is a folder the tools never walk (`.git`, `node_modules`, …),
+ * or the path is one itself, file or folder (a linked worktree's `.git` is a file).
+ */
+export function isInSkippedDirectory(relativePath: string): boolean {
+  return relativePath.split(/[\\/]/).some((segment) => skippedDirectoryNames.has(foldName(segment)));
 }
 
 // Credentials recognised by what a file holds, whatever it is called: a renamed or hard-linked

@@ -182,7 +182,7 @@ export class WorkspaceFiles {
     if (isSecretPath(relative)) {
       return 'a secret file (keys, credentials, environment), never read';
     }
-    if (isInSkippedDirectory(relative, isDirectory)) {
+    if (isInSkippedDirectory(relative)) {
       return 'inside a folder the tools skip (version control, dependencies, build output)';
     }
     if (this.ignoreRules.ignores(relative, isDirectory)) {
@@ -193,7 +193,7 @@ export class WorkspaceFiles {
 
   /** As isAllowed, for an entry whose folder the walk has already allowed. */
   private isEntryAllowed(relative: string, isDirectory: boolean): boolean {
-    return !isSecretPath(relative) && !isInSkippedDirectory(relative, isDirectory) && !this.ignoreRules.ignoresEntry(relative, isDirectory);
+    return !isSecretPath(relative) && !isInSkippedDirectory(relative) && !this.ignoreRules.ignoresEntry(relative, isDirectory);
   }
 
   /** Forward-slash path of `absolute` relative to the root, or undefined if outside it. */
