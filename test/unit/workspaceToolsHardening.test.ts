@@ -250,7 +250,7 @@ describe('workspace tools hardening', () => {
     const plainNames = ['src/env.ts', 'environment.md', 'docs/terraform.md', 'docker/config.json', 'kube.md', 'main.tf', 'package.json', 'src/keys.ts'];
 
     it('refuses files named by the secret patterns and never lists or searches them', async () => {
-      writeTree(root, Object.fromEntries<string>([...secretNames.map((name, index) => [name, `token = "SECRET-${index}"\n`]), ...plainNames.map((name) => [name, `plain "token" in ${name}\n`])]));
+      writeTree(root, Object.fromEntries([...secretNames.map((name, index): [string, string] => [name, `token = "SECRET-${index}"\n`]), ...plainNames.map((name): [string, string] => [name, `plain "token" in ${name}\n`])]));
       const files = new WorkspaceFiles(root);
       for (const name of secretNames) {
         const outcome = await runModelTool(files, 'read_file', { path: name });

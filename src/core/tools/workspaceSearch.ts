@@ -1,4 +1,4 @@
-import { readRegularFile } from './regularFiles';
+import { readRegularFile, type RegularFileRead } from './regularFiles';
 import { describeSecretContent } from './secretFiles';
 import { TimeSlicer } from './timeSlicer';
 import { displayLine } from './toolText';
@@ -35,6 +35,9 @@ export interface SearchOptions {
   readonly signal?: AbortSignal;
 }
 
+/** Reads in flight at once: enough to keep libuv's four threads busy. */
+const readAhead = 8;
+
 /** Lines containing `query` (case-insensitive) in the allowed regular text files under `folder`. */
 export async function searchWorkspace(files: WorkspaceFiles, query: string, options: SearchOptions = {}): Promise<SearchOutcome> {
   const needle = query.toLowerCase();
@@ -48,53 +51,35 @@ export async function searchWorkspace(files: WorkspaceFiles, query: string, opti
   const matches: SearchMatch[] = [];
   const skipped = { tooLarge: 0, binary: 0, credentials: 0, unreadable: 0 };
   let filesSearched = 0;
+  let filesQueued = 0;
   let filesSeen = 0;
   let bytesSearched = 0;
-  let stoppedBy: SearchStop | undefined;
   let filesSeenIsLowerBound = false;
+  // A cap that ends the searching (files already read are dropped), and the file cap, which
+  // only stops new reads: the files before it are all searched.
+  let halted: Exclude<SearchStop, 'files'> | undefined;
+  let fileCapReached = false;
 
-  for await (const file of files.walkFiles(options.folder ?? '.', options.signal)) {
-    filesSeen++;
-    if (performance.now() - startedMs > limits.maxSearchMs) {
-      stoppedBy ??= 'time';
-      filesSeenIsLowerBound = true;
-      break;
-    }
-    if (stoppedBy) {
-      // Past the file or bytes cap: only count, to say how much was left out.
-      if (filesSeen >= limits.maxCountedFiles) {
-        filesSeenIsLowerBound = true;
-        break;
-      }
-      continue;
-    }
-    if (filesSearched >= limits.maxSearchedFiles) {
-      stoppedBy = 'files';
-      continue;
-    }
-    let read;
-    try {
-      read = await readRegularFile(files.absolutePath(file), limits.maxFileBytes, { noFollow: true });
-    } catch {
-      skipped.unreadable++;
-      continue;
-    }
-    if (read.kind !== 'read') {
-      skipped[read.kind === 'too-large' ? 'tooLarge' : 'unreadable']++;
-      continue;
+  const searchOne = async (file: string, pending: Promise<RegularFileRead | undefined>): Promise<void> => {
+    const read = await pending;
+    options.signal?.throwIfAborted();
+    if (halted) {
+      return;
     }
     filesSearched++;
+    if (read?.kind !== 'read') {
+      skipped[read?.kind === 'too-large' ? 'tooLarge' : 'unreadable']++;
+      return;
+    }
     bytesSearched += read.bytes.length;
     if (looksBinary(read.bytes)) {
       skipped.binary++;
-      continue;
+      return;
     }
     const text = read.bytes.toString('utf8');
     if (describeSecretContent(text)) {
       skipped.credentials++;
-      continue;
-    }
-    if (text.toLowerCase().includes(needle)) {
+    } else if (text.toLowerCase().includes(needle)) {
       const lines = text.split('\n');
       for (let index = 0; index < lines.length && matches.length < maxResults; index++) {
         const line = lines[index]!;
@@ -102,20 +87,51 @@ export async function searchWorkspace(files: WorkspaceFiles, query: string, opti
           matches.push({ file, line: index + 1, text: displayLine(line.trim().slice(0, 200)) });
         }
       }
-      if (matches.length >= maxResults) {
-        stoppedBy = 'results';
-        break;
-      }
     }
-    if (bytesSearched >= limits.maxSearchedBytes) {
-      stoppedBy = 'bytes';
+    if (matches.length >= maxResults) {
+      halted = 'results';
+    } else if (bytesSearched >= limits.maxSearchedBytes) {
+      halted = 'bytes';
     }
     await slicer.maybeYield();
+  };
+
+  // Files are read a few at a time ahead of the search, and searched in walk order.
+  const inFlight: Array<{ file: string; read: Promise<RegularFileRead | undefined> }> = [];
+  for await (const file of files.walkFiles(options.folder ?? '.', options.signal)) {
+    filesSeen++;
+    if (!halted && performance.now() - startedMs > limits.maxSearchMs) {
+      halted = 'time';
+    }
+    if (halted === 'results' || halted === 'time') {
+      filesSeenIsLowerBound = halted === 'time';
+      break;
+    }
+    if (halted || fileCapReached || filesQueued >= limits.maxSearchedFiles) {
+      // Past a cap: only count, to say how much was left out.
+      fileCapReached ||= !halted;
+      if (filesSeen >= limits.maxCountedFiles) {
+        filesSeenIsLowerBound = true;
+        break;
+      }
+      continue;
+    }
+    filesQueued++;
+    inFlight.push({ file, read: readRegularFile(files.absolutePath(file), limits.maxFileBytes, { noFollow: true }).catch(() => undefined) });
+    if (inFlight.length >= readAhead) {
+      const next = inFlight.shift()!;
+      await searchOne(next.file, next.read);
+    }
   }
+  for (const next of inFlight.splice(0)) {
+    await searchOne(next.file, next.read);
+  }
+  const stoppedBy: SearchStop | undefined = halted ?? (fileCapReached ? 'files' : undefined);
   return { matches, filesSearched, filesSeen, filesSeenIsLowerBound, stoppedBy, skipped };
 }
 
 const count = (value: number): string => value.toLocaleString('en-US');
+const bytes = (value: number): string => (value >= 1024 * 1024 ? `${count(Math.round(value / (1024 * 1024)))} MB` : value >= 1024 ? `${count(Math.round(value / 1024))} KB` : `${count(value)} bytes`);
 const plural = (value: number, one: string, many = `${one}s`): string => `${count(value)} ${value === 1 ? one : many}`;
 
 /** The tool's own words on what the search left out, or undefined if it covered everything. */
@@ -132,10 +148,10 @@ export function describeSearchCoverage(outcome: SearchOutcome, files: WorkspaceF
       notes.push(`The search was cut short: searched ${count(outcome.filesSearched)} of ${seen} files (the ${count(limits.maxSearchedFiles)}-file cap), so the other files were not searched. ${narrow}`);
       break;
     case 'bytes':
-      notes.push(`The search was cut short: searched ${count(outcome.filesSearched)} of ${seen} files (the ${Math.round(limits.maxSearchedBytes / (1024 * 1024))} MB cap on bytes read), so the other files were not searched. ${narrow}`);
+      notes.push(`The search was cut short: searched ${count(outcome.filesSearched)} of ${seen} files (the ${bytes(limits.maxSearchedBytes)} cap on bytes read), so the other files were not searched. ${narrow}`);
       break;
     case 'time':
-      notes.push(`The search was cut short: searched ${count(outcome.filesSearched)} files in the ${count(limits.maxSearchMs / 1000)}-second limit; more files were not searched. ${narrow}`);
+      notes.push(`The search was cut short: searched ${count(outcome.filesSearched)} files in the ${count(limits.maxSearchMs / 1000)} s time limit; more files were not searched. ${narrow}`);
       break;
     case undefined:
       break;
@@ -143,7 +159,7 @@ export function describeSearchCoverage(outcome: SearchOutcome, files: WorkspaceF
   // Binary files are left out without a word: they hold no lines to find.
   const { tooLarge, credentials, unreadable } = outcome.skipped;
   const skipped = [
-    tooLarge ? `${plural(tooLarge, 'file')} over ${Math.round(limits.maxFileBytes / 1024)} KB` : '',
+    tooLarge ? `${plural(tooLarge, 'file')} over ${bytes(limits.maxFileBytes)}` : '',
     credentials ? `${plural(credentials, 'file')} holding credentials` : '',
     unreadable ? `${plural(unreadable, 'file')} that could not be read as regular files` : '',
   ].filter(Boolean);
