@@ -78,13 +78,24 @@ describe('workspace tools hardening', () => {
   describe('nested .gitignore and .git/info/exclude', () => {
     const tree: Record<string, string> = {
       // A .gitignore line re-includes what info/exclude excludes: .gitignore files rank higher.
-      '.gitignore': '*.log\n!keep.log\n/top-only.md\ntmp/\n!excluded-but-kept.md\n',
+      '.gitignore': '*.log\n!keep.log\n/top-only.md\ntmp/\n!excluded-but-kept.md\n**/cache-*/\n\\#hash.md\n# a comment.md\nbuild/\n',
+      'build/out.js': 'HIDDEN-BUILD\n',
+      // A deeper file re-includes a folder the root excludes: git goes into it.
+      'a/build/kept.js': 'KEEP-A-BUILD\n',
+      'a/b/build/also.js': 'KEEP-B-BUILD\n',
+      'a/b/build/also.log': 'HIDDEN-B-BUILD-LOG\n',
       'keep.log': 'KEEP-ROOT\n',
       'debug.log': 'HIDDEN-ROOT-LOG\n',
       'top-only.md': 'HIDDEN-TOP-ONLY\n',
       'tmp/.gitignore': '!*\n',
       'tmp/scratch.md': 'HIDDEN-IN-IGNORED-FOLDER\n',
-      'a/.gitignore': '!important.log\n/top-only.md\nlocal.txt\n',
+      'a/.gitignore': '!important.log\n/top-only.md\nlocal.txt\nsub/*.gen\n!build/\n',
+      'a/sub/x.gen': 'HIDDEN-A-SUB-GEN\n',
+      'a/sub/deeper/y.gen': 'KEEP-A-SUB-DEEPER-GEN\n',
+      'a/b/sub/z.gen': 'KEEP-B-SUB-GEN\n',
+      'a/b/cache-1/blob.md': 'HIDDEN-CACHE\n',
+      '#hash.md': 'HIDDEN-HASH\n',
+      '# a comment.md': 'KEEP-COMMENT-NAME\n',
       'a/top-only.md': 'HIDDEN-A-TOP-ONLY\n',
       'a/important.log': 'KEEP-A-IMPORTANT\n',
       'a/other.log': 'HIDDEN-A-LOG\n',
@@ -102,16 +113,21 @@ describe('workspace tools hardening', () => {
       'a/.gitignore.d/readme.md': 'KEEP-NOT-A-RULES-FILE\n',
     };
     const visible = [
+      '# a comment.md',
       '.gitignore',
       'a/.gitignore',
       'a/.gitignore.d/readme.md',
       'a/b/.gitignore',
       'a/b/b-keep.txt',
+      'a/b/build/also.js',
       'a/b/c/.gitignore',
       'a/b/c/deep.txt',
       'a/b/important.log',
+      'a/b/sub/z.gen',
       'a/b/top-only.md',
+      'a/build/kept.js',
       'a/important.log',
+      'a/sub/deeper/y.gen',
       'excluded-but-kept.md',
       'keep.log',
     ];

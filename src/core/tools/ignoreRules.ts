@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import ignore, { type Ignore } from 'ignore';
+import ignore, { type Ignore, type TestResult } from 'ignore';
 import { readRegularFileSync } from './regularFiles';
 
 // git's exclude rules for one workspace folder, as git applies them: every .gitignore relative
@@ -21,16 +21,21 @@ interface Loaded<T> {
   readonly loadedMs: number;
 }
 
+interface RulesFile {
+  readonly matcher: Ignore;
+  readonly text: string;
+}
+
 interface Repository {
   /** The folder holding `.git` (the workspace folder itself when there is no repository). */
   readonly root: string;
   /** Segments from `root` down to the workspace folder (empty when they are the same). */
   readonly prefix: readonly string[];
-  readonly exclude: Ignore | undefined;
+  readonly exclude: RulesFile | undefined;
 }
 
 export class IgnoreRules {
-  private readonly rulesByFolder = new Map<string, Loaded<Ignore | undefined>>();
+  private readonly rulesByFolder = new Map<string, Loaded<RulesFile | undefined>>();
   private repositoryRules: Loaded<Repository> | undefined;
 
   constructor(
@@ -61,7 +66,7 @@ export class IgnoreRules {
     // The folder holding the path first, then each folder above it.
     for (let depth = segments.length - 1; depth >= 0; depth--) {
       const rules = this.rulesIn(path.join(repository.root, ...segments.slice(0, depth)));
-      const verdict = rules?.test(segments.slice(depth).join('/') + slash);
+      const verdict = rules && verdictOf(rules, segments.slice(depth), slash);
       if (verdict?.ignored) {
         return true;
       }
@@ -69,10 +74,10 @@ export class IgnoreRules {
         return false;
       }
     }
-    return repository.exclude?.test(segments.join('/') + slash).ignored ?? false;
+    return repository.exclude ? verdictOf(repository.exclude, segments, slash).ignored : false;
   }
 
-  private rulesIn(folder: string): Ignore | undefined {
+  private rulesIn(folder: string): RulesFile | undefined {
     const cached = this.rulesByFolder.get(folder);
     if (cached && this.now() - cached.loadedMs < reloadAfterMs) {
       return cached.value;
@@ -96,9 +101,36 @@ export class IgnoreRules {
 }
 
 /** The rules of one file, or undefined if it is missing, not a regular file, or too big. */
-function readRules(file: string): Ignore | undefined {
+function readRules(file: string): RulesFile | undefined {
   const text = readSmallText(file, maxRulesFileBytes);
-  return text === undefined ? undefined : ignore().add(text);
+  return text === undefined ? undefined : { matcher: ignore().add(text), text };
+}
+
+/**
+ * What one rules file says of `segments` (relative to its folder), given that every folder on
+ * the way is not ignored (the callers check top-down). `ignore` passes a folder's exclusion down
+ * to everything in it; when this file excludes a folder that a deeper file re-included, git
+ * went into that folder anyway, so the path is tested again with those folders re-included.
+ */
+function verdictOf(rules: RulesFile, segments: readonly string[], slash: string): TestResult {
+  const target = segments.join('/') + slash;
+  const verdict = rules.matcher.test(target);
+  if (!verdict.ignored || segments.length < 2) {
+    return verdict;
+  }
+  const folders = segments.slice(0, -1).map((_, index) => segments.slice(0, index + 1).join('/'));
+  if (!folders.some((folder) => rules.matcher.test(`${folder}/`).ignored) || folders.some((folder) => /[\r\n]/.test(folder))) {
+    return verdict;
+  }
+  return ignore()
+    .add(rules.text)
+    .add(folders.map((folder) => `!/${escapeGlob(folder)}/`))
+    .test(target);
+}
+
+/** A literal path as a gitignore pattern. */
+function escapeGlob(literal: string): string {
+  return literal.replace(/[\\*?[\]!#]/g, '\\$&').replace(/ +$/, (spaces) => spaces.replace(/ /g, '\\ '));
 }
 
 function readSmallText(file: string, maxBytes: number): string | undefined {
