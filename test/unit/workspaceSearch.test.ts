@@ -79,12 +79,12 @@ describe('search_text caps and coverage', () => {
     assert.equal(outcome.note, 'Not searched: 1 file over 256 KB.');
   });
 
-  it('stops a search when the turn is cancelled', async () => {
-    manyFiles(temp.dir, 'a', 200, () => 'filler\n');
+  it('stops a search when the turn is cancelled, and says so', async () => {
+    manyFiles(temp.dir, 'a', 200, (index) => `needle ${index}\n`);
     const controller = new AbortController();
     const running = runModelTool(open(), 'search_text', { query: 'needle' }, controller.signal);
-    controller.abort(new Error('stopped by the user'));
-    await assert.rejects(running, /stopped by the user/);
+    controller.abort();
+    assert.deepEqual(await running, { content: 'Stopped before the tool finished (the turn was stopped or ran out of time).', isError: true });
   });
 });
 
@@ -92,6 +92,8 @@ describe('a long search leaves the engine answering', () => {
   let server: MessagesApiServer;
   let temp: ReturnType<typeof makeTempDir>;
   let ledger: Ledger;
+  let workspaceDir: string;
+  let settings: ChatSettings;
   before(async () => {
     server = await startMessagesApiServer();
   });
@@ -106,49 +108,61 @@ describe('a long search leaves the engine answering', () => {
       { kind: 'session.started', sessionId: 'searching', body: { name: 'searching' } },
       { kind: 'session.started', sessionId: 'other', body: { name: 'other' } },
     ]);
+    workspaceDir = path.join(temp.dir, 'workspace');
+    // Enough files that the search takes far longer than one short chat turn.
+    manyFiles(workspaceDir, 'src', 4000, (index) => `line ${index} ${'lorem ipsum '.repeat(50)}\n`.repeat(4));
+    settings = { model: 'claude-test', maxTokens: 256, baseUrl: server.baseUrl, budgetTokens: 50_000, window: { kind: 'full' }, systemPrompt: 'Test.', timeoutMs: 60_000 };
   });
   afterEach(() => {
     ledger.close();
     temp.remove();
   });
 
-  it('answers another chat request while a search over many files runs in a turn', async () => {
-    const workspaceDir = path.join(temp.dir, 'workspace');
-    // Enough files that the search takes far longer than one short chat turn.
-    manyFiles(workspaceDir, 'src', 4000, (index) => `line ${index} ${'lorem ipsum '.repeat(50)}\n`.repeat(4));
-    const order: string[] = [];
-    let searchMs = 0;
-    let otherTurn: Promise<unknown> | undefined;
-    // The real WorkspaceFiles, observed: the second chat turn starts when the search's walk
-    // has begun, so it can only finish first if the search lets the event loop run.
+  /**
+   * The engine's ChatService with the real WorkspaceFiles, observed: `onSearchStart` runs when
+   * the search's walk begins (a subclass hook, the walk itself untouched).
+   */
+  function engine(onSearchStart: (chat: ChatService) => void, onProgress: (requestId: string, progress: ChatProgress) => void = () => undefined): ChatService {
     class ObservedWorkspace extends WorkspaceFiles {
       override async *walkFiles(folder?: string, signal?: AbortSignal): AsyncGenerator<string> {
-        searchMs = performance.now();
-        order.push('search started');
-        otherTurn = chat.send(ledger, { requestId: 'other', sessionId: 'other', text: 'ping', apiKey: 'test-key', settings }).then((result) => {
-          order.push(`other turn ${result.status}`);
-        });
+        onSearchStart(chat);
         yield* super.walkFiles(folder, signal);
       }
     }
     const workspace = new ObservedWorkspace(workspaceDir, { ...defaultWorkspaceLimits, maxSearchedFiles: 10_000, maxSearchedBytes: 1024 * 1024 * 1024, maxSearchMs: 60_000 });
-    const settings: ChatSettings = { model: 'claude-test', maxTokens: 256, baseUrl: server.baseUrl, budgetTokens: 50_000, window: { kind: 'full' }, systemPrompt: 'Test.', timeoutMs: 60_000 };
+    const index = new ContextIndex(ledger, new CachedTokenCounter());
     const chat: ChatService = new ChatService({
-      assemble: (() => {
-        const index = new ContextIndex(ledger, new CachedTokenCounter());
-        return { warmUp: (sessionId: string) => index.warmUp(sessionId), assemble: (sessionId: string, options: Parameters<ContextIndex['assemble']>[1]) => index.assemble(sessionId, options) };
-      })(),
+      assemble: { warmUp: (sessionId) => index.warmUp(sessionId), assemble: (sessionId, options) => index.assemble(sessionId, options) },
       createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 0, logLevel: 'off' }),
       classifyError: classifyChatError,
       workspace: () => workspace,
-      onProgress: (requestId, progress: ChatProgress) => {
+      onProgress,
+      log: () => undefined,
+    });
+    return chat;
+  }
+
+  it('answers another chat request while a search over many files runs in a turn', async () => {
+    const order: string[] = [];
+    let searchMs = 0;
+    let otherTurn: Promise<unknown> | undefined;
+    // The second chat turn starts when the search has begun, so it can only finish first if
+    // the search lets the event loop run.
+    const chat = engine(
+      (self) => {
+        searchMs = performance.now();
+        order.push('search started');
+        otherTurn = self.send(ledger, { requestId: 'other', sessionId: 'other', text: 'ping', apiKey: 'test-key', settings }).then((result) => {
+          order.push(`other turn ${result.status}`);
+        });
+      },
+      (requestId, progress) => {
         if (requestId === 'searching' && progress.type === 'toolResult') {
           searchMs = performance.now() - searchMs;
           order.push('search finished');
         }
       },
-      log: () => undefined,
-    });
+    );
     server.script(scripts.toolUse('search_text', { query: 'needle-that-is-nowhere' }, { id: 'toolu_search' }), scripts.text('pong'), scripts.text('Nothing found.'));
     const result = await chat.send(ledger, { requestId: 'searching', sessionId: 'searching', text: 'find the needle', apiKey: 'test-key', settings });
     await otherTurn;
@@ -158,5 +172,26 @@ describe('a long search leaves the engine answering', () => {
     assert.equal(other[0]?.kind === 'message.assistant' ? other[0].body.text : undefined, 'pong');
     const toolResult = ledger.readSession('searching').find((event) => event.kind === 'tool.result');
     assert.match(JSON.stringify(toolResult?.body), /\(no matches\)/);
+  });
+
+  it('Stop during a search ends the turn as cancelled, with the tool call answered in the log', async () => {
+    let stoppedMs = 0;
+    const chat = engine((self) => {
+      // Stop arrives while the search runs, as the panel's Stop request would.
+      setTimeout(() => {
+        stoppedMs = performance.now();
+        self.cancel('searching');
+      }, 50);
+    });
+    server.script(scripts.toolUse('search_text', { query: 'needle-that-is-nowhere' }, { id: 'toolu_search' }), scripts.text('never sent'));
+    const result = await chat.send(ledger, { requestId: 'searching', sessionId: 'searching', text: 'find the needle', apiKey: 'test-key', settings });
+    assert.ok(stoppedMs > 0, 'Stop was sent during the search');
+    assert.ok(performance.now() - stoppedMs < 1000, `the search stopped ${Math.round(performance.now() - stoppedMs)} ms after Stop`);
+    assert.equal(result.status, 'cancelled');
+    const events = ledger.readSession('searching');
+    const toolResult = events.find((event) => event.kind === 'tool.result');
+    assert.ok(toolResult?.kind === 'tool.result' && toolResult.body.isError && toolResult.body.toolUseId === 'toolu_search', JSON.stringify(toolResult));
+    assert.match(toolResult.body.content, /^Stopped before the tool finished/);
+    assert.equal(server.messageRequests().length, 1, 'no request after Stop');
   });
 });

@@ -46,7 +46,7 @@ export interface ToolOutcome {
   readonly isError: boolean;
 }
 
-/** Runs one tool call. A cancel (`signal`) propagates as the signal's reason; every other failure is a tool error. */
+/** Runs one tool call; every failure, a cancel (`signal`) included, is a tool error for the model. */
 export async function runModelTool(files: WorkspaceFiles | undefined, name: string, input: unknown, signal?: AbortSignal): Promise<ToolOutcome> {
   if (!files) {
     return { content: 'No workspace folder is open, so there are no files to read.', isError: true };
@@ -79,7 +79,8 @@ export async function runModelTool(files: WorkspaceFiles | undefined, name: stri
     }
   } catch (error) {
     if (signal?.aborted) {
-      throw signal.reason;
+      // Still a result, so the log answers every tool call; the turn then ends as stopped.
+      return { content: 'Stopped before the tool finished (the turn was stopped or ran out of time).', isError: true };
     }
     if (error instanceof WorkspaceAccessError) {
       return { content: error.message, isError: true };
