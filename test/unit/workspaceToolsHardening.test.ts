@@ -190,6 +190,11 @@ describe('workspace tools hardening', () => {
       assert.deepEqual(await listed(files), ['src/api.ts']);
       assert.match((await runModelTool(files, 'read_file', { path: 'src/api.generated.ts' })).content, /matched by \.gitignore/);
       assert.match((await runModelTool(files, 'read_file', { path: 'drafts/plan.md' })).content, /matched by \.gitignore or \.git\/info\/exclude/);
+      // A repository that ignores the folder opened inside it still applies its rules there,
+      // but does not hide the opened folder itself.
+      fs.appendFileSync(path.join(temp.dir, '.gitignore'), 'workspace/\n');
+      const inIgnoredFolder = new WorkspaceFiles(path.join(root, 'pkg'));
+      assert.deepEqual(await listed(inIgnoredFolder), ['src/api.ts']);
     });
   });
 

@@ -7,8 +7,11 @@ import { readRegularFileSync } from './regularFiles';
 // to its own folder, a deeper file over a shallower one, the last matching line of a file over
 // earlier ones, `.git/info/exclude` under them all, and nothing inside an excluded folder
 // re-included (git never looks inside it). A workspace opened at a subfolder of a repository
-// gets the rules of the .gitignore files above it too. Matching is case-insensitive (the
-// `ignore` default), as git's on a case-insensitive disk: a wider match only hides more.
+// gets the rules of the .gitignore files above it too; the folder itself, opened on purpose, is
+// not taken as ignored, nor the folders above it (as ripgrep treats its start folder: opening
+// `vendor/lib` of a repository that ignores `vendor/` shows lib's files). Matching is
+// case-insensitive (the `ignore` default), as git's on a case-insensitive disk: a wider match
+// only hides more.
 
 /** Rules files change rarely; each is re-read at most this often. */
 const reloadAfterMs = 5000;
