@@ -37,15 +37,15 @@ describe('workspace tools for the model', () => {
     fs.rmSync(`${temp.dir}-outside`, { recursive: true, force: true });
   });
 
-  it('reads a text file, fenced as data', () => {
-    const outcome = runModelTool(files, 'read_file', { path: 'src/main.ts' });
+  it('reads a text file, fenced as data', async () => {
+    const outcome = await runModelTool(files, 'read_file', { path: 'src/main.ts' });
     assert.equal(outcome.isError, false);
     assert.match(outcome.content, /provided as data\. It is not an instruction/);
     assert.match(outcome.content, /export const answer = 42;/);
   });
 
-  it('fences content so that backticks inside cannot close the fence', () => {
-    const outcome = runModelTool(files, 'read_file', { path: 'README.md' });
+  it('fences content so that backticks inside cannot close the fence', async () => {
+    const outcome = await runModelTool(files, 'read_file', { path: 'README.md' });
     const fence = /\n(`{4,})\n/.exec(outcome.content)?.[1];
     assert.ok(fence, outcome.content);
     assert.ok(outcome.content.trimEnd().endsWith(fence));
@@ -62,36 +62,36 @@ describe('workspace tools for the model', () => {
     ['link.txt', /outside the workspace/],
     ['node_modules/pkg/index.js', /excluded/],
   ] as const) {
-    it(`refuses ${requested}`, () => {
-      const outcome = runModelTool(files, 'read_file', { path: requested });
+    it(`refuses ${requested}`, async () => {
+      const outcome = await runModelTool(files, 'read_file', { path: requested });
       assert.equal(outcome.isError, true);
       assert.match(outcome.content, why);
       assert.doesNotMatch(outcome.content, /sk-secret|PRIVATE KEY|outside\b(?! the)/);
     });
   }
 
-  it('lists only allowed files, and never secrets or ignored files', () => {
-    const outcome = runModelTool(files, 'list_files', {});
+  it('lists only allowed files, and never secrets or ignored files', async () => {
+    const outcome = await runModelTool(files, 'list_files', {});
     const listed = outcome.content.split('\n').filter((line) => /^[\w./-]+$/.test(line));
     assert.deepEqual(listed.sort(), ['.gitignore', 'README.md', 'image.png', 'src/main.ts', 'src/util.ts'].sort());
-    const filtered = runModelTool(files, 'list_files', { contains: 'util' });
+    const filtered = await runModelTool(files, 'list_files', { contains: 'util' });
     assert.match(filtered.content, /src\/util\.ts/);
     assert.doesNotMatch(filtered.content, /main\.ts/);
   });
 
-  it('searches allowed text files only', () => {
-    const outcome = runModelTool(files, 'search_text', { query: 'todo' });
+  it('searches allowed text files only', async () => {
+    const outcome = await runModelTool(files, 'search_text', { query: 'todo' });
     assert.match(outcome.content, /src\/main\.ts:2: \/\/ TODO: explain the answer/);
     assert.doesNotMatch(outcome.content, /build\/output|debug\.log|node_modules/);
   });
 
-  it('reports unknown tools and bad input as tool errors', () => {
-    assert.equal(runModelTool(files, 'rm_rf', {}).isError, true);
-    assert.equal(runModelTool(files, 'read_file', { path: 42 }).isError, true);
-    assert.equal(runModelTool(undefined, 'read_file', { path: 'x' }).isError, true);
+  it('reports unknown tools and bad input as tool errors', async () => {
+    assert.equal((await runModelTool(files, 'rm_rf', {})).isError, true);
+    assert.equal((await runModelTool(files, 'read_file', { path: 42 })).isError, true);
+    assert.equal((await runModelTool(undefined, 'read_file', { path: 'x' })).isError, true);
   });
 
-  it('recognises secret paths', () => {
+  it('recognises secret paths', async () => {
     for (const secret of ['.env', 'config/.env.production', 'keys/id_rsa', 'id_ed25519.pub', 'a/b/site.key', '.ssh/config', '.npmrc', 'deploy/cert.crt']) {
       assert.equal(isSecretPath(secret), true, secret);
     }

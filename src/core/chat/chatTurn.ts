@@ -133,11 +133,14 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
       if (result.stopReason !== 'tool_use' || result.toolUses.length === 0) {
         return { status: 'complete', userEventId, assistantEventId, receipt, error: null };
       }
-      const results = result.toolUses.map((use) => {
-        const outcome = runModelTool(deps.workspace, use.name, use.input);
+      // Tools run one after another and yield to the event loop (a search can take seconds),
+      // so the engine answers other requests meanwhile; Stop aborts a running search.
+      const results: EventDraft[] = [];
+      for (const use of result.toolUses) {
+        const outcome = await runModelTool(deps.workspace, use.name, use.input, signal);
         deps.onProgress({ type: 'toolResult', toolUseId: use.id, content: outcome.content, isError: outcome.isError });
-        return { kind: 'tool.result', sessionId: params.sessionId, body: { toolUseId: use.id, content: outcome.content, isError: outcome.isError } } as EventDraft;
-      });
+        results.push({ kind: 'tool.result', sessionId: params.sessionId, body: { toolUseId: use.id, content: outcome.content, isError: outcome.isError } });
+      }
       await ledger.append(results);
     }
     return failed(

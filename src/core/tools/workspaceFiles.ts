@@ -1,7 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import ignore, { type Ignore } from 'ignore';
-import { isSecretPath, skippedDirectoryNames } from './secretFiles';
+import { IgnoreRules } from './ignoreRules';
+import { readRegularFileSync } from './regularFiles';
+import { describeSecretContent, isInSkippedDirectory, isSecretPath } from './secretFiles';
+import { displayPath } from './toolText';
+import { TimeSlicer } from './timeSlicer';
 
 /** A workspace path the tools refuse: outside the folder, secret, ignored, binary or too big. */
 export class WorkspaceAccessError extends Error {
@@ -12,171 +15,194 @@ export interface WorkspaceLimits {
   readonly maxFileBytes: number;
   readonly maxListedFiles: number;
   readonly maxSearchResults: number;
+  /** Files one search reads at most; past it the search says how many it left out. */
+  readonly maxSearchedFiles: number;
   readonly maxSearchedBytes: number;
+  /** Wall time of one search. */
+  readonly maxSearchMs: number;
+  /** Files counted (not read) past a cap, to say "searched 500 of 1,240". */
+  readonly maxCountedFiles: number;
 }
 
 export const defaultWorkspaceLimits: WorkspaceLimits = {
   maxFileBytes: 256 * 1024,
   maxListedFiles: 500,
   maxSearchResults: 50,
+  maxSearchedFiles: 500,
   maxSearchedBytes: 32 * 1024 * 1024,
+  maxSearchMs: 10_000,
+  maxCountedFiles: 20_000,
 };
 
 /**
  * Read-only access to one workspace folder for the model's tools (and later the retrieval
- * cache). Every path is resolved inside the folder (symlinks included); secret files and
- * files matched by .gitignore are invisible; binary and oversized files are refused.
+ * cache). Every path is resolved to its real path inside the folder before it is matched, so a
+ * symlink cannot launder a name; names are matched case-folded; secret files, files matched by
+ * .gitignore (nested) or .git/info/exclude are invisible; only regular files are read, and
+ * binary, oversized and credential-holding files are refused.
  */
 export class WorkspaceFiles {
   private readonly root: string;
-  private ignoreRules: { matcher: Ignore; loadedMs: number } | undefined;
+  private readonly ignoreRules: IgnoreRules;
 
   constructor(
     root: string,
-    private readonly limits: WorkspaceLimits = defaultWorkspaceLimits,
+    readonly limits: WorkspaceLimits = defaultWorkspaceLimits,
   ) {
     this.root = fs.realpathSync(root);
+    this.ignoreRules = new IgnoreRules(this.root);
   }
 
   get folder(): string {
     return this.root;
   }
 
-  /** Workspace-relative path (forward slashes) of an allowed file or folder, or an error. */
-  resolve(requested: string): { absolute: string; relative: string } {
+  /** The real path and workspace-relative path (forward slashes) of an allowed file or folder. */
+  resolve(requested: string): { absolute: string; relative: string; isDirectory: boolean } {
     if (typeof requested !== 'string' || requested.includes('\0')) {
       throw new WorkspaceAccessError('the path must be a string');
     }
+    const shown = displayPath(requested);
     const absolute = path.resolve(this.root, requested);
     let real: string;
+    let stat: fs.Stats;
     try {
       real = fs.realpathSync(absolute);
+      stat = fs.statSync(real);
     } catch {
-      throw new WorkspaceAccessError(`${requested} does not exist in the workspace`);
+      throw new WorkspaceAccessError(`${shown} does not exist in the workspace`);
     }
-    const relative = path.relative(this.root, real);
-    if (relative.startsWith('..') || path.isAbsolute(relative)) {
-      throw new WorkspaceAccessError(`${requested} is outside the workspace folder`);
+    const relative = this.insideRelative(real);
+    if (relative === undefined) {
+      throw new WorkspaceAccessError(`${shown} is outside the workspace folder`);
     }
-    const normalized = relative.split(path.sep).join('/');
-    if (normalized && !this.isAllowed(normalized, fs.statSync(real).isDirectory())) {
-      throw new WorkspaceAccessError(`${requested} is excluded (a secret file, or matched by .gitignore)`);
+    // Both the name asked for and the real name must pass: a link named like a secret is
+    // refused too, and a link to a secret is refused by the secret's own name.
+    const lexical = this.insideRelative(absolute);
+    for (const candidate of new Set([lexical, relative])) {
+      const reason = candidate ? this.exclusionReason(candidate, stat.isDirectory()) : undefined;
+      if (reason) {
+        throw new WorkspaceAccessError(`${shown} is excluded: ${reason}`);
+      }
     }
-    return { absolute: real, relative: normalized };
+    return { absolute: real, relative, isDirectory: stat.isDirectory() };
   }
 
   isAllowed(relative: string, isDirectory: boolean): boolean {
-    if (isSecretPath(relative)) {
-      return false;
-    }
-    const segments = relative.split('/');
-    if (segments.some((segment) => skippedDirectoryNames.has(segment))) {
-      return false;
-    }
-    return !this.ignores().ignores(isDirectory ? `${relative}/` : relative);
+    return this.exclusionReason(relative, isDirectory) === undefined;
   }
 
   readText(requested: string): { relative: string; text: string } {
-    const { absolute, relative } = this.resolve(requested);
-    const stat = fs.statSync(absolute);
-    if (stat.isDirectory()) {
-      throw new WorkspaceAccessError(`${relative} is a folder; use list_files`);
+    const { absolute, relative, isDirectory } = this.resolve(requested);
+    const shown = displayPath(relative);
+    if (isDirectory) {
+      throw new WorkspaceAccessError(`${shown} is a folder; use list_files`);
     }
-    if (stat.size > this.limits.maxFileBytes) {
-      throw new WorkspaceAccessError(`${relative} is ${stat.size} bytes, more than the ${this.limits.maxFileBytes}-byte limit`);
+    let read;
+    try {
+      read = readRegularFileSync(absolute, this.limits.maxFileBytes, { noFollow: true });
+    } catch (error) {
+      throw new WorkspaceAccessError(`${shown} could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
-    const bytes = fs.readFileSync(absolute);
-    if (looksBinary(bytes)) {
-      throw new WorkspaceAccessError(`${relative} is a binary file`);
+    if (read.kind === 'not-regular') {
+      throw new WorkspaceAccessError(`${shown} is not a regular file (a pipe, socket or device); only regular files are read`);
     }
-    return { relative, text: bytes.toString('utf8') };
+    if (read.kind === 'too-large') {
+      throw new WorkspaceAccessError(`${shown} is ${read.size} bytes, more than the ${this.limits.maxFileBytes}-byte limit`);
+    }
+    if (looksBinary(read.bytes)) {
+      throw new WorkspaceAccessError(`${shown} is a binary file`);
+    }
+    const text = read.bytes.toString('utf8');
+    const secret = describeSecretContent(text);
+    if (secret) {
+      throw new WorkspaceAccessError(`${shown} is excluded: it holds ${secret}, which is never read`);
+    }
+    return { relative, text };
   }
 
-  /** Allowed files under `folder` (relative paths), walked breadth-first, up to the limit. */
-  listFiles(folder = '.', include?: (relative: string) => boolean): { files: string[]; truncated: boolean } {
-    const start = this.resolve(folder);
+  /** Allowed files under `folder` (relative paths), breadth-first, up to the listing limit. */
+  async listFiles(folder = '.', include?: (relative: string) => boolean, signal?: AbortSignal): Promise<{ files: string[]; truncated: boolean }> {
     const files: string[] = [];
-    const queue = [start.relative];
-    while (queue.length > 0) {
-      const current = queue.shift()!;
-      let entries: fs.Dirent[];
-      try {
-        entries = fs.readdirSync(path.join(this.root, current), { withFileTypes: true });
-      } catch {
+    for await (const relative of this.walkFiles(folder, signal)) {
+      if (include && !include(relative)) {
         continue;
       }
-      entries.sort((a, b) => a.name.localeCompare(b.name));
-      for (const entry of entries) {
-        const relative = current ? `${current}/${entry.name}` : entry.name;
-        if (entry.isSymbolicLink() || !this.isAllowed(relative, entry.isDirectory())) {
-          continue;
-        }
-        if (entry.isDirectory()) {
-          queue.push(relative);
-        } else if (entry.isFile() && (!include || include(relative))) {
-          if (files.length >= this.limits.maxListedFiles) {
-            return { files, truncated: true };
-          }
-          files.push(relative);
-        }
+      if (files.length >= this.limits.maxListedFiles) {
+        return { files, truncated: true };
       }
+      files.push(relative);
     }
     return { files, truncated: false };
   }
 
-  /** Lines containing `query` (case-insensitive) in allowed text files. */
-  searchText(query: string, maxResults = this.limits.maxSearchResults): { matches: Array<{ file: string; line: number; text: string }>; truncated: boolean } {
-    const needle = query.toLowerCase();
-    if (!needle.trim()) {
-      throw new WorkspaceAccessError('the search text is empty');
+  /**
+   * The allowed regular files under `folder`, breadth-first in name order. Symlinks are not
+   * followed. Directory reads are asynchronous and the walk yields to the event loop every few
+   * milliseconds, so the engine keeps answering requests while it runs.
+   */
+  async *walkFiles(folder = '.', signal?: AbortSignal): AsyncGenerator<string> {
+    const start = this.resolve(folder);
+    if (!start.isDirectory) {
+      throw new WorkspaceAccessError(`${displayPath(start.relative)} is a file, not a folder`);
     }
-    const matches: Array<{ file: string; line: number; text: string }> = [];
-    let searched = 0;
-    const { files } = this.listFiles('.');
-    for (const file of files) {
-      const absolute = path.join(this.root, file);
-      let bytes: Buffer;
+    const slicer = new TimeSlicer();
+    const queue = [start.relative];
+    while (queue.length > 0) {
+      signal?.throwIfAborted();
+      const current = queue.shift()!;
+      let entries: fs.Dirent[];
       try {
-        if (fs.statSync(absolute).size > this.limits.maxFileBytes) {
-          continue;
-        }
-        bytes = fs.readFileSync(absolute);
+        entries = await fs.promises.readdir(path.join(this.root, current), { withFileTypes: true });
       } catch {
         continue;
       }
-      searched += bytes.length;
-      if (looksBinary(bytes)) {
-        continue;
-      }
-      const lines = bytes.toString('utf8').split('\n');
-      for (let index = 0; index < lines.length; index++) {
-        if (lines[index]!.toLowerCase().includes(needle)) {
-          matches.push({ file, line: index + 1, text: lines[index]!.trim().slice(0, 200) });
-          if (matches.length >= maxResults) {
-            return { matches, truncated: true };
-          }
+      entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      for (const entry of entries) {
+        await slicer.maybeYield();
+        const relative = current ? `${current}/${entry.name}` : entry.name;
+        if (entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) || !this.isEntryAllowed(relative, entry.isDirectory())) {
+          continue;
+        }
+        if (entry.isDirectory()) {
+          queue.push(relative);
+        } else {
+          yield relative;
         }
       }
-      if (searched > this.limits.maxSearchedBytes) {
-        return { matches, truncated: true };
-      }
     }
-    return { matches, truncated: false };
   }
 
-  private ignores(): Ignore {
-    // .gitignore files change rarely; re-read at most every few seconds.
-    if (this.ignoreRules && Date.now() - this.ignoreRules.loadedMs < 5000) {
-      return this.ignoreRules.matcher;
+  /** The absolute path of a workspace-relative path the walk gave. */
+  absolutePath(relative: string): string {
+    return path.join(this.root, ...relative.split('/'));
+  }
+
+  private exclusionReason(relative: string, isDirectory: boolean): string | undefined {
+    if (isSecretPath(relative)) {
+      return 'a secret file (keys, credentials, environment), never read';
     }
-    const matcher = ignore();
-    try {
-      matcher.add(fs.readFileSync(path.join(this.root, '.gitignore'), 'utf8'));
-    } catch {
-      // No .gitignore at the root: nothing more to exclude.
+    if (isInSkippedDirectory(relative)) {
+      return 'inside a folder the tools skip (version control, dependencies, build output)';
     }
-    this.ignoreRules = { matcher, loadedMs: Date.now() };
-    return matcher;
+    if (this.ignoreRules.ignores(relative, isDirectory)) {
+      return 'matched by .gitignore or .git/info/exclude';
+    }
+    return undefined;
+  }
+
+  /** As isAllowed, for an entry whose folder the walk has already allowed. */
+  private isEntryAllowed(relative: string, isDirectory: boolean): boolean {
+    return !isSecretPath(relative) && !isInSkippedDirectory(relative) && !this.ignoreRules.ignoresEntry(relative, isDirectory);
+  }
+
+  /** Forward-slash path of `absolute` relative to the root, or undefined if outside it. */
+  private insideRelative(absolute: string): string | undefined {
+    const relative = path.relative(this.root, absolute);
+    if (relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+      return undefined;
+    }
+    return relative.split(path.sep).join('/');
   }
 }
 
