@@ -31,7 +31,7 @@ export class ChatRequestError extends Error {
  * session at a time: a second send while one runs would interleave two answers in the log.
  */
 export class ChatService {
-  private readonly running = new Map<string, { controller: AbortController; sessionId: string }>();
+  private readonly running = new Map<string, { controller: AbortController; sessionId: string; done: Promise<unknown> }>();
 
   constructor(private readonly deps: ChatServiceDependencies) {}
 
@@ -44,7 +44,8 @@ export class ChatService {
       throw new ChatRequestError(`request ${request.requestId} is already running`);
     }
     const controller = new AbortController();
-    this.running.set(request.requestId, { controller, sessionId: request.sessionId });
+    let settle: () => void = () => undefined;
+    this.running.set(request.requestId, { controller, sessionId: request.sessionId, done: new Promise<void>((resolve) => (settle = resolve)) });
     try {
       const result = await runChatTurn(
         {
@@ -57,18 +58,21 @@ export class ChatService {
           log: this.deps.log,
         },
         {
+          requestId: request.requestId,
           sessionId: request.sessionId,
           text: request.text,
           apiKeyPresent: Boolean(request.apiKey),
           settings: request.settings,
           cancel: controller.signal,
           ...(request.retryOfEventId ? { retryOfEventId: request.retryOfEventId } : {}),
+          ...(request.newSessionName !== undefined ? { newSessionName: request.newSessionName } : {}),
         },
       );
       this.deps.afterTurn?.(ledger, request, result);
       return result;
     } finally {
       this.running.delete(request.requestId);
+      settle();
     }
   }
 
@@ -81,10 +85,18 @@ export class ChatService {
     return turn !== undefined;
   }
 
-  cancelAll(): void {
-    for (const turn of this.running.values()) {
+  /**
+   * Stops every turn and waits (at most `waitMs`) until each has logged what arrived and how it
+   * ended, so a reload or shutdown keeps a partial answer instead of closing the store under it.
+   */
+  async stopAll(waitMs = 3000): Promise<void> {
+    const turns = [...this.running.values()];
+    for (const turn of turns) {
       turn.controller.abort();
     }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(turns.map((turn) => turn.done)), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
   }
 }
 
@@ -100,13 +112,17 @@ export function checkSendParams(value: unknown): ChatSendParams {
     }
     return candidate;
   };
-  text('requestId', params.requestId, 200);
+  // Event ids are made from it (turnLog.ts) and an event id holds at most 200 characters.
+  text('requestId', params.requestId, 150);
   text('sessionId', params.sessionId, 200);
   if (typeof params.text !== 'string' || params.text.trim() === '' || params.text.length > 1_000_000) {
     throw new ChatRequestError('the message is empty or longer than 1,000,000 characters');
   }
   if (params.retryOfEventId !== undefined) {
     text('retryOfEventId', params.retryOfEventId, 200);
+  }
+  if (params.newSessionName !== undefined) {
+    text('newSessionName', params.newSessionName, 200);
   }
   if (params.apiKey !== null && typeof params.apiKey !== 'string') {
     throw new ChatRequestError('"apiKey" must be a string or null');

@@ -170,7 +170,10 @@ describe('chat turns through the engine', () => {
       assert.ok(result.error?.message && result.error.action, 'a message and what to do');
       assert.ok(result.error?.requestId, 'the request id');
       assert.doesNotMatch(`${result.error?.message} ${result.error?.action}`, /test-key/);
-      assert.deepEqual(kinds(), ['session.started', 'message.user', 'context.receipt']);
+      assert.deepEqual(kinds(), ['session.started', 'message.user', 'context.receipt', 'turn.failed']);
+      const logged = ledger.readSession('s').at(-1);
+      assert.equal(logged?.kind === 'turn.failed' && logged.body.error.requestId, result.error?.requestId, 'the failure is logged with its request id');
+      assert.equal(result.failureEventId, logged?.id);
     });
   }
 

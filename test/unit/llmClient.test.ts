@@ -303,7 +303,7 @@ describe('model client against the local Messages API server', () => {
     const port = createModelPort({ apiKey, baseUrl: server.baseUrl, model, maxTokens: 64, timeoutMs: 5000, log: () => undefined });
     const request: MessagesRequest = { system: '', messages: [userText('Read a.ts')] };
     const uses: string[] = [];
-    const result = await port.streamTurn(request, { tools: [readFileTool], signal: never, onText: () => undefined, onToolUse: (block) => uses.push(block.id) });
+    const result = await port.streamTurn(request, { tools: [readFileTool], signal: never, timeoutMs: 5000, onText: () => undefined, onToolUse: (block) => uses.push(block.id) });
     assert.deepEqual([result.stopReason, uses, result.toolUses.map((use) => use.id)], ['tool_use', ['toolu_port'], ['toolu_port']]);
     assert.equal(await port.countTokens?.(request, [readFileTool], never), countRequestTokens({ ...request, messages: [{ role: 'user', content: [{ type: 'text', text: 'Read a.ts' }] }], tools: [readFileTool] }));
   });
