@@ -85,6 +85,7 @@ export interface ChatTurnParams {
 }
 
 const maxToolRounds = 8;
+const timeoutGraceMs = 250;
 
 export const noKeyError: ChatErrorInfo = {
   kind: 'no-key',
@@ -120,7 +121,9 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
     return failed(invalid(`Request ${params.requestId} already ran in this session; it is not run twice.`, 'Retry it, or send the message again.'), { userEventId: own.find((event) => event.kind === 'message.user')?.id ?? null });
   }
   const turnLog = new TurnLog(ledger, params.sessionId, params.requestId, session);
-  const timeout = AbortSignal.timeout(params.settings.timeoutMs);
+  // The model client gets what is left of the cap and names a timeout with its cause (a
+  // retry-after wait, the characters kept); this one, a little later, is the net for the rest.
+  const timeout = AbortSignal.timeout(params.settings.timeoutMs + timeoutGraceMs);
   const signal = AbortSignal.any([params.cancel, timeout]);
   const startedMs = Date.now();
 

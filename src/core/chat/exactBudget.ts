@@ -27,8 +27,8 @@ export async function assembleWithinBudget(
   await deps.assemble.warmUp?.(params.sessionId);
   const options: AssembleOptions = { window: params.settings.window, budgetTokens: params.settings.budgetTokens, systemPrompt: params.settings.systemPrompt, nowMs: Date.now() };
   let assembled = deps.assemble.assemble(params.sessionId, options);
-  const countTokens = deps.model.countTokens;
-  if (!countTokens) {
+  const model = deps.model;
+  if (!model.countTokens) {
     return assembled;
   }
   const estimated = (): { request: MessagesRequest; receipt: ContextReceipt } => ({
@@ -42,7 +42,7 @@ export async function assembleWithinBudget(
   for (let attempt = 0; attempt <= maxRecountAttempts; attempt++) {
     let exact: number;
     try {
-      exact = await countTokens(assembled.request, modelToolDefinitions, signal);
+      exact = await model.countTokens(assembled.request, modelToolDefinitions, signal);
     } catch (error) {
       if (signal.aborted) {
         throw error;

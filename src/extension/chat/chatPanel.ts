@@ -245,7 +245,7 @@ export class ChatPanel extends Disposable {
     // A long session shows its recent part; the log keeps the rest (the CLI shows it all).
     const { session, events } = await this.services.engine.readSession({
       sessionId,
-      range: { last: transcriptEventLimit, ...(running?.lastSeqBefore != null ? { toSeq: running.lastSeqBefore } : {}) },
+      range: { last: transcriptEventLimit, ...(running && running.lastSeqBefore !== null ? { toSeq: running.lastSeqBefore } : {}) },
     });
     const transcript = withoutStaleRetries(withErrors(toTranscript(events), errors));
     const cut = events.length >= transcriptEventLimit && (session?.eventCount ?? 0) > events.length;
