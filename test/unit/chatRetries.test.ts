@@ -175,9 +175,12 @@ describe('chat retries and faults through the engine', () => {
     while (texts.length < 2) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+    // What the engine does at shutdown: stop the turns, then close the store at once.
     await chat.stopAll();
+    ledger.close();
     const result = await pending;
     assert.equal(result.status, 'cancelled');
+    ledger = await Ledger.open({ storeDir: path.join(temp.dir, 'store') });
     const transcript = toTranscript(events());
     const answer = transcript.find((entry) => entry.kind === 'assistant');
     assert.equal(answer?.kind === 'assistant' && answer.text, texts.join(''));
