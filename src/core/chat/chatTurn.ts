@@ -5,7 +5,7 @@ import { modelToolDefinitions, runModelTool, type ToolDefinition } from '../tool
 import type { WorkspaceFiles } from '../tools/workspaceFiles';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from './chatTypes';
 import { assembleWithinBudget, type ExactCountState } from './exactBudget';
-import { acceptedId, TurnConflictError, turnIdPrefix, turnIds, TurnLog } from './turnLog';
+import { acceptedId, TurnConflictError, turnIds, TurnLog } from './turnLog';
 
 // One chat turn, as the engine runs it: log the user's message, assemble the context from the
 // log, stream the model's answer, run the read-only tools it asks for, and log every step. The
@@ -86,6 +86,7 @@ export interface ChatTurnParams {
 
 const maxToolRounds = 8;
 const timeoutGraceMs = 250;
+const retryLookbackEvents = 2000;
 
 export const noKeyError: ChatErrorInfo = {
   kind: 'no-key',
@@ -116,10 +117,6 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
   if (!session || session.closed) {
     return failed(invalid(session ? 'This session is closed.' : `There is no session ${params.sessionId}.`, 'Start a new session.'));
   }
-  const own = ledger.readSession(params.sessionId).filter((event) => event.id.startsWith(turnIdPrefix(params.requestId)) && event.kind !== 'session.started');
-  if (own.length > 0) {
-    return failed(invalid(`Request ${params.requestId} already ran in this session; it is not run twice.`, 'Retry it, or send the message again.'), { userEventId: own.find((event) => event.kind === 'message.user')?.id ?? null });
-  }
   const turnLog = new TurnLog(ledger, params.sessionId, params.requestId, session);
   // The model client gets what is left of the cap and names a timeout with its cause (a
   // retry-after wait, the characters kept); this one, a little later, is the net for the rest.
@@ -130,7 +127,8 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
   let userEventId: string;
   try {
     if (params.retryOfEventId) {
-      const retry = planRetry(ledger.readSession(params.sessionId), params.retryOfEventId);
+      // The newest question is among the session's last events (a turn has at most 8 rounds).
+      const retry = planRetry(ledger.readSession(params.sessionId, { last: retryLookbackEvents }), params.retryOfEventId);
       if ('error' in retry) {
         return failed(retry.error);
       }
@@ -146,7 +144,7 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
     }
   } catch (error) {
     if (error instanceof TurnConflictError) {
-      return failed(conflictInfo(error));
+      return failed(conflictInfo(error), error.reason === 'repeated' ? { userEventId: turnIds.user(params.requestId) } : {});
     }
     throw error;
   }
@@ -200,6 +198,9 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
     const info = invalid(`The model asked for tools ${maxToolRounds} times in a row; the turn was stopped there.`, 'Ask a narrower question, or continue the conversation.');
     return await endTurn(deps, params, turnLog, { status: 'failed', userEventId, assistantEventId, receipt, error: info, failureEventId: null });
   } catch (error) {
+    if (error instanceof TurnConflictError && error.reason === 'repeated') {
+      return failed(conflictInfo(error), { userEventId }); // How it ended is logged by the first run.
+    }
     let info = error instanceof TurnConflictError ? conflictInfo(error) : deps.classifyError(error, partial);
     const kept = partial ? ` The ${partial.length} characters received so far are kept, marked incomplete.` : '';
     if (params.cancel.aborted && info.kind !== 'cancelled') {
@@ -261,6 +262,9 @@ export function planRetry(events: readonly StoredEvent[], eventId: string): Retr
 }
 
 function conflictInfo(error: TurnConflictError): ChatErrorInfo {
+  if (error.reason === 'repeated') {
+    return invalid(error.message, 'Retry it, or send the message again.');
+  }
   return {
     kind: 'conflict',
     message: error.message,

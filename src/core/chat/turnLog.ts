@@ -24,12 +24,15 @@ export function turnIdPrefix(requestId: string): string {
   return `chat:${requestId}:`;
 }
 
-/** Another writer got to the session first: it closed it, or asked or answered in it. */
+/**
+ * Another writer got to the session first (it closed it, or asked or answered in it), or this
+ * request already ran (its first event is in the log: a resend).
+ */
 export class TurnConflictError extends Error {
   override readonly name = 'TurnConflictError';
 
   constructor(
-    readonly reason: 'closed' | 'concurrent',
+    readonly reason: 'closed' | 'concurrent' | 'repeated',
     detail: string,
   ) {
     super(detail);
@@ -62,6 +65,9 @@ export class TurnLog {
     const batch = gate === null ? drafts : drafts.map((draft, index) => (index === 0 ? { ...draft, expectedVersion: gate } : draft));
     const verdicts = await this.ledger.append(batch);
     this.expectedVersion = null;
+    if (gate !== null && verdicts[0]?.status === 'duplicate') {
+      throw new TurnConflictError('repeated', `Request ${this.requestId} already ran in this session; it is not run twice.`);
+    }
     for (const verdict of verdicts) {
       if (verdict.status === 'conflict') {
         const session = this.ledger.getSession(this.sessionId);

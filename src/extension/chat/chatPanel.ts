@@ -39,6 +39,8 @@ interface RunningTurn {
   /** The session's last seq before the send: the log after it is this turn, shown live (null: not read yet). */
   lastSeqBefore: number | null;
   readonly progress: ChatProgress[];
+  /** Stop was pressed; the engine may not have the send yet. */
+  stopRequested?: boolean;
 }
 
 const maxPostedLog = 2000;
@@ -176,6 +178,8 @@ export class ChatPanel extends Disposable {
         return this.send(message.requestId, message.sessionId, message.text, message.retryOfRequestId);
       case 'cancel':
         if (this.running?.requestId === message.requestId) {
+          // Before the engine has the send, this is what stops it.
+          this.running.stopRequested = true;
           await this.services.engine.chatCancel(message.requestId);
         }
         return;
@@ -314,6 +318,9 @@ export class ChatPanel extends Disposable {
     await this.publishActiveSession();
     // A retry answers the logged question again instead of logging it a second time.
     const retryOfEventId = retryOfRequestId ? await this.questionOf(sessionId, retryOfRequestId) : undefined;
+    if (running.stopRequested) {
+      return { ...failedResult(failure('cancelled', 'Stopped before the message was sent.', 'Send again when you are ready.')), status: 'cancelled' };
+    }
     // The engine starts a new chat's session itself, as part of the send.
     const result = await this.services.engine.chatSend({
       requestId,
