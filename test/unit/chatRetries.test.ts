@@ -25,6 +25,7 @@ describe('chat retries and faults through the engine', () => {
   let chat: ChatService;
   let settings: ChatSettings;
   let texts: string[];
+  let sdkLog: string[];
 
   before(async () => {
     server = await startMessagesApiServer();
@@ -38,10 +39,11 @@ describe('chat retries and faults through the engine', () => {
     ledger = await Ledger.open({ storeDir: path.join(temp.dir, 'store') });
     await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 'chat' } }]);
     texts = [];
+    sdkLog = [];
     const index = new ContextIndex(ledger, new CachedTokenCounter());
     chat = new ChatService({
       assemble: { warmUp: (sessionId) => index.warmUp(sessionId), assemble: (sessionId, options) => index.assemble(sessionId, options) },
-      createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 2, logLevel: 'off', countDeadlineMs: 1500 }),
+      createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 2, logLevel: 'info', log: (_level, message) => sdkLog.push(message), countDeadlineMs: 1500 }),
       classifyError: classifyChatError,
       workspace: () => undefined,
       onProgress: (_requestId, item) => (item.type === 'text' ? texts.push(item.delta) : undefined),
@@ -134,7 +136,8 @@ describe('chat retries and faults through the engine', () => {
   it('names the 429 when Stop lands during a retry-after wait', async () => {
     server.script(scripts.rateLimited(10));
     const pending = send('Busy?', { requestId: 'stop-in-wait' });
-    while (server.messageRequests()[0]?.status !== 429) {
+    // The SDK has the 429 and waits out its retry-after.
+    while (!sdkLog.some((line) => /status 429.*retrying/.test(line))) {
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     chat.cancel('stop-in-wait');
@@ -222,7 +225,7 @@ describe('chat retries and faults through the engine', () => {
       assert.equal(ledger.readSession('s').filter((event) => event.id === 'chat:late:user').length, 0, 'the late question is not logged');
 
       // B answers in the session while A's answer streams: A stops and says so.
-      server.script(scripts.text('A slow answer in many pieces.', { chunks: 6, delayMs: 80 }));
+      server.script(scripts.text('A slow answer in many pieces.', { chunks: 10, delayMs: 100 }));
       const pending = send('Mine', { requestId: 'watched' });
       while (texts.length < 1) {
         await new Promise((resolve) => setTimeout(resolve, 10));
