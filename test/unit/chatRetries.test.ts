@@ -8,6 +8,7 @@ import { CachedTokenCounter } from '../../src/core/context/tokenCounts';
 import { Ledger } from '../../src/core/ledger';
 import { classifyChatError } from '../../src/core/llm/chatErrors';
 import { createModelPort } from '../../src/core/llm/modelPort';
+import { receiptLines } from '../../src/core/report/receiptReport';
 import { ChatService } from '../../src/server/chatService';
 import type { ChatSendParams } from '../../src/shared/chatProtocol';
 import { toTranscript, withoutStaleRetries } from '../../src/extension/chat/transcript';
@@ -111,6 +112,8 @@ describe('chat retries and faults through the engine', () => {
     assert.equal(server.messageRequests().length, 1, '/v1/messages was called');
     assert.match(result.receipt?.tokenSourceNote ?? '', /429/);
     assert.match(result.receipt?.tokenSourceNote ?? '', new RegExp(counts[0]!.requestId));
+    // The receipt as the CLI and the status bar show it says why the counts are estimates.
+    assert.match(receiptLines(result.receipt!)[0]!, /estimated: count_tokens failed \(rate-limited, HTTP 429/);
   });
 
   it('goes on with the estimate when count_tokens does not answer within its short deadline', async () => {

@@ -558,7 +558,7 @@ class ChatView {
       h(
         'div',
         { class: 'receipt-body' },
-        h('p', { class: 'receipt-meta' }, `Window: ${windowText(receipt.window)} · token counts ${receipt.tokenSource === 'api' ? 'exact (count_tokens)' : 'estimated offline'}`),
+        h('p', { class: 'receipt-meta' }, `Window: ${windowText(receipt.window)} · token counts ${receipt.tokenSource === 'api' ? 'exact (count_tokens)' : 'estimated offline'}${receipt.tokenSourceNote ? ` (${receipt.tokenSourceNote})` : ''}`),
         table,
         excluded,
       ),
