@@ -86,10 +86,11 @@ export class ChatService {
   }
 
   /**
-   * Stops every turn and waits (at most `waitMs`) until each has logged what arrived and how it
-   * ended, so a reload or shutdown keeps a partial answer instead of closing the store under it.
+   * Stops every turn and waits (at most `waitMs`, inside the client's 2 s for a shutdown) until
+   * each has logged what arrived and how it ended, so a reload or shutdown keeps a partial
+   * answer instead of closing the store under it.
    */
-  async stopAll(waitMs = 3000): Promise<void> {
+  async stopAll(waitMs = 1500): Promise<void> {
     const turns = [...this.running.values()];
     for (const turn of turns) {
       turn.controller.abort();
