@@ -36,7 +36,13 @@ function describeEvent(event: StoredEvent): string {
     case 'session.windowSet':
       return `window set to ${JSON.stringify(event.body.window)}${event.body.budgetTokens ? ` with a budget of ${event.body.budgetTokens} tokens` : ''}`;
     case 'context.receipt':
-      return `context receipt for request ${event.body.requestId}: ${event.body.receipt.totalTokens} tokens in ${event.body.receipt.parts.length} parts, ${event.body.receipt.excluded.length} left out`;
+      return `context receipt for request ${event.body.requestId}: ${event.body.receipt.totalTokens} tokens in ${event.body.receipt.parts.length} parts, ${event.body.receipt.excluded.length} left out${event.body.receipt.tokenSourceNote ? ` (${event.body.receipt.tokenSourceNote})` : ''}`;
+    case 'message.superseded':
+      return `answer ${event.body.eventId} superseded by the retry ${event.body.byRequestId}`;
+    case 'turn.failed': {
+      const { error } = event.body;
+      return `turn failed (${error.kind}${error.status !== null ? `, HTTP ${error.status}` : ''}${error.requestId ? `, API request ${error.requestId}` : ''}): ${error.message}`;
+    }
     case 'foreign':
       return `unknown kind ${event.body.kind} (${event.body.problem}): ${truncate(JSON.stringify(event.body.body) ?? '', 200)}`;
   }

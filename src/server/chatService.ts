@@ -34,7 +34,7 @@ export class ChatRequestError extends Error {
  * session at a time: a second send while one runs would interleave two answers in the log.
  */
 export class ChatService {
-  private readonly running = new Map<string, { controller: AbortController; sessionId: string }>();
+  private readonly running = new Map<string, { controller: AbortController; sessionId: string; done: Promise<unknown> }>();
 
   constructor(private readonly deps: ChatServiceDependencies) {}
 
@@ -47,7 +47,8 @@ export class ChatService {
       throw new ChatRequestError(`request ${request.requestId} is already running`);
     }
     const controller = new AbortController();
-    this.running.set(request.requestId, { controller, sessionId: request.sessionId });
+    let settle: () => void = () => undefined;
+    this.running.set(request.requestId, { controller, sessionId: request.sessionId, done: new Promise<void>((resolve) => (settle = resolve)) });
     try {
       const apiKey = await this.deps.apiKey(request.keyVersion);
       const result = await runChatTurn(
@@ -61,18 +62,21 @@ export class ChatService {
           log: this.deps.log,
         },
         {
+          requestId: request.requestId,
           sessionId: request.sessionId,
           text: request.text,
           apiKeyPresent: Boolean(apiKey),
           settings: request.settings,
           cancel: controller.signal,
           ...(request.retryOfEventId ? { retryOfEventId: request.retryOfEventId } : {}),
+          ...(request.newSessionName !== undefined ? { newSessionName: request.newSessionName } : {}),
         },
       );
       this.deps.afterTurn?.(ledger, request, result);
       return result;
     } finally {
       this.running.delete(request.requestId);
+      settle();
     }
   }
 
@@ -85,10 +89,19 @@ export class ChatService {
     return turn !== undefined;
   }
 
-  cancelAll(): void {
-    for (const turn of this.running.values()) {
+  /**
+   * Stops every turn and waits (at most `waitMs`, inside the client's 2 s for a shutdown) until
+   * each has logged what arrived and how it ended, so a reload or shutdown keeps a partial
+   * answer instead of closing the store under it.
+   */
+  async stopAll(waitMs = 1500): Promise<void> {
+    const turns = [...this.running.values()];
+    for (const turn of turns) {
       turn.controller.abort();
     }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(turns.map((turn) => turn.done)), new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
   }
 }
 
@@ -104,13 +117,17 @@ export function checkSendParams(value: unknown): ChatSendParams {
     }
     return candidate;
   };
-  text('requestId', params.requestId, 200);
+  // Event ids are made from it (turnLog.ts) and an event id holds at most 200 characters.
+  text('requestId', params.requestId, 150);
   text('sessionId', params.sessionId, 200);
   if (typeof params.text !== 'string' || params.text.trim() === '' || params.text.length > 1_000_000) {
     throw new ChatRequestError('the message is empty or longer than 1,000,000 characters');
   }
   if (params.retryOfEventId !== undefined) {
     text('retryOfEventId', params.retryOfEventId, 200);
+  }
+  if (params.newSessionName !== undefined) {
+    text('newSessionName', params.newSessionName, 200);
   }
   if (!Number.isSafeInteger(params.keyVersion) || (params.keyVersion as number) < 1) {
     throw new ChatRequestError('"keyVersion" must be a positive whole number');

@@ -7,7 +7,7 @@ import { Ledger } from '../core/ledger';
 import { eventContentForCounting } from '../core/context/units';
 import { createAnthropicClient } from '../core/llm/anthropicClient';
 import { classifyChatError } from '../core/llm/chatErrors';
-import { ApiExactTokenCounter } from '../core/llm/exactTokenCounter';
+import { ApiExactTokenCounter, ExactCountBaselines } from '../core/llm/exactTokenCounter';
 import { createModelPort } from '../core/llm/modelPort';
 import { WorkspaceFiles } from '../core/tools/workspaceFiles';
 import { EventValidationError } from '../core/log/events';
@@ -181,19 +181,22 @@ const chat = new ChatService({
 });
 
 const exactCountsPerTurn = 16;
+// The placeholder counts exact per-event counts subtract, per model and endpoint, for the engine's life.
+const exactBaselines = new ExactCountBaselines();
 
 /**
  * After a turn, count the session's newest text events exactly (count_tokens) in the
  * background, so later assemblies use exact per-event counts where the API gave them.
  */
 function fillExactCounts(store: Ledger, params: ChatSendParams, apiKey: string): void {
-  const client = createAnthropicClient({ apiKey, baseUrl: params.settings.baseUrl, model: params.settings.model, maxTokens: params.settings.maxTokens, timeoutMs: 15_000, logLevel: 'off' });
+  // Background refinement: no SDK retries (a 429 must not queue behind a retry-after) and a short cap.
+  const client = createAnthropicClient({ apiKey, baseUrl: params.settings.baseUrl, model: params.settings.model, maxTokens: params.settings.maxTokens, timeoutMs: 5_000, maxRetries: 0, logLevel: 'off' });
   const pending = store
     .readSession(params.sessionId, { last: 200 })
     .map(eventContentForCounting)
     .filter((request): request is NonNullable<typeof request> => request !== undefined && request.blocks.every((block) => block.type === 'text') && !tokenCounter.hasExact(request.key))
     .slice(-exactCountsPerTurn);
-  tokenCounter.fillExact(pending, new ApiExactTokenCounter(client), { concurrency: 2 }).then(
+  tokenCounter.fillExact(pending, new ApiExactTokenCounter(client, exactBaselines), { concurrency: 2 }).then(
     (filled) => filled > 0 && connection.console.log(`exact token counts for ${filled} events of session ${params.sessionId}`),
     (error: unknown) => connection.console.log(`exact token counts unavailable, estimates stay: ${error instanceof Error ? error.message : String(error)}`),
   );
@@ -219,8 +222,10 @@ function openContextIndex(): ContextIndex {
   return contextIndex;
 }
 
-connection.onShutdown(() => {
-  chat.cancelAll();
+connection.onShutdown(async () => {
+  // A turn still streaming logs what arrived (marked incomplete) and how it ended before the
+  // store closes: a reload mid-answer keeps the partial text.
+  await chat.stopAll();
   if (ledger) {
     const since = ledger.stats().snapshot?.eventsSince ?? ledger.lastSeq;
     if (since >= snapshotOnShutdownAfterEvents) {

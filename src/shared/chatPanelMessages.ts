@@ -83,6 +83,8 @@ export type TranscriptEntry =
       readonly incomplete: boolean;
       /** The context receipt of the request that produced this answer. */
       readonly receipt: ContextReceipt | null;
+      /** A cut answer a Retry replaced: kept in the log, sent in no request. */
+      readonly superseded?: boolean;
     }
   | { readonly kind: 'toolUse'; readonly eventId: string; readonly toolUseId: string; readonly name: string; readonly input: string }
   | { readonly kind: 'toolResult'; readonly eventId: string; readonly toolUseId: string; readonly content: string; readonly isError: boolean }
@@ -92,7 +94,7 @@ export type TranscriptEntry =
   | { readonly kind: 'renamed'; readonly eventId: string; readonly name: string }
   /** The session has older events than the panel loaded (it shows the newest `shownEvents`). */
   | { readonly kind: 'earlier'; readonly shownEvents: number }
-  /** A failed send, kept by the panel (errors are not log events). */
+  /** A failed send: a `turn.failed` event, or kept by the panel when nothing reached the log. */
   | { readonly kind: 'error'; readonly requestId: string; readonly error: ChatErrorInfo; readonly retryText: string | null };
 
 /** A send still running when the webview (re)loads: it continues streaming into this. */

@@ -20,6 +20,8 @@ export interface ChatSendParams {
   readonly settings: ChatSettings;
   /** Retry: answer this user message (already in the log) again instead of logging `text`. */
   readonly retryOfEventId?: string;
+  /** The session is new: the engine starts it with this name before the question (once). */
+  readonly newSessionName?: string;
 }
 
 export interface ChatProgressParams {

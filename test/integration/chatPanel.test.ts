@@ -35,16 +35,31 @@ function isInit(message: HostMessage): message is Extract<HostMessage, { type: '
   return message.type === 'init';
 }
 
+// Each test opens (or reveals) the panel and starts the session it works in, so any one of them
+// can run alone or in any order.
 describe('chat panel', function () {
   this.timeout(90_000);
   let api: ContextLedgerApi;
   let handle: ChatPanelHandle;
-  let sessionId: string;
 
   before(async () => {
     api = await activateExtension();
     await fetch(`${messagesApiUrl()}/_test/reset`, { method: 'POST' });
   });
+  beforeEach(async () => {
+    handle = await openChat();
+  });
+
+  /** A new chat with one answered turn, shown in the panel; its session id. */
+  async function startSession(label: string): Promise<string> {
+    await scriptAnswers({ kind: 'answer', content: [{ type: 'text', text: `Session for ${label}.` }] });
+    const id = requestId(`start-${label}`);
+    const from = handle.posted.length;
+    handle.receive({ type: 'send', requestId: id, sessionId: null, text: `Start: ${label}` });
+    const { result } = await waitForPosted(handle, sendResultFor(id), `the first answer of ${label}`, 60_000, from);
+    assert.equal(result.status, 'complete', JSON.stringify(result.error));
+    return (await waitForPosted(handle, sendStartedFor(id), 'sendStarted', 30_000, from)).sessionId;
+  }
 
   it('Open Chat opens the panel; its webview script runs under the CSP and says ready', async () => {
     handle = await openChat();
@@ -73,7 +88,7 @@ describe('chat panel', function () {
     assert.equal(handle.receive({ type: 'send', requestId: id, sessionId: null, text }), true);
 
     const started = await waitForPosted(handle, sendStartedFor(id), 'sendStarted', 30_000, from);
-    sessionId = started.sessionId;
+    const sessionId = started.sessionId;
     const { result } = await waitForPosted(handle, sendResultFor(id), 'sendResult', 60_000, from);
     assert.equal(result.status, 'complete', `error: ${JSON.stringify(result.error)}`);
     assert.equal(result.error, null);
@@ -123,6 +138,7 @@ describe('chat panel', function () {
   });
 
   it('a tool call round trip streams toolUse and toolResult, and both are logged', async () => {
+    const sessionId = await startSession('tool');
     await scriptAnswers(
       { kind: 'answer', content: [{ type: 'text', text: 'Let me read it.' }, { type: 'tool_use', id: 'toolu_it_readme', name: 'read_file', input: { path: 'README.md' } }] },
       { kind: 'answer', content: [{ type: 'text', text: 'The README describes the sample workspace.' }] },
@@ -148,6 +164,7 @@ describe('chat panel', function () {
   });
 
   it('drops malformed webview messages (logged, ignored): nothing reaches the engine or the API', async () => {
+    const sessionId = randomUUID();
     const eventsBefore = (await api.stats()).eventCount;
     const requestsBefore = (await recordedRequests()).length;
     const rejectedBefore = handle.rejectedCount;
@@ -185,6 +202,7 @@ describe('chat panel', function () {
   });
 
   it('Stop cancels a streaming answer; what arrived is logged once, marked incomplete', async () => {
+    const sessionId = await startSession('stop');
     await scriptAnswers({ kind: 'answer', content: [{ type: 'text', text: 'The first part arrives, and then nothing more comes.' }], chunks: 4, fault: { kind: 'stall', afterDeltas: 2 } });
     const id = requestId('stop');
     const from = handle.posted.length;
@@ -209,7 +227,8 @@ describe('chat panel', function () {
     assert.equal(answer.body.text, partial);
   });
 
-  it('an API error reaches the panel with its message, action, status and request id; Retry sends the text again', async () => {
+  it('an API error reaches the panel with its message, action, status and request id, from the log after a reload; Retry answers the logged question', async () => {
+    const sessionId = await startSession('error');
     await scriptAnswers({ kind: 'http-error', status: 401, errorType: 'authentication_error', message: 'invalid x-api-key' });
     const id = requestId('error');
     const text = 'This one fails first';
@@ -225,26 +244,56 @@ describe('chat panel', function () {
     const served = (await recordedRequests()).find((request) => request.requestId === error.requestId);
     assert.ok(served, `request id ${error.requestId} is one the test server answered`);
     assert.ok(error.message.length > 0 && error.action.length > 0);
+    const logged = (await sessionEvents(sessionId)).events.find((event) => event.kind === 'turn.failed');
+    assert.ok(logged?.kind === 'turn.failed' && logged.body.requestId === id && logged.body.error.requestId === error.requestId, 'the failure is a turn.failed event');
 
-    // A webview reloaded now shows the error again, after its turn.
+    // A webview reloaded now shows the error again, once, after its turn, with its Retry.
     const errors = (await reloadAndInit()).snapshot.transcript.filter((entry) => entry.kind === 'error');
-    assert.ok(
-      errors.some((entry) => entry.kind === 'error' && entry.requestId === id && entry.retryText === text),
-      'the error is kept for the reloaded webview',
+    assert.deepEqual(
+      errors.filter((entry) => entry.kind === 'error' && entry.requestId === id).map((entry) => entry.kind === 'error' && entry.retryText),
+      [text],
+      'the error is shown once from the log, with its Retry',
     );
 
-    // Retry: the webview sends the same text again (the server echoes it).
+    // Retry, as the webview's button sends it: the logged question is answered, not asked again.
     const retryId = requestId('retry');
-    handle.receive({ type: 'send', requestId: retryId, sessionId, text });
+    handle.receive({ type: 'send', requestId: retryId, sessionId, text, retryOfRequestId: id });
     const retried = await waitForPosted(handle, sendResultFor(retryId), 'the retried result', 60_000);
     assert.equal(retried.result.status, 'complete', JSON.stringify(retried.result.error));
+    assert.equal(retried.result.userEventId, result.userEventId, 'the same question was answered');
     const echoed = progressFor(handle, retryId)
       .map((item) => (item.type === 'text' ? item.delta : ''))
       .join('');
     assert.match(echoed, /This one fails first/);
+    const { events } = await sessionEvents(sessionId);
+    assert.equal(events.filter((event) => event.kind === 'message.user' && event.body.text === text).length, 1, 'the question is logged once');
+    // Answered now: after a reload the old error box has no Retry any more.
+    const after = (await reloadAndInit()).snapshot.transcript.filter((entry) => entry.kind === 'error' && entry.requestId === id);
+    assert.deepEqual(after.map((entry) => entry.kind === 'error' && entry.retryText), [null]);
+  });
+
+  it('a second send while one runs is refused at once, and the panel sends again after the first ends', async () => {
+    const sessionId = await startSession('busy');
+    await scriptAnswers({ kind: 'answer', content: [{ type: 'text', text: 'Slow and steady.' }], chunks: 4, delayMs: 200 });
+    const first = requestId('busy-first');
+    const second = requestId('busy-second');
+    const from = handle.posted.length;
+    handle.receive({ type: 'send', requestId: first, sessionId, text: 'first' });
+    handle.receive({ type: 'send', requestId: second, sessionId, text: 'second' });
+    const refused = await waitForPosted(handle, sendResultFor(second), 'the refused second send', 30_000, from);
+    assert.equal(refused.result.error?.kind, 'invalid-request');
+    assert.match(refused.result.error?.message ?? '', /still streaming/);
+    const done = await waitForPosted(handle, sendResultFor(first), 'the first send', 60_000, from);
+    assert.equal(done.result.status, 'complete', JSON.stringify(done.result.error));
+    const third = requestId('busy-third');
+    handle.receive({ type: 'send', requestId: third, sessionId, text: 'third' });
+    assert.equal((await waitForPosted(handle, sendResultFor(third), 'the send after', 60_000, from)).result.status, 'complete');
+    const { events } = await sessionEvents(sessionId);
+    assert.deepEqual(events.filter((event) => event.kind === 'message.user').map((event) => event.kind === 'message.user' && event.body.text), ['Start: busy', 'first', 'third']);
   });
 
   it('New Topic appends a topic boundary; Rename appends session.renamed', async () => {
+    const sessionId = await startSession('topic');
     const from = handle.posted.length;
     const topicId = await vscode.commands.executeCommand<string>('contextLedger.newTopic', 'Integration topic');
     assert.equal(typeof topicId, 'string');
@@ -263,6 +312,7 @@ describe('chat panel', function () {
   });
 
   it('Show Context Receipt reveals the newest receipt in the panel', async () => {
+    const sessionId = await startSession('receipt');
     const from = handle.posted.length;
     const receipt = await vscode.commands.executeCommand<ContextReceipt | undefined>('contextLedger.showContextReceipt');
     assert.ok(receipt, 'the command returns the receipt it shows');
@@ -272,6 +322,7 @@ describe('chat panel', function () {
   });
 
   it('a hidden panel comes back with its session (state kept outside the webview)', async () => {
+    const sessionId = await startSession('hidden');
     const folder = vscode.workspace.workspaceFolders?.[0];
     assert.ok(folder, 'the runner opens a workspace folder');
     const document = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, 'README.md'));
@@ -281,11 +332,12 @@ describe('chat panel', function () {
     await vscode.commands.executeCommand('contextLedger.openChat');
     const init = await waitForPosted(handle, isInit, 'init after the panel was shown again', 30_000, from);
     assert.equal(init.snapshot.activeSessionId, sessionId);
-    assert.ok(init.snapshot.transcript.some((entry) => entry.kind === 'user' && entry.text.startsWith('Hello from the integration test')));
+    assert.ok(init.snapshot.transcript.some((entry) => entry.kind === 'user' && entry.text === 'Start: hidden'));
     assert.ok(init.snapshot.transcript.some((entry) => entry.kind === 'assistant' && entry.receipt !== null), 'answers carry their receipts');
   });
 
   it('without an API key the panel says what is missing and offers Set API Key; nothing is sent', async () => {
+    const sessionId = await startSession('no-key');
     const saved = process.env.ANTHROPIC_API_KEY;
     // The extension host is this process: without the variable (and with no stored key) there is no key.
     delete process.env.ANTHROPIC_API_KEY;
@@ -310,6 +362,7 @@ describe('chat panel', function () {
   });
 
   it('Clear API Key keeps using ANTHROPIC_API_KEY', async () => {
+    const sessionId = await startSession('clear-key');
     assert.equal(await vscode.commands.executeCommand('contextLedger.clearApiKey'), true);
     const id = requestId('send-after-clear');
     await scriptAnswers({ kind: 'answer', content: [{ type: 'text', text: 'still here' }] });

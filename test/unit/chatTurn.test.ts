@@ -175,15 +175,22 @@ describe('chat turns through the engine', () => {
       assert.ok(result.error?.message && result.error.action, 'a message and what to do');
       assert.ok(result.error?.requestId, 'the request id');
       assert.doesNotMatch(`${result.error?.message} ${result.error?.action}`, /test-key/);
-      assert.deepEqual(kinds(), ['session.started', 'message.user', 'context.receipt']);
+      assert.deepEqual(kinds(), ['session.started', 'message.user', 'context.receipt', 'turn.failed']);
+      const logged = ledger.readSession('s').at(-1);
+      assert.equal(logged?.kind === 'turn.failed' && logged.body.error.requestId, result.error?.requestId, 'the failure is logged with its request id');
+      assert.equal(result.failureEventId, logged?.id);
     });
   }
 
   it('lets the SDK retry 429 and 529 (honouring retry-after) without retries of its own', async () => {
-    server.script(scripts.rateLimited(0.05), scripts.overloaded(0.05), scripts.text('Third time lucky.'));
+    // 1.2 s is longer than the SDK's own first backoff (at most 0.5 s): a retry sooner ignored it.
+    server.script(scripts.rateLimited(1.2), scripts.overloaded(0.05), scripts.text('Third time lucky.'));
     const result = await send('Busy?');
     assert.equal(result.status, 'complete', JSON.stringify(result.error));
-    assert.equal(server.messageRequests().length, 3, 'one attempt and two SDK retries, no more');
+    const attempts = server.messageRequests();
+    assert.deepEqual(attempts.map((attempt) => attempt.retryCount), [0, 1, 2], 'one attempt and two SDK retries, no more, and none of our own');
+    const waitedMs = attempts[1]!.receivedMs - attempts[0]!.receivedMs;
+    assert.ok(waitedMs >= 1150, `the retry came ${waitedMs} ms after the 429 that asked for 1.2 s`);
   });
 
   it('reports an error event inside a 200 stream', async () => {

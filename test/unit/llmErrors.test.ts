@@ -224,9 +224,14 @@ describe('classifying model failures (real SDK against the local server)', () =>
     setTimeout(() => controller.abort(), 100);
     const started = Date.now();
     const error = await rejection(makeClient().streamTurn(request, { signal: controller.signal }));
-    assert.ok(Date.now() - started < 1000);
-    assert.equal(classifyChatError(error).kind, 'cancelled');
+    // Long before the 20 s retry-after the SDK was waiting out.
+    assert.ok(Date.now() - started < 5000);
+    const info = classifyChatError(error);
+    assert.equal(info.kind, 'cancelled');
     assert.equal(server.messageRequests().length, 1);
+    // The 429 that made it wait is named, with its request id.
+    assert.equal(info.requestId, server.messageRequests()[0]?.requestId);
+    assert.match(info.message, /429, rate limited.*asked to wait 20 s/);
   });
 
   it('a throwing onText handler is reported as our failure, not as a cut stream', async () => {

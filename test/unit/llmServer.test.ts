@@ -156,6 +156,45 @@ describe('local Messages API server', () => {
     assert.equal(countTextTokens('read_file(path=2024)'), 11);
   });
 
+  it('refuses an assistant prefill like recent models, and accepts it when told to', async () => {
+    const prefill = { ...hello, messages: [...hello.messages, { role: 'assistant', content: 'The answer is' }] };
+    const refused = await post(`${server.baseUrl}/v1/messages`, prefill);
+    assert.equal(refused.status, 400);
+    assert.match(errorOf(refused).message, /does not support assistant message prefill/);
+    const lenient = await startMessagesApiServer({ refusePrefill: false });
+    try {
+      assert.equal((await post(`${lenient.baseUrl}/v1/messages`, prefill)).status, 200);
+    } finally {
+      await lenient.close();
+    }
+  });
+
+  it('throttles count_tokens (429 with retry-after, after a delay) or never answers it', async () => {
+    const body = { model, messages: hello.messages };
+    server.scriptCountTokens({ ...scripts.rateLimited(10), delayMs: 300 }, scripts.hang());
+    const started = Date.now();
+    const throttled = await post(`${server.baseUrl}/v1/messages/count_tokens`, body);
+    assert.ok(Date.now() - started >= 290, 'answered after its delay');
+    assert.equal(throttled.status, 429);
+    assert.equal(throttled.headers.get('retry-after'), '10');
+    const hung = await fetch(`${server.baseUrl}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' }, body: JSON.stringify(body), signal: AbortSignal.timeout(300) }).then(
+      () => 'answered',
+      (error: unknown) => (error instanceof Error ? error.name : String(error)),
+    );
+    assert.equal(hung, 'TimeoutError');
+    assert.equal((await post(`${server.baseUrl}/v1/messages/count_tokens`, body)).status, 200, 'then it counts again');
+  });
+
+  it('sends SSE data that is not JSON, and tool input that is not JSON, when scripted', async () => {
+    server.script(scripts.badJson('Before the break.', { chunks: 4, afterDeltas: 2 }), scripts.malformedToolUse('read_file', '{"path": nope}'));
+    const broken = await post(`${server.baseUrl}/v1/messages`, { ...hello, stream: true });
+    const frames = broken.text.split('\n\n').filter((frame) => frame.trim().length > 0);
+    assert.throws(() => JSON.parse(/^data: (.*)$/m.exec(frames.at(-1)!)![1]!), SyntaxError);
+    const tool = sseEvents((await post(`${server.baseUrl}/v1/messages`, { ...hello, stream: true })).text);
+    const json = tool.flatMap(([, data]) => ((data.delta as { type?: string; partial_json?: string } | undefined)?.type === 'input_json_delta' ? [(data.delta as { partial_json: string }).partial_json] : [])).join('');
+    assert.equal(json, '{"path": nope}');
+  });
+
   it('is scripted over HTTP by another process, and reports what it received', async () => {
     const queued = await fetch(`${server.baseUrl}/_test/script`, { method: 'POST', body: JSON.stringify([scripts.text('from afar'), scripts.overloaded()]) });
     assert.deepEqual(await queued.json(), { scripts: 2, countTokensScripts: 0 });

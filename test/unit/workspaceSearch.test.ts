@@ -134,6 +134,7 @@ describe('a long search leaves the engine answering', () => {
     const chat: ChatService = new ChatService({
       assemble: { warmUp: (sessionId) => index.warmUp(sessionId), assemble: (sessionId, options) => index.assemble(sessionId, options) },
       createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 0, logLevel: 'off' }),
+      apiKey: async () => 'test-key',
       classifyError: classifyChatError,
       workspace: () => workspace,
       onProgress,
@@ -152,7 +153,7 @@ describe('a long search leaves the engine answering', () => {
       (self) => {
         searchMs = performance.now();
         order.push('search started');
-        otherTurn = self.send(ledger, { requestId: 'other', sessionId: 'other', text: 'ping', apiKey: 'test-key', settings }).then((result) => {
+        otherTurn = self.send(ledger, { requestId: 'other', sessionId: 'other', text: 'ping', keyVersion: 1, settings }).then((result) => {
           order.push(`other turn ${result.status}`);
         });
       },
@@ -164,7 +165,7 @@ describe('a long search leaves the engine answering', () => {
       },
     );
     server.script(scripts.toolUse('search_text', { query: 'needle-that-is-nowhere' }, { id: 'toolu_search' }), scripts.text('pong'), scripts.text('Nothing found.'));
-    const result = await chat.send(ledger, { requestId: 'searching', sessionId: 'searching', text: 'find the needle', apiKey: 'test-key', settings });
+    const result = await chat.send(ledger, { requestId: 'searching', sessionId: 'searching', text: 'find the needle', keyVersion: 1, settings });
     await otherTurn;
     assert.equal(result.status, 'complete', JSON.stringify(result.error));
     assert.deepEqual(order, ['search started', 'other turn complete', 'search finished'], `the other turn was answered during the ${Math.round(searchMs)} ms search`);
@@ -184,7 +185,7 @@ describe('a long search leaves the engine answering', () => {
       }, 50);
     });
     server.script(scripts.toolUse('search_text', { query: 'needle-that-is-nowhere' }, { id: 'toolu_search' }), scripts.text('never sent'));
-    const result = await chat.send(ledger, { requestId: 'searching', sessionId: 'searching', text: 'find the needle', apiKey: 'test-key', settings });
+    const result = await chat.send(ledger, { requestId: 'searching', sessionId: 'searching', text: 'find the needle', keyVersion: 1, settings });
     assert.ok(stoppedMs > 0, 'Stop was sent during the search');
     assert.ok(performance.now() - stoppedMs < 1000, `the search stopped ${Math.round(performance.now() - stoppedMs)} ms after Stop`);
     assert.equal(result.status, 'cancelled');

@@ -36,6 +36,10 @@ export type ChatErrorKind =
   | 'network'
   | 'stream-error'
   | 'stream-cut'
+  /** The answer held JSON that could not be parsed (an SSE event, a tool call's input). */
+  | 'malformed-response'
+  /** Another window wrote to the session (closed it, or answered in it) during this turn. */
+  | 'conflict'
   | 'timeout'
   | 'cancelled'
   | 'invalid-request'
@@ -59,4 +63,6 @@ export interface ChatSendResult {
   readonly assistantEventId: string | null;
   readonly receipt: ContextReceipt | null;
   readonly error: ChatErrorInfo | null;
+  /** The `turn.failed` event that records the error in the log (null: not logged). */
+  readonly failureEventId: string | null;
 }

@@ -421,6 +421,11 @@ export function assembleContext(events: readonly StoredEvent[], options: Context
   for (const event of content) {
     layout.add(digestEvent(event, options.counter));
   }
+  for (const event of events) {
+    if (event.kind === 'message.superseded') {
+      layout.supersede(event.body.eventId);
+    }
+  }
   const session: SessionLayout = {
     sessionId: options.sessionId ?? events[0]?.sessionId ?? '',
     layout,

@@ -213,6 +213,9 @@ export class ContextIndex {
     }
     if (!isContentEvent(event)) {
       session.controls.observe(event);
+      if (event.kind === 'message.superseded') {
+        session.layout.supersede(event.body.eventId);
+      }
       return;
     }
     const digest = digestEvent(event, this.counter);

@@ -77,7 +77,8 @@ export interface ReceiptExclusion {
  * message). Events held back from a unit that went in: `tool-result-pending` (a tool_use at the
  * end of the log whose result has not arrived), `unanswered-tool-use` (a tool_use that never got
  * a result), `orphan-tool-result` (a tool_result with no tool_use before it), `duplicate-tool-use`
- * (a second tool_use with an id already used), `empty` (a message of only whitespace).
+ * (a second tool_use with an id already used), `empty` (a message of only whitespace),
+ * `superseded` (a cut answer a Retry replaced).
  */
 export type ExclusionReason =
   | 'outside-window'
@@ -88,7 +89,9 @@ export type ExclusionReason =
   | 'unanswered-tool-use'
   | 'orphan-tool-result'
   | 'duplicate-tool-use'
-  | 'empty';
+  | 'empty'
+  /** A cut answer that a Retry replaced (`message.superseded`). */
+  | 'superseded';
 
 /** A receipt lists event ids of a left-out run up to this many; longer runs are named by seq range. */
 export const receiptEventIdLimit = 64;
@@ -101,6 +104,8 @@ export interface ContextReceipt {
   readonly totalTokens: number;
   /** Exact counts came from the API's count_tokens, or the offline estimate was used. */
   readonly tokenSource: 'api' | 'estimate';
+  /** Why the exact count was not used (count_tokens slow, throttled or failing), when it was not. */
+  readonly tokenSourceNote?: string;
   readonly parts: readonly ReceiptPart[];
   readonly excluded: readonly ReceiptExclusion[];
 }

@@ -155,7 +155,7 @@ export function lazyShiftScores(events: readonly ContentEvent[], digests: readon
   };
 }
 
-export type DropReason = Extract<ExclusionReason, 'tool-result-pending' | 'unanswered-tool-use' | 'orphan-tool-result' | 'duplicate-tool-use' | 'empty'>;
+export type DropReason = Extract<ExclusionReason, 'tool-result-pending' | 'unanswered-tool-use' | 'orphan-tool-result' | 'duplicate-tool-use' | 'empty' | 'superseded'>;
 
 /** A unit laid out over digests: where it is, what it costs, what it left out. */
 export interface UnitSummary {
@@ -262,6 +262,19 @@ export class UnitLayoutBuilder implements UnitLayout {
       this.starts.push(i);
     }
     this.valid = Math.min(this.valid, this.starts.length - 1);
+  }
+
+  /**
+   * Leaves a cut answer a Retry replaced out of its unit from now on (`message.superseded`).
+   * Only assistant text can be superseded: a tool call's pairing with its result stays as it was.
+   */
+  supersede(eventId: string): void {
+    const index = this.digestIndexOf(eventId);
+    if (index === undefined || this.all[index]!.kind !== 'message.assistant' || this.dropped.has(index)) {
+      return;
+    }
+    this.dropped.set(index, 'superseded');
+    this.valid = Math.min(this.valid, this.unitOf(index));
   }
 
   dropReason(digestIndex: number): DropReason | undefined {

@@ -5,8 +5,10 @@
 // the response headers: a stalled stream or a long retry-after would otherwise wait forever.
 import { format } from 'node:util';
 import Anthropic, { APIUserAbortError } from '@anthropic-ai/sdk';
+import { partialParse } from '@anthropic-ai/sdk/_vendor/partial-json-parser/parser';
 import type { ContentBlock, MessagesRequest, RequestMessage, ToolUseBlock } from '../context/contextTypes';
-import { asApiError, ChatTurnError, MissingApiKeyError, redactSecrets, type TurnFailurePhase } from './chatErrors';
+import { AttemptTrail } from './attemptTrail';
+import { asApiError, ChatTurnError, MissingApiKeyError, redactSecrets, type MalformedOutput, type TurnFailurePhase } from './chatErrors';
 import type { CountTokensOptions, ModelClientConfig, StreamTurnOptions, StreamTurnResult, TokenCount, ToolDefinition } from './modelTypes';
 
 export const defaultMaxRetries = 2;
@@ -81,11 +83,44 @@ interface CallState {
   requestId: string | null;
   responseStatus: number | null;
   phase: TurnFailurePhase;
+  readonly trail: AttemptTrail;
+  /** The tool_use block whose input JSON is streaming, with what arrived of it. */
+  openToolInput: { name: string; json: string } | null;
+}
+
+function newCallState(): CallState {
+  return { partialText: '', partialToolUses: [], requestId: null, responseStatus: null, phase: 'request', trail: new AttemptTrail(), openToolInput: null };
+}
+
+/**
+ * What was malformed, when the SDK failed on JSON it could not parse: the SDK throws the same
+ * SyntaxError for an SSE event's data and for a tool call's input, so tell them apart here.
+ */
+function malformedOutput(error: unknown, state: CallState): MalformedOutput | null {
+  let syntax: SyntaxError | null = null;
+  for (let current: unknown = error, depth = 0; current && depth < 5 && !syntax; depth += 1) {
+    syntax = current instanceof SyntaxError ? current : null;
+    current = (current as { cause?: unknown }).cause;
+  }
+  if (!syntax || state.phase !== 'stream') {
+    return null;
+  }
+  const open = state.openToolInput;
+  if (open) {
+    try {
+      // The SDK's own parser of streamed tool input: what it refuses is what it failed on.
+      partialParse(open.json);
+    } catch {
+      return { what: 'tool-input', toolName: open.name, detail: syntax.message };
+    }
+  }
+  return { what: 'event', toolName: null, detail: syntax.message };
 }
 
 /** A model client for one set of settings; make a new one when the key or settings change. */
 export class AnthropicChatClient {
   readonly model: string;
+  readonly baseUrl: string | null;
   readonly maxTokens: number;
   readonly timeoutMs: number;
   readonly maxRetries: number;
@@ -95,6 +130,7 @@ export class AnthropicChatClient {
 
   constructor(config: ModelClientConfig) {
     this.model = config.model;
+    this.baseUrl = config.baseUrl;
     this.maxTokens = config.maxTokens;
     this.timeoutMs = config.timeoutMs;
     this.maxRetries = config.maxRetries ?? defaultMaxRetries;
@@ -133,7 +169,7 @@ export class AnthropicChatClient {
    */
   async streamTurn(request: MessagesRequest, options: StreamTurnOptions): Promise<StreamTurnResult> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const state: CallState = { partialText: '', partialToolUses: [], requestId: null, responseStatus: null, phase: 'request' };
+    const state = newCallState();
     const sdk = this.#sdk;
     if (!sdk) {
       throw this.#failure(new MissingApiKeyError(), state, null, timeoutMs);
@@ -141,7 +177,7 @@ export class AnthropicChatClient {
     const deadline = AbortSignal.timeout(timeoutMs);
     const signal = AbortSignal.any([options.signal, deadline]);
     const params = toMessagesApiParams(request, { model: this.model, maxTokens: options.maxTokens ?? this.maxTokens, ...(options.tools ? { tools: options.tools } : {}) });
-    const stream = sdk.messages.stream(params, { signal });
+    const stream = sdk.messages.stream(params, { signal, middleware: [state.trail.middleware] });
     // A throwing handler must not look like a broken stream: remember it and stop the stream.
     const handlerFailure: { failed: boolean; error: unknown } = { failed: false, error: null };
     const guard = (handler: () => void): void => {
@@ -160,6 +196,15 @@ export class AnthropicChatClient {
       state.phase = 'stream';
       state.requestId = stream.request_id ?? null;
       state.responseStatus = stream.response?.status ?? null;
+    });
+    stream.on('streamEvent', (event) => {
+      if (event.type === 'content_block_start') {
+        state.openToolInput = event.content_block.type === 'tool_use' ? { name: event.content_block.name, json: '' } : null;
+      } else if (event.type === 'content_block_delta' && event.delta.type === 'input_json_delta' && state.openToolInput) {
+        state.openToolInput.json += event.delta.partial_json;
+      } else if (event.type === 'content_block_stop') {
+        state.openToolInput = null;
+      }
     });
     stream.on('text', (delta) => {
       state.partialText += delta;
@@ -201,10 +246,13 @@ export class AnthropicChatClient {
     }
   }
 
-  /** Input tokens of `request` from the API's count_tokens (same wall-time cap as a turn). */
+  /**
+   * Input tokens of `request` from the API's count_tokens (same wall-time cap as a turn unless
+   * `timeoutMs` says otherwise; `maxRetries` overrides the client's SDK retries for this call).
+   */
   async countTokens(request: MessagesRequest, options: CountTokensOptions = {}): Promise<TokenCount> {
     const timeoutMs = options.timeoutMs ?? this.timeoutMs;
-    const state: CallState = { partialText: '', partialToolUses: [], requestId: null, responseStatus: null, phase: 'request' };
+    const state = newCallState();
     const sdk = this.#sdk;
     if (!sdk) {
       throw this.#failure(new MissingApiKeyError(), state, null, timeoutMs);
@@ -219,7 +267,9 @@ export class AnthropicChatClient {
       ...(full.tools === undefined ? {} : { tools: full.tools as Anthropic.MessageCountTokensTool[] }),
     };
     try {
-      const { data, request_id: requestId } = await sdk.messages.countTokens(params, { signal }).withResponse();
+      const { data, request_id: requestId } = await sdk.messages
+        .countTokens(params, { signal, middleware: [state.trail.middleware], ...(options.maxRetries === undefined ? {} : { maxRetries: options.maxRetries }) })
+        .withResponse();
       return { inputTokens: data.input_tokens, requestId: requestId ?? null };
     } catch (error) {
       throw this.#failure(error, state, this.#abortReason(error, options.signal, deadline), timeoutMs);
@@ -240,8 +290,10 @@ export class AnthropicChatClient {
 
   #failure(error: unknown, state: CallState, abortReason: 'cancelled' | 'timeout' | null, timeoutMs: number): ChatTurnError {
     const apiError = asApiError(error);
-    const requestId = apiError?.requestID ?? state.requestId;
-    const responseStatus = apiError?.status ?? state.responseStatus;
+    // Aborted while the SDK waited to retry: the response that made it wait is the cause.
+    const waitedOn = abortReason && state.phase === 'request' ? state.trail.lastRetryable : null;
+    const requestId = apiError?.requestID ?? state.requestId ?? waitedOn?.requestId ?? null;
+    const responseStatus = apiError?.status ?? state.responseStatus ?? waitedOn?.status ?? null;
     const what = abortReason ?? (error instanceof Error ? error.message : String(error));
     return new ChatTurnError(
       `Model call failed (${what})`,
@@ -254,6 +306,8 @@ export class AnthropicChatClient {
         phase: state.phase,
         abortReason,
         timeoutMs,
+        waitedOn,
+        malformed: abortReason ? null : malformedOutput(error, state),
       },
       this.#redact,
     );

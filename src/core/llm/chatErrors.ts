@@ -10,6 +10,7 @@ import {
 } from '@anthropic-ai/sdk';
 import type { ChatErrorInfo, ChatErrorKind } from '../chat/chatTypes';
 import type { ToolUseBlock } from '../context/contextTypes';
+import type { AttemptRecord } from './attemptTrail';
 
 /** An SDK APIError of any status (its generic defaults are `any`). */
 export type AnyApiError = APIError<number | undefined, Headers | undefined, object | undefined>;
@@ -34,6 +35,14 @@ export class MissingApiKeyError extends Error {
  */
 export type TurnFailurePhase = 'request' | 'stream' | 'handler';
 
+/** JSON in the answer that could not be parsed: an SSE event's data, or a tool call's input. */
+export interface MalformedOutput {
+  readonly what: 'event' | 'tool-input';
+  readonly toolName: string | null;
+  /** The parser's message. */
+  readonly detail: string;
+}
+
 export interface ChatTurnFailure {
   /** Text deltas received before the failure, concatenated. */
   readonly partialText: string;
@@ -48,6 +57,10 @@ export interface ChatTurnFailure {
   readonly abortReason: 'cancelled' | 'timeout' | null;
   /** The wall-time cap that applied. */
   readonly timeoutMs: number;
+  /** When aborted while the SDK waited to retry: the failed attempt it was waiting on. */
+  readonly waitedOn?: AttemptRecord | null;
+  /** When the answer held JSON the SDK could not parse. */
+  readonly malformed?: MalformedOutput | null;
 }
 
 /** How every model call of the client rejects. `cause` is the SDK's error (never shown as is). */
@@ -60,6 +73,8 @@ export class ChatTurnError extends Error implements ChatTurnFailure {
   readonly phase: TurnFailurePhase;
   readonly abortReason: 'cancelled' | 'timeout' | null;
   readonly timeoutMs: number;
+  readonly waitedOn: AttemptRecord | null;
+  readonly malformed: MalformedOutput | null;
   // A closure, so the key it redacts never shows in an inspected or serialized error.
   readonly #redact: (text: string) => string;
 
@@ -73,6 +88,8 @@ export class ChatTurnError extends Error implements ChatTurnFailure {
     this.phase = failure.phase;
     this.abortReason = failure.abortReason;
     this.timeoutMs = failure.timeoutMs;
+    this.waitedOn = failure.waitedOn ?? null;
+    this.malformed = failure.malformed ?? null;
   }
 
   /** Removes the client's API key (and anything shaped like a key) from a text. */
@@ -135,6 +152,12 @@ function bodyRequestId(error: AnyApiError): string | null {
   return typeof body?.request_id === 'string' ? body.request_id : null;
 }
 
+/** "waiting to retry after the API answered 429 (request req_…), which asked to wait 10 s". */
+function describeWait(attempt: AttemptRecord): string {
+  const name = attempt.status === 429 ? '429, rate limited' : attempt.status === 529 ? '529, overloaded' : String(attempt.status);
+  return `waiting to retry after the API answered ${name}${attempt.requestId ? `, request ${attempt.requestId}` : ''}${attempt.retryAfter ? `, and asked to wait ${attempt.retryAfter} s` : ''}`;
+}
+
 function seconds(ms: number): string {
   return ms % 1000 === 0 ? `${ms / 1000} s` : `${(ms / 1000).toFixed(1)} s`;
 }
@@ -166,15 +189,28 @@ export function classifyChatError(error: unknown, partialText?: string): ChatErr
   if (cause instanceof MissingApiKeyError) {
     return info('no-key', 'No Anthropic API key is set, so chat is unavailable (everything else still works).', 'Run "Context Ledger: Set API Key", or set ANTHROPIC_API_KEY before starting VS Code, then send again.');
   }
+  const waited = turn?.waitedOn ? describeWait(turn.waitedOn) : '';
   if (turn?.abortReason === 'timeout') {
     return info(
       'timeout',
-      `No complete answer within ${seconds(turn.timeoutMs)}, the time allowed for one request (retries included).${keptNote}`,
-      'Send again; if it keeps happening, check your network or gateway, or raise the timeout setting.',
+      `No complete answer within ${seconds(turn.timeoutMs)}, the time allowed for one request (retries included)${waited ? `: it ran out while ${waited}` : ''}.${keptNote}`,
+      turn.waitedOn?.status === 429
+        ? 'Wait a minute and retry, or raise the timeout setting so a retry-after wait fits in it.'
+        : 'Send again; if it keeps happening, check your network or gateway, or raise the timeout setting.',
     );
   }
   if (turn?.abortReason === 'cancelled' || cause instanceof APIUserAbortError) {
-    return info('cancelled', partial.length > 0 ? `Stopped.${keptNote}` : 'Stopped before an answer arrived.', 'Send again or retry when you are ready.');
+    return info('cancelled', partial.length > 0 ? `Stopped.${keptNote}` : `Stopped before an answer arrived${waited ? `, while ${waited}` : ''}.`, 'Send again or retry when you are ready.');
+  }
+  if (turn?.malformed) {
+    const { what, toolName, detail } = turn.malformed;
+    return info(
+      'malformed-response',
+      what === 'tool-input'
+        ? `The model's call of the tool "${toolName ?? '?'}" came with input that is not valid JSON (${detail}); the answer was stopped there.${keptNote}`
+        : `The API sent part of the answer as data that is not valid JSON (${detail}); the answer was stopped there.${keptNote}`,
+      what === 'tool-input' ? 'Retry; the model usually writes the call correctly the next time.' : 'Retry; if it keeps happening, a proxy or gateway between you and the API may be altering the stream.',
+    );
   }
   if (turn?.phase === 'handler') {
     return info('unknown', `Context Ledger failed while handling the streamed answer: ${messageChain(cause)}.${keptNote}`, 'Retry; if it happens again, report it with the engine log.');

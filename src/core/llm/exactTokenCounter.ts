@@ -11,10 +11,31 @@ const placeholder: ContentBlock = { type: 'text', text: '.' };
 /** A lone "." is one token to Claude's tokenizers; the difference leaves it out, so add it back. */
 const placeholderTokens = 1;
 
-export class ApiExactTokenCounter implements ExactTokenCounter {
-  private readonly baselines = new Map<'user' | 'assistant', Promise<number>>();
+/**
+ * The placeholder requests' counts, by model, endpoint and role. They never change for a model,
+ * so one engine counts them once, not once per turn (a turn would otherwise spend two of its
+ * count_tokens calls on them). A failed count is dropped so the next turn asks again.
+ */
+export class ExactCountBaselines {
+  private readonly counts = new Map<string, Promise<number>>();
 
-  constructor(private readonly client: AnthropicChatClient) {}
+  get(client: AnthropicChatClient, role: 'user' | 'assistant', count: () => Promise<number>): Promise<number> {
+    const key = `${client.baseUrl ?? ''}\u0000${client.model}\u0000${role}`;
+    let baseline = this.counts.get(key);
+    if (!baseline) {
+      baseline = count();
+      this.counts.set(key, baseline);
+      baseline.catch(() => this.counts.delete(key));
+    }
+    return baseline;
+  }
+}
+
+export class ApiExactTokenCounter implements ExactTokenCounter {
+  constructor(
+    private readonly client: AnthropicChatClient,
+    private readonly baselines: ExactCountBaselines = new ExactCountBaselines(),
+  ) {}
 
   async countBlocks(role: 'user' | 'assistant', blocks: readonly ContentBlock[], signal?: AbortSignal): Promise<number> {
     if (blocks.some((block) => block.type !== 'text')) {
@@ -22,13 +43,8 @@ export class ApiExactTokenCounter implements ExactTokenCounter {
     }
     const messages = role === 'user' ? [{ role: 'user' as const, content: blocks }] : [{ role: 'user' as const, content: [placeholder] }, { role: 'assistant' as const, content: blocks }];
     const withBlocks = await this.client.countTokens({ system: '', messages }, signal ? { signal } : {});
-    let baseline = this.baselines.get(role);
-    if (!baseline) {
-      baseline = this.countPlaceholder(role, signal);
-      this.baselines.set(role, baseline);
-      baseline.catch(() => this.baselines.delete(role));
-    }
-    return Math.max(0, withBlocks.inputTokens - (await baseline) + placeholderTokens);
+    const baseline = await this.baselines.get(this.client, role, () => this.countPlaceholder(role, signal));
+    return Math.max(0, withBlocks.inputTokens - baseline + placeholderTokens);
   }
 
   private async countPlaceholder(role: 'user' | 'assistant', signal?: AbortSignal): Promise<number> {

@@ -79,6 +79,8 @@ export interface CountTokensOptions {
   readonly tools?: readonly ToolDefinition[];
   readonly signal?: AbortSignal;
   readonly timeoutMs?: number;
+  /** The SDK's retries for this call; default the client's. */
+  readonly maxRetries?: number;
 }
 
 export interface TokenCount {

@@ -35,6 +35,23 @@ export interface TopicBoundaryBody { readonly label?: string }
 export interface SessionWindowSetBody { readonly window: WindowSpec; readonly budgetTokens?: number }
 /** What went into one request to the model, and why (DESIGN.md: the context receipt). */
 export interface ContextReceiptBody { readonly requestId: string; readonly receipt: ContextReceipt }
+/** A cut answer a Retry replaced: it stays in the log but goes into no request again. */
+export interface MessageSupersededBody { readonly eventId: string; readonly byRequestId: string }
+/** A chat turn that ended without a complete answer, where and when it happened. */
+export interface TurnFailedBody {
+  /** The chat request (chat/send's requestId) that failed. */
+  readonly requestId: string;
+  /** The question the turn answered (null: it failed before the question was logged). */
+  readonly userEventId: string | null;
+  readonly error: {
+    readonly kind: string;
+    readonly message: string;
+    readonly action: string;
+    /** The API's request id, when there was a response. */
+    readonly requestId: string | null;
+    readonly status: number | null;
+  };
+}
 /**
  * Not a kind anyone appends: how a stored event this version cannot read is shown. Its record
  * is well formed, but its kind is unknown here (written by a newer version) or its body fails
@@ -56,6 +73,8 @@ export interface EventBodies {
   'topic.boundary': TopicBoundaryBody;
   'session.windowSet': SessionWindowSetBody;
   'context.receipt': ContextReceiptBody;
+  'message.superseded': MessageSupersededBody;
+  'turn.failed': TurnFailedBody;
   foreign: ForeignEventBody;
 }
 
@@ -75,6 +94,8 @@ export const eventKinds: readonly AppendableKind[] = [
   'topic.boundary',
   'session.windowSet',
   'context.receipt',
+  'message.superseded',
+  'turn.failed',
 ];
 
 /** Kinds that count as a conversational turn in session summaries. */
@@ -185,7 +206,27 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'topic.boundary': [text('label', { optional: true, max: 200 })],
   'session.windowSet': [windowSpec('window'), positive('budgetTokens')],
   'context.receipt': [text('requestId', { max: 200 }), nonEmpty('requestId'), object('receipt')],
+  'message.superseded': [text('eventId', { max: 200 }), nonEmpty('eventId'), text('byRequestId', { max: 200 }), nonEmpty('byRequestId')],
+  'turn.failed': [text('requestId', { max: 200 }), nonEmpty('requestId'), nullableText('userEventId'), errorInfo('error')],
 };
+
+function nullableText(field: string): Validator {
+  return (body) => (body[field] === null || (typeof body[field] === 'string' && body[field].length <= 200) ? undefined : `"${field}" must be a string or null`);
+}
+
+function errorInfo(field: string): Validator {
+  return (body) => {
+    const value = body[field];
+    if (!isRecord(value)) {
+      return `"${field}" must be an object`;
+    }
+    const problem = text('kind', { max: 100 })(value) ?? text('message', { max: 10_000 })(value) ?? text('action', { max: 10_000 })(value) ?? nullableText('requestId')(value);
+    if (problem) {
+      return `"${field}": ${problem}`;
+    }
+    return value.status === null || Number.isSafeInteger(value.status) ? undefined : `"${field}": "status" must be a whole number or null`;
+  };
+}
 
 function object(field: string): Validator {
   return (body) => (isRecord(body[field]) ? undefined : `"${field}" must be an object`);

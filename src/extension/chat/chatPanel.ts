@@ -17,7 +17,7 @@ import { Disposable } from '../lifecycle';
 import type { ActiveChat } from './activeChat';
 import type { ApiKeyStore } from './apiKey';
 import { windowLabel, type ResolvedChatSettings } from './chatSettings';
-import { lastReceipt, sessionNameFromText, toSessionItem, toTranscript, withErrors, type ShownError } from './transcript';
+import { lastReceipt, sessionNameFromText, toSessionItem, toTranscript, withErrors, withoutStaleRetries, type ShownError } from './transcript';
 
 /** What a panel needs from the rest of the extension. */
 export interface ChatPanelServices {
@@ -36,9 +36,11 @@ interface RunningTurn {
   readonly requestId: string;
   readonly sessionId: string;
   readonly userText: string;
-  /** The session's last seq before the send: the log after it is this turn, shown live. */
-  readonly lastSeqBefore: number;
+  /** The session's last seq before the send: the log after it is this turn, shown live (null: not read yet). */
+  lastSeqBefore: number | null;
   readonly progress: ChatProgress[];
+  /** Stop was pressed; the engine may not have the send yet. */
+  stopRequested?: boolean;
 }
 
 const maxPostedLog = 2000;
@@ -176,6 +178,8 @@ export class ChatPanel extends Disposable {
         return this.send(message.requestId, message.sessionId, message.text, message.retryOfRequestId);
       case 'cancel':
         if (this.running?.requestId === message.requestId) {
+          // Before the engine has the send, this is what stops it.
+          this.running.stopRequested = true;
           await this.services.engine.chatCancel(message.requestId);
         }
         return;
@@ -208,7 +212,7 @@ export class ChatPanel extends Disposable {
     // meanwhile is in `running.progress`, and is posted live only once `init` is out.
     this.ready = false;
     const [sessions, keyStatus] = await Promise.all([this.services.engine.listSessions(), this.services.keys.status()]);
-    if (this.sessionId !== null && !sessions.some((session) => session.id === this.sessionId)) {
+    if (this.sessionId !== null && this.running?.sessionId !== this.sessionId && !sessions.some((session) => session.id === this.sessionId)) {
       this.services.log.warn(`chat panel: session ${this.sessionId} is not in the store; showing a new chat`);
       this.sessionId = null;
     }
@@ -245,9 +249,9 @@ export class ChatPanel extends Disposable {
     // A long session shows its recent part; the log keeps the rest (the CLI shows it all).
     const { session, events } = await this.services.engine.readSession({
       sessionId,
-      range: { last: transcriptEventLimit, ...(running ? { toSeq: running.lastSeqBefore } : {}) },
+      range: { last: transcriptEventLimit, ...(running && running.lastSeqBefore !== null ? { toSeq: running.lastSeqBefore } : {}) },
     });
-    const transcript = withErrors(toTranscript(events), errors);
+    const transcript = withoutStaleRetries(withErrors(toTranscript(events), errors));
     const cut = events.length >= transcriptEventLimit && (session?.eventCount ?? 0) > events.length;
     return cut ? [{ kind: 'earlier', shownEvents: events.length }, ...transcript] : transcript;
   }
@@ -267,61 +271,89 @@ export class ChatPanel extends Disposable {
       await this.finish(requestId, requestedSessionId, text, null, failure('invalid-request', 'An answer is still streaming.', 'Wait for it, or press Stop.'));
       return;
     }
-    const { settings } = this.services.readSettings();
-    const { key } = await this.services.keys.resolve();
-    if (!key) {
-      await this.finish(requestId, requestedSessionId, text, null, failure('no-key', 'No Anthropic API key is set, so the message was not sent.', 'Set API Key stores one in VS Code SecretStorage; or start VS Code with ANTHROPIC_API_KEY set.'));
-      return;
-    }
-    let sessionId = requestedSessionId;
-    let lastSeqBefore: number;
-    if (sessionId === null) {
-      sessionId = randomUUID();
-      const [verdict] = await this.services.engine.append([{ kind: 'session.started', sessionId, body: { name: sessionNameFromText(text) }, expectedVersion: 0 }]);
-      if (verdict?.status !== 'appended') {
-        await this.finish(requestId, null, text, null, failure('unknown', 'The new session could not be started in the log.', 'See the Context Ledger output for details.'));
-        return;
-      }
-      lastSeqBefore = verdict.seq;
-      // Errors shown in the not-yet-started chat belong to the session it became.
-      this.moveErrors(newSessionKey, sessionId);
-    } else {
-      const { session } = await this.services.engine.readSession({ sessionId, range: { last: 1 } });
-      if (!session) {
-        await this.finish(requestId, sessionId, text, null, failure('invalid-request', 'This session is no longer in the store.', 'Pick another session or start a new one.'));
-        return;
-      }
-      lastSeqBefore = session.lastSeq;
-    }
-    this.sessionId = sessionId;
-    this.running = { requestId, sessionId, userText: text, lastSeqBefore, progress: [] };
-    this.post({ type: 'sendStarted', requestId, sessionId });
-    if (requestedSessionId === null) {
-      await this.postSessions();
-    }
-    await this.publishActiveSession();
+    // Running from before the first await to the `finally`: a second quick send is refused, and
+    // a send that fails anywhere (the engine restarting) never leaves the panel unable to send.
+    const sessionId = requestedSessionId ?? randomUUID();
+    const running: RunningTurn = { requestId, sessionId, userText: text, lastSeqBefore: requestedSessionId === null ? 0 : null, progress: [] };
+    this.running = running;
     let result: ChatSendResult;
     try {
-      // A retry of a send whose question reached the log answers that question again instead of
-      // logging it a second time.
-      const retryOfEventId = retryOfRequestId ? this.loggedQuestions.get(retryOfRequestId) : undefined;
-      result = await this.services.engine.chatSend({ requestId, sessionId, text, settings, ...(retryOfEventId ? { retryOfEventId } : {}) });
+      result = await this.runSend(running, requestedSessionId === null, text, retryOfRequestId);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       this.services.log.error(`chat panel: the engine could not run the send: ${message}`);
-      result = { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error: failure('unknown', `The engine could not run this message: ${message}`, 'Retry; if it keeps failing, see the Context Ledger output.') };
+      result = failedResult(failure('unknown', `The engine could not run this message: ${message}`, 'Retry; if it keeps failing, see the Context Ledger output.'));
     } finally {
-      this.running = null;
+      if (this.running === running) {
+        this.running = null;
+      }
     }
-    await this.finish(requestId, sessionId, text, result);
+    // A new chat whose send logged nothing stays a new chat, with the error shown in it.
+    const loggedNothing = requestedSessionId === null && result.userEventId === null && result.failureEventId === null;
+    if (loggedNothing && this.sessionId === sessionId) {
+      this.sessionId = null;
+    }
+    await this.finish(requestId, loggedNothing ? null : sessionId, text, result);
+  }
+
+  private async runSend(running: RunningTurn, isNewSession: boolean, text: string, retryOfRequestId: string | undefined): Promise<ChatSendResult> {
+    const { requestId, sessionId } = running;
+    const { settings } = this.services.readSettings();
+    const { key } = await this.services.keys.resolve();
+    if (!key) {
+      return failedResult(failure('no-key', 'No Anthropic API key is set, so the message was not sent.', 'Set API Key stores one in VS Code SecretStorage; or start VS Code with ANTHROPIC_API_KEY set.'));
+    }
+    if (!isNewSession) {
+      const { session } = await this.services.engine.readSession({ sessionId, range: { last: 1 } });
+      if (!session) {
+        return failedResult(failure('invalid-request', 'This session is no longer in the store.', 'Pick another session or start a new one.'));
+      }
+      running.lastSeqBefore = session.lastSeq;
+    } else {
+      // Errors shown in the not-yet-started chat belong to the session it becomes.
+      this.moveErrors(newSessionKey, sessionId);
+    }
+    this.sessionId = sessionId;
+    this.post({ type: 'sendStarted', requestId, sessionId });
+    await this.publishActiveSession();
+    // A retry answers the logged question again instead of logging it a second time.
+    const retryOfEventId = retryOfRequestId ? await this.questionOf(sessionId, retryOfRequestId) : undefined;
+    if (running.stopRequested) {
+      return { ...failedResult(failure('cancelled', 'Stopped before the message was sent.', 'Send again when you are ready.')), status: 'cancelled' };
+    }
+    // The engine starts a new chat's session itself, as part of the send.
+    const result = await this.services.engine.chatSend({
+      requestId,
+      sessionId,
+      text,
+      settings,
+      ...(retryOfEventId ? { retryOfEventId } : {}),
+      ...(isNewSession ? { newSessionName: sessionNameFromText(text) } : {}),
+    });
+    if (isNewSession) {
+      await this.postSessions();
+    }
+    return result;
+  }
+
+  /** The logged question a failed request asked: remembered, else from its `turn.failed` event. */
+  private async questionOf(sessionId: string, failedRequestId: string): Promise<string | undefined> {
+    const known = this.loggedQuestions.get(failedRequestId);
+    if (known) {
+      return known;
+    }
+    const { events } = await this.services.engine.readSession({ sessionId, range: { last: transcriptEventLimit } });
+    const failedTurn = events.find((event) => event.kind === 'turn.failed' && event.body.requestId === failedRequestId);
+    return failedTurn?.kind === 'turn.failed' ? (failedTurn.body.userEventId ?? undefined) : undefined;
   }
 
   private async finish(requestId: string, sessionId: string | null, text: string, result: ChatSendResult | null, error?: ChatErrorInfo): Promise<void> {
-    const final: ChatSendResult = result ?? { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error: error ?? null };
+    const final: ChatSendResult = result ?? { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error: error ?? null, failureEventId: null };
     if (final.error && final.userEventId) {
       this.loggedQuestions.set(requestId, final.userEventId);
     }
-    if (final.error && final.status !== 'cancelled') {
+    // An error the engine logged (`turn.failed`) comes back with the transcript; others are kept here.
+    if (final.error && final.status !== 'cancelled' && final.failureEventId === null) {
       const key = sessionId ?? newSessionKey;
       const after = final.userEventId === null && sessionId !== null ? await this.lastEventId(sessionId) : null;
       const list = this.shownErrors.get(key) ?? [];
@@ -503,6 +535,10 @@ export class ChatPanel extends Disposable {
     this.disposedEmitter.fire();
     super.dispose();
   }
+}
+
+function failedResult(error: ChatErrorInfo): ChatSendResult {
+  return { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error, failureEventId: null };
 }
 
 function failure(kind: ChatErrorInfo['kind'], message: string, action: string): ChatErrorInfo {

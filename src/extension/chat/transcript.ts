@@ -2,6 +2,7 @@ import type { ContextReceipt } from '../../core/context/contextTypes';
 import type { StoredEvent } from '../../core/log/events';
 import type { SessionSummary } from '../../core/ledger';
 import type { SessionItem, TranscriptEntry } from '../../shared/chatPanelMessages';
+import type { ChatErrorInfo } from '../../shared/chatProtocol';
 
 // A session's log events as the rows the chat panel shows. No vscode import (unit-tested).
 
@@ -11,6 +12,8 @@ import type { SessionItem, TranscriptEntry } from '../../shared/chatPanelMessage
  */
 export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] {
   const entries: TranscriptEntry[] = [];
+  const questions = new Map<string, string>();
+  const superseded = new Set(events.flatMap((event) => (event.kind === 'message.superseded' ? [event.body.eventId] : [])));
   let pendingReceipt: { eventId: string; receipt: ContextReceipt } | null = null;
   const flushReceipt = (): void => {
     if (pendingReceipt) {
@@ -23,6 +26,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
       case 'message.user':
         flushReceipt();
         entries.push({ kind: 'user', eventId: event.id, text: event.body.text, wallMs: event.wallMs });
+        questions.set(event.id, event.body.text);
         break;
       case 'message.assistant':
         entries.push({
@@ -33,6 +37,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
           model: event.body.model ?? null,
           incomplete: event.body.incomplete === true,
           receipt: pendingReceipt?.receipt ?? null,
+          ...(superseded.has(event.id) ? { superseded: true } : {}),
         });
         pendingReceipt = null;
         break;
@@ -53,8 +58,19 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
       case 'session.renamed':
         entries.push({ kind: 'renamed', eventId: event.id, name: event.body.name });
         break;
+      case 'turn.failed':
+        // Where and when the turn failed; its Retry asks the same logged question again.
+        flushReceipt();
+        entries.push({
+          kind: 'error',
+          requestId: event.body.requestId,
+          error: { ...event.body.error, kind: event.body.error.kind as ChatErrorInfo['kind'] },
+          retryText: event.body.userEventId === null ? null : (questions.get(event.body.userEventId) ?? null),
+        });
+        break;
       case 'session.started':
       case 'session.closed':
+      case 'message.superseded':
       case 'context.pinned':
       case 'context.unpinned':
       case 'session.windowSet':
@@ -63,6 +79,24 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
   }
   flushReceipt();
   return entries;
+}
+
+/**
+ * Retry answers the session's newest question in its place, so only an error after the newest
+ * question and its last complete answer keeps its Retry button.
+ */
+export function withoutStaleRetries(entries: readonly TranscriptEntry[]): TranscriptEntry[] {
+  let stale = false;
+  const result = [...entries];
+  for (let index = result.length - 1; index >= 0; index--) {
+    const entry = result[index]!;
+    if (entry.kind === 'user' || (entry.kind === 'assistant' && !entry.incomplete && entry.superseded !== true)) {
+      stale = true;
+    } else if (entry.kind === 'error' && stale && entry.retryText !== null) {
+      result[index] = { ...entry, retryText: null };
+    }
+  }
+  return result;
 }
 
 /** The newest receipt in a session's events (for the status bar gauge). */

@@ -39,6 +39,7 @@ const exclusionLabels: Readonly<Record<string, string>> = {
   'orphan-tool-result': 'tool result without its call',
   'duplicate-tool-use': 'repeated tool call',
   empty: 'empty message',
+  superseded: 'cut answer replaced by a retry',
 };
 
 export function exclusionLabel(exclusion: Pick<ReceiptExclusion, 'reason'>): string {

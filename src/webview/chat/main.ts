@@ -296,7 +296,14 @@ class ChatView {
   private send(text: string, retryOfRequestId?: string): void {
     const requestId = newRequestId();
     this.clearEmpty();
-    this.transcript.append(this.renderUser(text));
+    // Retry answers the newest question only: older error boxes lose their button.
+    for (const button of this.transcript.querySelectorAll('button[data-action="retry"]')) {
+      button.remove();
+    }
+    // A retry answers the question already shown (and logged); it is not asked again.
+    if (retryOfRequestId === undefined) {
+      this.transcript.append(this.renderUser(text));
+    }
     this.live = { requestId, text, assistant: null, tools: new Map(), renderScheduled: false };
     this.retryTexts.set(requestId, text);
     this.updateControls();
@@ -429,9 +436,12 @@ class ChatView {
       case 'assistant': {
         const body = h('div', { class: 'markdown' });
         body.innerHTML = renderMarkdown(entry.text);
-        const element = h('article', { class: `turn assistant${entry.incomplete ? ' incomplete' : ''}`, 'aria-label': 'Answer' }, this.who('assistant', entry.model), body);
+        const element = h('article', { class: `turn assistant${entry.incomplete ? ' incomplete' : ''}${entry.superseded ? ' superseded' : ''}`, 'aria-label': 'Answer' }, this.who('assistant', entry.model), body);
         if (entry.incomplete) {
           element.append(this.incompleteBadge());
+        }
+        if (entry.superseded) {
+          element.append(h('div', { class: 'badge superseded-badge', role: 'note' }, icon('history'), ' Superseded: a retry answered this question again; this part is no longer sent to the model.'));
         }
         if (entry.receipt) {
           element.append(this.renderReceipt(entry.receipt));
@@ -548,7 +558,7 @@ class ChatView {
       h(
         'div',
         { class: 'receipt-body' },
-        h('p', { class: 'receipt-meta' }, `Window: ${windowText(receipt.window)} · token counts ${receipt.tokenSource === 'api' ? 'exact (count_tokens)' : 'estimated offline'}`),
+        h('p', { class: 'receipt-meta' }, `Window: ${windowText(receipt.window)} · token counts ${receipt.tokenSource === 'api' ? 'exact (count_tokens)' : 'estimated offline'}${receipt.tokenSourceNote ? ` (${receipt.tokenSourceNote})` : ''}`),
         table,
         excluded,
       ),
