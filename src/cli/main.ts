@@ -81,7 +81,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
           out('no sessions');
         } else {
           for (const session of sessions) {
-            out(`${session.id}  ${session.name}  ${session.turnCount} turns  last ${new Date(session.lastActivityMs).toISOString()}${session.closed ? '  (closed)' : ''}`);
+            out(`${session.id}  ${session.name}  ${session.turnCount} turns  last ${new Date(session.lastActivityMs).toISOString()}${session.closed ? '  (closed)' : ''}${session.hidden ? '  (hidden)' : ''}`);
           }
         }
         return 0;

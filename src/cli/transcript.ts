@@ -35,6 +35,8 @@ function describeEvent(event: StoredEvent): string {
       return `new topic${event.body.label ? `: ${event.body.label}` : ''}`;
     case 'session.windowSet':
       return `window set to ${JSON.stringify(event.body.window)}${event.body.budgetTokens ? ` with a budget of ${event.body.budgetTokens} tokens` : ''}`;
+    case 'session.hidden':
+      return 'session hidden (deleted from the Sessions view; its events are kept)';
     case 'context.receipt':
       return `context receipt for request ${event.body.requestId}: ${event.body.receipt.totalTokens} tokens in ${event.body.receipt.parts.length} parts, ${event.body.receipt.excluded.length} left out`;
   }

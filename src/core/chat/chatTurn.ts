@@ -193,7 +193,8 @@ async function assembleWithinBudget(deps: ChatTurnDependencies, params: ChatTurn
       return assembled;
     }
     if (exact <= options.budgetTokens || attempt === maxRecountAttempts) {
-      return { request: assembled.request, receipt: { ...assembled.receipt, totalTokens: exact, tokenSource: 'api' } };
+      // The receipt states the user's budget, not the smaller one a re-assembly aimed at: one set of numbers everywhere.
+      return { request: assembled.request, receipt: { ...assembled.receipt, budgetTokens: options.budgetTokens, totalTokens: exact, tokenSource: 'api' } };
     }
     budget = Math.floor((budget * options.budgetTokens) / exact) - 1;
     assembled = deps.assemble.assemble(params.sessionId, { ...options, budgetTokens: budget });

@@ -35,6 +35,8 @@ export interface TopicBoundaryBody { readonly label?: string }
 export interface SessionWindowSetBody { readonly window: WindowSpec; readonly budgetTokens?: number }
 /** What went into one request to the model, and why (DESIGN.md: the context receipt). */
 export interface ContextReceiptBody { readonly requestId: string; readonly receipt: ContextReceipt }
+/** Deleted from the Sessions view: hidden from lists, never erased from the log. */
+export type SessionHiddenBody = Record<string, never>;
 
 export interface EventBodies {
   'session.started': SessionStartedBody;
@@ -49,6 +51,7 @@ export interface EventBodies {
   'topic.boundary': TopicBoundaryBody;
   'session.windowSet': SessionWindowSetBody;
   'context.receipt': ContextReceiptBody;
+  'session.hidden': SessionHiddenBody;
 }
 
 export type EventKind = keyof EventBodies;
@@ -65,10 +68,11 @@ export const eventKinds: readonly EventKind[] = [
   'topic.boundary',
   'session.windowSet',
   'context.receipt',
+  'session.hidden',
 ];
 
-/** Kinds that count as a conversational turn in session summaries. */
-export const turnKinds: ReadonlySet<EventKind> = new Set(['message.user', 'message.assistant']);
+/** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
+export const turnKinds: ReadonlySet<EventKind> = new Set(['message.user']);
 
 /** What a caller hands to append: the writer fills in id (if absent), clock and writer. */
 export type EventDraft = {
@@ -158,6 +162,7 @@ const bodyValidators: Record<EventKind, readonly Validator[]> = {
   'topic.boundary': [text('label', { optional: true, max: 200 })],
   'session.windowSet': [windowSpec('window'), positive('budgetTokens')],
   'context.receipt': [text('requestId', { max: 200 }), nonEmpty('requestId'), object('receipt')],
+  'session.hidden': [],
 };
 
 function object(field: string): Validator {
@@ -224,7 +229,7 @@ export function parseEventDraft(input: unknown): EventDraft {
   if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > 200) {
     throw new EventValidationError('"sessionId" must be a non-empty string of at most 200 characters');
   }
-  const bodyValue = body === undefined && kind === 'session.closed' ? {} : body;
+  const bodyValue = body === undefined && (kind === 'session.closed' || kind === 'session.hidden') ? {} : body;
   if (!isRecord(bodyValue)) {
     throw new EventValidationError(`"body" of a ${kind} event must be a JSON object`);
   }

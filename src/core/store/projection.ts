@@ -30,6 +30,7 @@ export class Projection {
     bumpSession: Statement;
     renameSession: Statement;
     closeSession: Statement;
+    hideSession: Statement;
     insertRejected: Statement;
     setMeta: Statement;
     begin: Statement;
@@ -65,6 +66,7 @@ export class Projection {
       ),
       renameSession: db.prepare('UPDATE sessions SET name = ? WHERE id = ?'),
       closeSession: db.prepare('UPDATE sessions SET closed = 1 WHERE id = ?'),
+      hideSession: db.prepare('UPDATE sessions SET hidden = 1 WHERE id = ?'),
       insertRejected: db.prepare('INSERT INTO rejected_appends (id, session_id, writer_id, reason, segment, offset) VALUES (?, ?, ?, ?, ?, ?)'),
       setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
       // Prepared once: BEGIN and COMMIT run on every append, and parsing them costs more than running them.
@@ -161,6 +163,8 @@ export class Projection {
       this.statements.renameSession.run([event.body.name, event.sessionId]);
     } else if (event.kind === 'session.closed') {
       this.statements.closeSession.run([event.sessionId]);
+    } else if (event.kind === 'session.hidden') {
+      this.statements.hideSession.run([event.sessionId]);
     }
     this.sessionCache.set(event.sessionId, { version: actualVersion + 1, closed: event.kind === 'session.closed' });
     return { status: 'appended', id: event.id, seq, sessionVersion: actualVersion + 1 };

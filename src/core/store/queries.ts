@@ -12,6 +12,8 @@ export interface SessionSummary {
   readonly lastActivityMs: number;
   readonly lastSeq: number;
   readonly closed: boolean;
+  /** Deleted from the Sessions view (a `session.hidden` event); its events are kept. */
+  readonly hidden: boolean;
 }
 
 export interface SessionRange {
@@ -25,14 +27,14 @@ export interface SessionRange {
 
 export function listSessions(db: Database): SessionSummary[] {
   const result = db.exec(
-    'SELECT id, name, version, event_count, turn_count, started_ms, last_ms, last_seq, closed FROM sessions ORDER BY last_seq DESC',
+    'SELECT id, name, version, event_count, turn_count, started_ms, last_ms, last_seq, closed, hidden FROM sessions ORDER BY last_seq DESC',
   );
   return (result[0]?.values ?? []).map(toSessionSummary);
 }
 
 export function getSession(db: Database, id: string): SessionSummary | undefined {
   const result = db.exec(
-    'SELECT id, name, version, event_count, turn_count, started_ms, last_ms, last_seq, closed FROM sessions WHERE id = ?',
+    'SELECT id, name, version, event_count, turn_count, started_ms, last_ms, last_seq, closed, hidden FROM sessions WHERE id = ?',
     [id],
   );
   const row = result[0]?.values[0];
@@ -40,7 +42,7 @@ export function getSession(db: Database, id: string): SessionSummary | undefined
 }
 
 function toSessionSummary(row: SqlValue[]): SessionSummary {
-  const [id, name, version, eventCount, turnCount, startedMs, lastMs, lastSeq, closed] = row;
+  const [id, name, version, eventCount, turnCount, startedMs, lastMs, lastSeq, closed, hidden] = row;
   return {
     id: String(id),
     name: String(name),
@@ -51,6 +53,7 @@ function toSessionSummary(row: SqlValue[]): SessionSummary {
     lastActivityMs: Number(lastMs),
     lastSeq: Number(lastSeq),
     closed: Number(closed) === 1,
+    hidden: Number(hidden) === 1,
   };
 }
 

@@ -52,6 +52,15 @@ const migrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    description: 'hidden sessions; turns count user questions',
+    sql: `
+      ALTER TABLE sessions ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;
+      UPDATE sessions SET hidden = 1 WHERE id IN (SELECT session_id FROM events WHERE kind = 'session.hidden');
+      UPDATE sessions SET turn_count = (SELECT COUNT(*) FROM events WHERE events.session_id = sessions.id AND events.kind = 'message.user');
+    `,
+  },
 ];
 
 export const latestSchemaVersion = migrations.at(-1)!.version;
