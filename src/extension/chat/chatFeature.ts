@@ -10,7 +10,7 @@ import { ApiKeyStore } from './apiKey';
 import { BudgetGauge } from './budgetGauge';
 import { editorHost, sideBarHost, type ChatHost } from './chatHosts';
 import { ChatPanel, webviewOptions } from './chatPanel';
-import { readChatSettings, type ResolvedChatSettings } from './chatSettings';
+import { readChatSettings, windowLabel, type ResolvedChatSettings } from './chatSettings';
 import { openWorkspaceFile } from './openFile';
 
 /** The chat panel as the integration tests drive it (through the extension's API). */
@@ -201,7 +201,15 @@ export class ChatFeature extends Disposable {
     const resolved = new Promise<ChatPanel>((resolve) => this.viewWaiters.push(resolve));
     // VS Code makes `<view id>.focus` for every contributed view; it resolves the view on show.
     await vscode.commands.executeCommand(`${ViewId.chat}.focus`);
-    return resolved;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the side-bar chat did not open (is the Context Ledger view hidden?)')), 15_000);
+    });
+    try {
+      return await Promise.race([resolved, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   private createPanel(): vscode.WebviewPanel {
@@ -345,7 +353,23 @@ export class ChatFeature extends Disposable {
     for (const chat of [this.panel, this.view]) {
       chat?.showAppended(sessionId, [{ kind: 'topic', eventId: verdict.id, label: trimmed || null }]);
     }
-    void vscode.window.setStatusBarMessage('$(debug-step-over) Context Ledger: new topic', 3000);
+    const { window } = this.readSettings().settings;
+    if (window.kind === 'session') {
+      void vscode.window.setStatusBarMessage('$(debug-step-over) Context Ledger: new topic', 3000);
+    } else {
+      // Only a session window starts afresh at a topic: say so, and offer it.
+      void vscode.window
+        .showInformationMessage(
+          `Context Ledger: new topic logged. Your window (${windowLabel(window)}) ignores topics, so the next request still sends what it did; a session window starts afresh here.`,
+          'Use Session Window',
+        )
+        .then(async (choice) => {
+          if (choice) {
+            const target = vscode.workspace.workspaceFolders ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+            await vscode.workspace.getConfiguration('contextLedger').update('window.kind', 'session', target);
+          }
+        });
+    }
     return verdict.id;
   }
 

@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
 import {
@@ -17,6 +17,7 @@ import { Disposable } from '../lifecycle';
 import type { ActiveChat } from './activeChat';
 import type { ApiKeyStore } from './apiKey';
 import type { ChatHost } from './chatHosts';
+import { chatHtml } from './chatHtml';
 import { windowLabel, type ResolvedChatSettings } from './chatSettings';
 import { lastReceipt, sessionNameFromText, toSessionItem, toTranscript, withErrors, type ShownError } from './transcript';
 
@@ -502,32 +503,7 @@ export class ChatPanel extends Disposable {
   }
 
   private html(state: ChatViewState): string {
-    const webview = this.host.webview;
-    const nonce = randomBytes(18).toString('base64');
-    const asset = (...segments: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(this.services.extensionUri, ...segments)).toString();
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    const initial = JSON.stringify({ state, config: this.config() });
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttribute(asset('dist', 'webview', 'codicons', 'codicon.css'))}">
-<link rel="stylesheet" href="${escapeAttribute(asset('media', 'chat.css'))}">
-<title>Context Ledger Chat</title>
-</head>
-<body data-initial="${escapeAttribute(initial)}">
-<main id="app" aria-busy="true"><p class="loading">Loading the chat…</p></main>
-<script nonce="${nonce}" src="${escapeAttribute(asset('dist', 'webview', 'chat.js'))}"></script>
-</body>
-</html>`;
+    return chatHtml(this.host.webview, this.services.extensionUri, JSON.stringify({ state, config: this.config() }));
   }
 
   override dispose(): void {
@@ -544,8 +520,4 @@ export class ChatPanel extends Disposable {
 
 function failure(kind: ChatErrorInfo['kind'], message: string, action: string): ChatErrorInfo {
   return { kind, message, action, requestId: null, status: null };
-}
-
-function escapeAttribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

@@ -20,7 +20,9 @@ export async function openWorkspaceFile(relativePath: string, host: ChatHost): P
   }
   try {
     const document = await vscode.workspace.openTextDocument(vscode.Uri.joinPath(folder.uri, ...inside.split(path.sep)));
-    await vscode.window.showTextDocument(document, { viewColumn: host.kind === 'editor' ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active, preview: true, preserveFocus: false });
+    const visible = vscode.window.visibleTextEditors.find((editor) => editor.document === document)?.viewColumn;
+    const viewColumn = visible ?? (host.kind === 'editor' ? vscode.ViewColumn.Beside : vscode.ViewColumn.Active);
+    await vscode.window.showTextDocument(document, { viewColumn, preview: true, preserveFocus: false });
     return null;
   } catch (error) {
     return `${relativePath} could not be opened: ${error instanceof Error ? error.message : String(error)}`;

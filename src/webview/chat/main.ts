@@ -308,7 +308,9 @@ class ChatView {
     live.card.element.classList.remove('waiting');
     switch (progress.type) {
       case 'receipt':
-        // Each model round has its own request; the card's one receipt lists them all.
+        // Each model round has its own request; the card's one receipt lists them all. The
+        // message being answered is this turn's, though the webview never saw its event id.
+        this.transcript.assignToCurrentTurn(progress.receipt.parts.filter((part) => part.kind === 'prompt').flatMap((part) => part.eventIds));
         live.card.addReceipt(progress.receipt);
         break;
       case 'text': {

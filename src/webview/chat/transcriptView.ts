@@ -257,6 +257,15 @@ export class TranscriptView {
     return this.turns;
   }
 
+  /** Events of the question being answered live (its ids arrive with its receipt). */
+  assignToCurrentTurn(eventIds: readonly string[]): void {
+    for (const eventId of eventIds) {
+      if (!this.turnByEvent.has(eventId)) {
+        this.turnByEvent.set(eventId, this.turns);
+      }
+    }
+  }
+
   /** The answer card of the current question (created on first use). */
   openCard(model: string | null): AnswerCard {
     if (!this.card) {
