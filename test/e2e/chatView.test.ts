@@ -138,11 +138,17 @@ describe('the chat in the side bar', () => {
     assert.equal(await chat().locator('#jump-to-latest').isHidden(), true);
   });
 
-  it('stays where the reader scrolled to, and offers Jump to latest', async () => {
-    await transcript().evaluate(inPage('return element.scrollBy(0, -1500);'));
+  it('stays where the reader scrolled to while an answer streams, and offers Jump to latest', async () => {
+    await scriptAnswer(messagesApi, { kind: 'answer', content: [{ type: 'text', text: longAnswer('Answer read later') }], chunks: 24, delayMs: 120 });
+    const composer = chat().locator('#composer');
+    await composer.fill('One more, while I read above');
+    await composer.press('Enter');
+    await chat().locator('article.turn.assistant.streaming .markdown', { hasText: 'Answer read later' }).waitFor();
+    // The reader scrolls up to read an earlier answer while this one streams.
+    await transcript().evaluate(inPage('element.scrollBy(0, -1500); return true;'));
     await chat().locator('#jump-to-latest').waitFor({ state: 'visible' });
     const before = Number(await transcript().evaluate(inPage('return element.scrollTop;')));
-    await sendAndWait('One more, while I read above', longAnswer('Answer read later'));
+    await chat().locator('article.turn.assistant.streaming').waitFor({ state: 'detached', timeout: 30_000 });
     const after = Number(await transcript().evaluate(inPage('return element.scrollTop;')));
     assert.ok(Math.abs(after - before) < 2, `the reader's place is kept (${before} → ${after})`);
     assert.equal(await newestAnswerInView(), false, 'the new answer did not pull the reader down');
@@ -214,7 +220,7 @@ describe('the chat in the side bar', () => {
     await shot('340px', async () => {
       await receipt.locator('summary').click();
       await receipt.locator('table.receipt-parts').waitFor({ state: 'visible' });
-      await chat().locator('#jump-to-latest').waitFor({ state: 'hidden' });
+      await receipt.locator('tfoot').scrollIntoViewIfNeeded();
     });
     const overflow = Number(await transcript().evaluate(inPage('return element.scrollWidth - element.clientWidth;')));
     assert.ok(overflow <= 1, `the conversation does not scroll sideways (${overflow} px too wide)`);
@@ -291,9 +297,21 @@ describe('the chat in the side bar', () => {
       await chat().locator('#session-picker option:checked', { hasText: 'Parser deep dive' }).waitFor({ state: 'attached' });
     });
     await shot('session-delete-confirm', async () => {
-      await workbench.sessionRow('Parser deep dive').click({ button: 'right' });
-      await workbench.contextMenuItem('Delete Session…').click();
-      await workbench.page.locator('.monaco-dialog-box', { hasText: 'Delete the session "Parser deep dive"?' }).waitFor();
+      const dialog = workbench.page.locator('.monaco-dialog-box', { hasText: 'Delete the session "Parser deep dive"?' });
+      // The tree redraws after the rename; a menu opened on the old row can vanish under the click.
+      for (let attempt = 1; ; attempt++) {
+        await workbench.sessionRow('Parser deep dive').click({ button: 'right' });
+        await workbench.contextMenuItem('Delete Session…').click();
+        try {
+          await dialog.waitFor({ timeout: 4000 });
+          break;
+        } catch (error) {
+          if (attempt === 3) {
+            throw error;
+          }
+          await workbench.page.keyboard.press('Escape');
+        }
+      }
     });
     await shot('session-deleted', async () => {
       await workbench.page.locator('.monaco-dialog-box .monaco-button', { hasText: /^Delete$/ }).click();

@@ -9,6 +9,12 @@ import * as vscode from 'vscode';
 import type { LedgerStats, SessionSummary, VerifyReport } from '../../src/core/ledger';
 import { activateExtension, jsonLines, runCli, runnerEnvironment, uniqueName, waitFor } from './helpers';
 
+/** The chat (editor tab or side bar) that shows `sessionId`, if one does. */
+async function chatShowing(sessionId: string | null | undefined): Promise<unknown> {
+  const api = await activateExtension();
+  return [api.chat.panel(), api.chat.view()].find((chat) => chat !== undefined && chat.currentSessionId === sessionId);
+}
+
 async function sessionNamed(name: string): Promise<SessionSummary | undefined> {
   const api = await activateExtension();
   return (await api.listSessions()).find((session) => session.name === name);
@@ -27,9 +33,8 @@ describe('commands', () => {
     assert.equal(session.eventCount, 1);
     assert.equal(session.closed, false);
     assert.equal(session.hidden, false);
-    const view = api.chat.view();
-    assert.ok(view, 'the side-bar chat opened');
-    assert.equal(view.currentSessionId, sessionId, 'it shows the new session');
+    // In the chat the user turned to last (the side bar when there is none).
+    assert.ok(await chatShowing(sessionId), 'a chat shows the new session');
     assert.equal(api.chat.activeSession().sessionId, sessionId);
   });
 
@@ -71,7 +76,7 @@ describe('commands', () => {
     const sessionId = await vscode.commands.executeCommand<string>('contextLedger.newSession', uniqueName('To open'));
     await vscode.commands.executeCommand('contextLedger.newSession', uniqueName('Opened after it'));
     assert.equal(await vscode.commands.executeCommand('contextLedger.openSession', sessionId), sessionId);
-    assert.equal(api.chat.view()?.currentSessionId, sessionId);
+    assert.ok(await chatShowing(sessionId), 'a chat shows it');
     assert.equal(api.chat.activeSession().sessionId, sessionId);
     assert.equal(await vscode.commands.executeCommand('contextLedger.openSession', 'no-such-session'), undefined, 'an unknown session fails (and says so)');
   });
@@ -88,11 +93,11 @@ describe('commands', () => {
   it('Delete Session hides the session: gone from the views, its events kept in the log', async () => {
     const api = await activateExtension();
     const sessionId = await vscode.commands.executeCommand<string>('contextLedger.newSession', uniqueName('To delete'));
-    assert.equal(api.chat.view()?.currentSessionId, sessionId);
+    assert.ok(await chatShowing(sessionId));
     assert.equal(await vscode.commands.executeCommand('contextLedger.deleteSession', sessionId, { confirmed: true }), sessionId);
     const session = (await api.listSessions()).find((candidate) => candidate.id === sessionId);
     assert.equal(session?.hidden, true, 'hidden, not erased');
-    assert.equal(api.chat.view()?.currentSessionId, null, 'the chat that showed it turned to a new chat');
+    assert.equal(await chatShowing(sessionId), undefined, 'the chat that showed it turned to a new chat');
     const refreshed = await vscode.commands.executeCommand<readonly SessionSummary[]>('contextLedger.refreshSessions');
     assert.ok(refreshed, 'Refresh Sessions returns what the tree lists');
     assert.equal(

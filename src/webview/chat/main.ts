@@ -16,9 +16,10 @@ import type { ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
 import { Composer } from './composer';
 import { h, icon, newRequestId } from './dom';
 import { FollowScroll } from './follow';
-import { formatTokens, sessionLabel } from './format';
-import { renderMarkdown } from './markdown';
-import { renderError, TranscriptView, type AnswerCard, type TextRound } from './transcriptView';
+import { bannerRows, statusText } from './banner';
+import { sessionLabel } from './format';
+import { LiveAnswer } from './liveAnswer';
+import { renderError, TranscriptView } from './transcriptView';
 
 // The chat's browser side, the same in the editor tab and the side-bar view. It renders what the
 // extension posts and posts what the user does; it never talks to the engine. The extension
@@ -43,21 +44,12 @@ function readInitialData(): InitialData {
   }
 }
 
-/** The answer being streamed into its card: one text block per model round, tools between. */
-interface LiveTurn {
-  readonly requestId: string;
-  readonly text: string;
-  readonly card: AnswerCard;
-  round: TextRound | null;
-  renderScheduled: boolean;
-}
-
 class ChatView {
   private state: ChatViewState;
   private sessions: SessionItem[] = [];
   private keyStatus: KeyStatus | null = null;
   private config: PanelConfig | null;
-  private live: LiveTurn | null = null;
+  private live: LiveAnswer | null = null;
   private pendingSelection: string | null = null;
   private readonly pendingReplies = new Map<string, (ok: boolean, message: string | null) => void>();
   private initialized = false;
@@ -277,8 +269,8 @@ class ChatView {
   private send(text: string, retryOfRequestId?: string): void {
     const requestId = newRequestId();
     this.transcript.question(text, null);
-    this.live = { requestId, text, card: this.transcript.openCard(null), round: null, renderScheduled: false };
-    this.live.card.element.classList.add('streaming', 'waiting');
+    this.live = new LiveAnswer(requestId, text, this.transcript, () => this.follow.contentChanged());
+    this.live.card.element.classList.add('waiting');
     this.transcript.retryTexts.set(requestId, text);
     this.updateControls();
     this.follow.contentChanged(true);
@@ -287,8 +279,7 @@ class ChatView {
 
   private resume(turn: InFlightTurn): void {
     this.transcript.question(turn.userText, null);
-    this.live = { requestId: turn.requestId, text: turn.userText, card: this.transcript.openCard(null), round: null, renderScheduled: false };
-    this.live.card.element.classList.add('streaming');
+    this.live = new LiveAnswer(turn.requestId, turn.userText, this.transcript, () => this.follow.contentChanged());
     this.transcript.retryTexts.set(turn.requestId, turn.userText);
     for (const progress of turn.progress) {
       this.onProgress(this.live, progress);
@@ -304,50 +295,9 @@ class ChatView {
     }
   }
 
-  private onProgress(live: LiveTurn, progress: ChatProgress): void {
-    live.card.element.classList.remove('waiting');
-    switch (progress.type) {
-      case 'receipt':
-        // Each model round has its own request; the card's one receipt lists them all. The
-        // message being answered is this turn's, though the webview never saw its event id.
-        this.transcript.assignToCurrentTurn(progress.receipt.parts.filter((part) => part.kind === 'prompt').flatMap((part) => part.eventIds));
-        live.card.addReceipt(progress.receipt);
-        break;
-      case 'text': {
-        const round = live.round ?? (live.round = live.card.startText());
-        round.text += progress.delta;
-        this.scheduleRender(live);
-        break;
-      }
-      case 'toolUse':
-        this.flushRender(live);
-        live.card.addToolCall(progress.toolUseId, progress.name, progress.input);
-        // Text after a tool call is the next round's.
-        live.round = null;
-        break;
-      case 'toolResult':
-        live.card.addToolResult(progress.toolUseId, progress.content, progress.isError);
-        break;
-    }
+  private onProgress(live: LiveAnswer, progress: ChatProgress): void {
+    live.progress(progress);
     this.follow.contentChanged();
-  }
-
-  private scheduleRender(live: LiveTurn): void {
-    if (live.renderScheduled) {
-      return;
-    }
-    live.renderScheduled = true;
-    requestAnimationFrame(() => {
-      live.renderScheduled = false;
-      this.flushRender(live);
-      this.follow.contentChanged();
-    });
-  }
-
-  private flushRender(live: LiveTurn): void {
-    if (live.round) {
-      live.round.body.innerHTML = renderMarkdown(live.round.text);
-    }
   }
 
   private onResult(requestId: string, result: ChatSendResult): void {
@@ -356,7 +306,7 @@ class ChatView {
     if (!live) {
       return;
     }
-    this.flushRender(live);
+    live.flush();
     const card = live.card;
     card.element.classList.remove('waiting');
     if (result.receipt && !card.element.querySelector('details.receipt')) {
@@ -397,29 +347,14 @@ class ChatView {
   }
 
   private renderBanner(): void {
-    const parts: HTMLElement[] = [];
-    if (this.keyStatus && this.keyStatus.source === null) {
-      parts.push(
-        h(
-          'div',
-          { class: 'banner-row warning' },
-          icon('key'),
-          h('span', {}, 'Chat needs an Anthropic API key. None is set in SecretStorage or ANTHROPIC_API_KEY.'),
-          h('button', { type: 'button', class: 'primary', 'data-action': 'set-api-key' }, 'Set API Key'),
-        ),
-      );
-    }
-    for (const problem of this.config?.problems ?? []) {
-      parts.push(h('div', { class: 'banner-row warning' }, icon('warning'), h('span', {}, `Setting ignored: ${problem}`), h('button', { type: 'button', class: 'secondary', 'data-action': 'open-settings' }, 'Open Settings')));
-    }
-    this.banner.replaceChildren(...parts);
-    this.banner.hidden = parts.length === 0;
+    const rows = bannerRows(this.keyStatus, this.config);
+    this.banner.replaceChildren(...rows);
+    this.banner.hidden = rows.length === 0;
   }
 
   private renderStatus(): void {
-    const config = this.config;
-    const key = this.keyStatus?.source === 'secret-storage' ? 'key from SecretStorage' : this.keyStatus?.source === 'environment' ? 'key from ANTHROPIC_API_KEY' : this.keyStatus ? 'no API key' : null;
-    this.composer.statusLine.textContent = config ? [config.model, `budget ${formatTokens(config.budgetTokens)} tokens`, config.windowLabel, key].filter(Boolean).join(' · ') : '';
+    this.composer.statusLine.textContent = statusText(this.config, this.keyStatus);
+    this.composer.statusLine.title = this.composer.statusLine.textContent;
   }
 
   private updateControls(): void {
