@@ -240,6 +240,7 @@ describe('the chat in the side bar', () => {
       await workbench.page.locator('.quick-input-list .monaco-list-row', { hasText: /^Light High Contrast/ }).first().waitFor();
       await workbench.quickInput().press('Enter');
       await chat().locator('body.vscode-high-contrast-light').waitFor();
+      await chat().locator('article.turn.assistant').last().locator('.code-block').scrollIntoViewIfNeeded();
     });
     const code = chat().locator('article.turn.assistant').last().locator('.code-block pre');
     const contrast = Number(
@@ -277,6 +278,23 @@ describe('the chat in the side bar', () => {
     );
     assert.ok(inline >= 4.5, `inline code contrast ${inline.toFixed(2)}:1 is at least 4.5:1`);
     assert.ok((await code.locator('.hljs-keyword').count()) > 0, 'highlighted');
+  });
+
+  it("Rename in the chat's toolbar asks in an input box and gives the focus back to the message box", async () => {
+    await shot('chat-rename', async () => {
+      await chat().locator('button[aria-label="Rename session"]').click();
+      await workbench.page.locator('.quick-input-widget', { hasText: 'New name of the session' }).waitFor();
+      await workbench.quickInput().fill('Long conversation, renamed');
+      await workbench.quickInput().press('Enter');
+      await chat().locator('.divider.renamed', { hasText: 'Renamed to “Long conversation, renamed”' }).waitFor();
+    });
+    const focused = async (): Promise<boolean> => Boolean(await chat().locator('#composer').evaluate(inPage('return document.hasFocus() && document.activeElement === element;')));
+    const deadline = Date.now() + 5000;
+    while (!(await focused()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.equal(await focused(), true, 'the composer has the focus again');
+    await workbench.sessionRow('Long conversation, renamed').waitFor();
   });
 
   it('the Sessions tree has a context menu: Rename and Delete (the session is hidden, not erased)', async () => {
