@@ -10,7 +10,7 @@ import type { SessionsTreeProvider } from './sessionsTree';
 /** What the session commands need from the chat: showing a session, and forgetting one. */
 export interface SessionChat {
   openSession(sessionId: string | null): Promise<unknown>;
-  sessionRenamed(sessionId: string, name: string): void;
+  sessionRenamed(sessionId: string, name: string, eventId: string): void;
   sessionHidden(sessionId: string): Promise<void>;
 }
 
@@ -146,7 +146,7 @@ async function renameSession({ engine, sessions, chat }: CommandContext, argumen
   if (verdict?.status !== 'appended') {
     throw new Error(`the session was not renamed: ${verdict?.status === 'conflict' ? verdict.reason : 'unexpected verdict'}`);
   }
-  chat.sessionRenamed(session.id, name);
+  chat.sessionRenamed(session.id, name, verdict.id);
   sessions.refresh();
   return name;
 }

@@ -163,6 +163,22 @@ describe('the chat panel in the browser', () => {
     });
   });
 
+  it('Insert at Cursor with the chat and the file in one editor group keeps the chat in view', async () => {
+    await shot('insert-same-group', async () => {
+      await workbench.page.locator('.tab', { hasText: 'Context Ledger Chat' }).click();
+      await workbench.runCommand('View: Move Editor into Previous Group');
+      // One group now: the chat's tab in front, README.md behind it.
+      await workbench.page.locator('.editor-group-container').first().locator('.tab.active', { hasText: 'Context Ledger Chat' }).waitFor();
+      assert.equal(await workbench.page.locator('.editor-group-container').count(), 1);
+      await answers().first().locator('.code-action[data-action="insert-code"]').click();
+      // The file opens beside the chat instead of covering it.
+      await workbench.page.locator('.editor-group-container').nth(1).locator('.tab.active', { hasText: 'README.md' }).waitFor();
+      await workbench.page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'export const answer = 42;export const answer = 42;' }).waitFor();
+    });
+    assert.equal(await workbench.page.locator('.tab.active', { hasText: 'Context Ledger Chat' }).count(), 1, 'the chat is still the front tab of its group');
+    assert.ok(await chat().locator('#composer').isVisible());
+  });
+
   it('shows a tool call and its result inline, collapsed', async () => {
     await scriptAnswer(messagesApi, [
       { kind: 'answer', content: [{ type: 'text', text: 'I will read the README first.' }, { type: 'tool_use', name: 'read_file', input: { path: 'README.md' } }] },

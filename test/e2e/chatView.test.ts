@@ -311,6 +311,7 @@ describe('the chat in the side bar', () => {
       await workbench.quickInput().fill('Parser deep dive');
       await workbench.quickInput().press('Enter');
       await workbench.sessionRow('Parser deep dive').waitFor();
+      await chat().locator('.divider.renamed', { hasText: 'Renamed to “Parser deep dive”' }).waitFor();
       // An <option> is never "visible": wait for it in the document.
       await chat().locator('#session-picker option:checked', { hasText: 'Parser deep dive' }).waitFor({ state: 'attached' });
     });

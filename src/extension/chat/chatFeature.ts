@@ -180,8 +180,12 @@ export class ChatFeature extends Disposable {
     return this.activeChat.state.sessionId;
   }
 
-  sessionRenamed(sessionId: string, name: string): void {
+  /** Renamed from the Sessions tree: the chats showing it say so, as after their own Rename. */
+  sessionRenamed(sessionId: string, name: string, eventId: string): void {
     this.activeChat.rename(sessionId, name);
+    for (const chat of [this.panel, this.view]) {
+      chat?.showAppended(sessionId, [{ kind: 'renamed', eventId, name }]);
+    }
   }
 
   /** A session was hidden (deleted from the tree): chats showing it turn to a new chat. */
