@@ -46,6 +46,20 @@ const seededSessions = [
   },
 ];
 
+// The chat tests' store: one long conversation (20 questions, 40 messages, each answer several
+// paragraphs), so a new answer lands below the fold unless the chat follows it.
+const longSession = {
+  id: 'e2e-long',
+  name: 'Long conversation',
+  events: Array.from({ length: 20 }, (_, index) => [
+    { kind: 'message.user', body: { text: `Question ${index + 1}: how does part ${index + 1} of the parser work?` } },
+    {
+      kind: 'message.assistant',
+      body: { text: Array.from({ length: 4 }, (__, line) => `Answer ${index + 1}, paragraph ${line + 1}: the parser reads a chunk, keeps the partial token and hands whole tokens on.`).join('\n\n'), model: 'e2e-model' },
+    },
+  ]).flat(),
+};
+
 const timings = new Timings();
 const cleanup = new Cleanup();
 const keep = keepRequested();
@@ -67,7 +81,8 @@ try {
   const workspace = makeWorkspace(path.join(tmp, 'workspace'), storeDir);
   const messagesApi = await timings.phase('start Messages API test server', () => startMessagesApiServer({ logFile: path.join(resultsDir, 'messages-api.log') }));
   cleanup.add('Messages API test server', () => messagesApi.stop());
-  const chatWorkspace = makeWorkspace(path.join(tmp, 'chat-workspace'), path.join(tmp, 'chat-store'));
+  const chatStore = path.join(tmp, 'chat-store');
+  const chatWorkspace = makeWorkspace(path.join(tmp, 'chat-workspace'), chatStore);
   dirs = codeServerDirs(path.join(tmp, 'code-server'));
   // The empty secondary side bar would take a fifth of every screenshot. The base URL is a
   // User-only setting (application scope: it receives the key).
@@ -80,10 +95,13 @@ try {
       ...turns.map((turn) => ({ ...turn, sessionId: id })),
     ]);
     console.log(`CLI append: ${(await appendWithCli(storeDir, events)).trim()}`);
+    const longEvents = [{ kind: 'session.started', sessionId: longSession.id, body: { name: longSession.name } }, ...longSession.events.map((event) => ({ ...event, sessionId: longSession.id }))];
+    console.log(`CLI append (chat store): ${(await appendWithCli(chatStore, longEvents)).trim()}`);
   });
   const seeded = {
     sessionNames: seededSessions.map(({ name }) => name),
-    turnCounts: seededSessions.map(({ events }) => events.length),
+    // A turn is a question: user messages.
+    turnCounts: seededSessions.map(({ events }) => events.filter((event) => event.kind === 'message.user').length),
     eventCount: seededSessions.reduce((sum, { events }) => sum + 1 + events.length, 0),
   };
 

@@ -15,7 +15,7 @@ import { loadSqlJs } from '../core/store/sqlJsLoader';
 import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
-import { markdownTranscript, transcriptLines } from './transcript';
+import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
 const usage = `Usage: context-ledger [--store DIR] <command> [options]
@@ -106,7 +106,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
           out('no sessions');
         } else {
           for (const session of sessions) {
-            out(`${session.id}  ${session.name}  ${session.turnCount} turns  last ${new Date(session.lastActivityMs).toISOString()}${session.closed ? '  (closed)' : ''}`);
+            out(`${session.id}  ${session.name}  ${session.turnCount} turns  last ${new Date(session.lastActivityMs).toISOString()}${session.closed ? '  (closed)' : ''}${session.hidden ? '  (hidden)' : ''}`);
           }
         }
         return 0;

@@ -6,15 +6,23 @@ export const CommandId = {
   refreshSessions: 'contextLedger.refreshSessions',
   showEngineLog: 'contextLedger.showEngineLog',
   restartEngine: 'contextLedger.restartEngine',
+  /** A Sessions tree row's click, and its context menu. */
+  openSession: 'contextLedger.openSession',
+  renameSession: 'contextLedger.renameSession',
+  deleteSession: 'contextLedger.deleteSession',
+  exportSession: 'contextLedger.exportSession',
 } as const;
 
 export const ViewId = {
   sessions: 'contextLedger.sessions',
+  /** The side-bar chat (a webview view; the editor-tab chat is `chatPanelViewType`). */
+  chat: 'contextLedger.chatView',
 } as const;
 
-/** The chat panel's commands (registered by src/extension/chat/chatFeature.ts). */
+/** The chat's commands (registered by src/extension/chat/chatFeature.ts). */
 export const ChatCommandId = {
   openChat: 'contextLedger.openChat',
+  openChatInSideBar: 'contextLedger.openChatInSideBar',
   setApiKey: 'contextLedger.setApiKey',
   clearApiKey: 'contextLedger.clearApiKey',
   newTopic: 'contextLedger.newTopic',

@@ -1,14 +1,24 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
+import { markdownTranscript } from '../core/report/transcriptReport';
+import type { SessionSummary } from '../core/ledger';
 import { statsLines, summarizeStats, summarizeVerify, verifyLines } from '../core/report/storeReport';
 import { CommandId } from './commandIds';
 import type { EngineClient } from './engineClient';
 import type { SessionsTreeProvider } from './sessionsTree';
 
+/** What the session commands need from the chat: showing a session, and forgetting one. */
+export interface SessionChat {
+  openSession(sessionId: string | null): Promise<unknown>;
+  sessionRenamed(sessionId: string, name: string, eventId: string): void;
+  sessionHidden(sessionId: string): Promise<void>;
+}
+
 interface CommandContext {
   readonly engine: EngineClient;
   readonly sessions: SessionsTreeProvider;
   readonly output: vscode.OutputChannel;
+  readonly chat: SessionChat;
 }
 
 type CommandHandler = (context: CommandContext, ...args: unknown[]) => Promise<unknown>;
@@ -17,9 +27,20 @@ const handlers: Record<(typeof CommandId)[keyof typeof CommandId], CommandHandle
   [CommandId.newSession]: newSession,
   [CommandId.showLogStats]: showLogStats,
   [CommandId.verifyStore]: verifyStore,
-  [CommandId.refreshSessions]: async ({ sessions }) => sessions.refresh(),
-  [CommandId.showEngineLog]: async ({ output }) => output.show(true),
-  [CommandId.restartEngine]: async ({ engine }) => engine.restart(),
+  // Each returns what it did, so a caller (and a test) can tell success from a shown error.
+  [CommandId.refreshSessions]: async ({ sessions }) => sessions.reload(),
+  [CommandId.showEngineLog]: async ({ output }) => {
+    output.show(true);
+    return true;
+  },
+  [CommandId.restartEngine]: async ({ engine }) => {
+    await engine.restart();
+    return (await engine.info()).pid;
+  },
+  [CommandId.openSession]: openSession,
+  [CommandId.renameSession]: renameSession,
+  [CommandId.deleteSession]: deleteSession,
+  [CommandId.exportSession]: exportSession,
 };
 
 export function registerCommands(context: CommandContext): vscode.Disposable[] {
@@ -42,7 +63,7 @@ export function registerCommands(context: CommandContext): vscode.Disposable[] {
 }
 
 /** Starts a session; an optional string argument names it without asking (tests, keybindings). */
-async function newSession({ engine, sessions }: CommandContext, nameArgument?: unknown): Promise<string | undefined> {
+async function newSession({ engine, sessions, chat }: CommandContext, nameArgument?: unknown): Promise<string | undefined> {
   const suggested = `Session ${new Date().toLocaleString()}`;
   const name =
     typeof nameArgument === 'string' && nameArgument.trim()
@@ -63,7 +84,129 @@ async function newSession({ engine, sessions }: CommandContext, nameArgument?: u
   }
   sessions.refresh();
   void vscode.window.showInformationMessage(`Context Ledger: session "${name.trim()}" started.`);
+  // What it creates, it opens: the chat shows the new session, ready for its first message.
+  await chat.openSession(sessionId);
   return sessionId;
+}
+
+/**
+ * The session a command acts on: a tree row (a SessionSummary), an id (tests, keybindings), or
+ * with neither, one the user picks. Undefined when the user cancelled.
+ */
+async function targetSession(engine: EngineClient, argument: unknown, placeHolder: string): Promise<SessionSummary | undefined> {
+  const sessions = (await engine.listSessions()).filter((session) => !session.hidden);
+  const id = typeof argument === 'string' ? argument : isRecord(argument) && typeof argument.id === 'string' ? argument.id : undefined;
+  if (id !== undefined) {
+    const session = sessions.find((candidate) => candidate.id === id);
+    if (!session) {
+      throw new Error(`there is no session ${id} in this store`);
+    }
+    return session;
+  }
+  const picked = await vscode.window.showQuickPick(
+    sessions.map((session) => ({ label: session.name, description: `${session.turnCount} ${session.turnCount === 1 ? 'turn' : 'turns'}`, session })),
+    { placeHolder },
+  );
+  return picked?.session;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+async function openSession({ engine, chat }: CommandContext, argument?: unknown): Promise<string | undefined> {
+  const session = await targetSession(engine, argument, 'Session to open in the chat');
+  if (!session) {
+    return undefined;
+  }
+  await chat.openSession(session.id);
+  return session.id;
+}
+
+async function renameSession({ engine, sessions, chat }: CommandContext, argument?: unknown, nameArgument?: unknown): Promise<string | undefined> {
+  const session = await targetSession(engine, argument, 'Session to rename');
+  if (!session) {
+    return undefined;
+  }
+  const name =
+    typeof nameArgument === 'string' && nameArgument.trim()
+      ? nameArgument.trim()
+      : (
+          await vscode.window.showInputBox({
+            title: 'Rename Context Ledger Session',
+            prompt: 'New name of the session',
+            value: session.name,
+            validateInput: (value) => (value.trim() ? (value.length > 200 ? 'At most 200 characters' : undefined) : 'A session needs a name'),
+          })
+        )?.trim();
+  if (!name || name === session.name) {
+    return undefined;
+  }
+  const [verdict] = await engine.append([{ kind: 'session.renamed', sessionId: session.id, body: { name } }]);
+  if (verdict?.status !== 'appended') {
+    throw new Error(`the session was not renamed: ${verdict?.status === 'conflict' ? verdict.reason : 'unexpected verdict'}`);
+  }
+  chat.sessionRenamed(session.id, name, verdict.id);
+  sessions.refresh();
+  return name;
+}
+
+/**
+ * Deletes a session from the views: a `session.hidden` event. The log is append-only, so its
+ * events stay (the CLI still shows and exports them). `{ confirmed: true }` skips the question.
+ */
+async function deleteSession({ engine, sessions, chat }: CommandContext, argument?: unknown, options?: unknown): Promise<string | undefined> {
+  const session = await targetSession(engine, argument, 'Session to delete');
+  if (!session) {
+    return undefined;
+  }
+  if (!(isRecord(options) && options.confirmed === true)) {
+    const choice = await vscode.window.showWarningMessage(
+      `Delete the session "${session.name}"?`,
+      { modal: true, detail: 'It disappears from the Sessions view and the chat. Its events stay in the append-only log, where the CLI can still show and export them.' },
+      'Delete',
+    );
+    if (choice !== 'Delete') {
+      return undefined;
+    }
+  }
+  const [verdict] = await engine.append([{ kind: 'session.hidden', sessionId: session.id, body: {} }]);
+  if (verdict?.status !== 'appended') {
+    throw new Error(`the session was not deleted: ${verdict?.status === 'conflict' ? verdict.reason : 'unexpected verdict'}`);
+  }
+  await chat.sessionHidden(session.id);
+  sessions.refresh();
+  return session.id;
+}
+
+/** Writes a session as Markdown (the CLI's `export --format md`) to a file the user chooses. */
+async function exportSession({ engine }: CommandContext, argument?: unknown, target?: unknown): Promise<string | undefined> {
+  const session = await targetSession(engine, argument, 'Session to export');
+  if (!session) {
+    return undefined;
+  }
+  const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const fileName = `${session.name.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 80) || 'session'}.md`;
+  const uri =
+    target instanceof vscode.Uri
+      ? target
+      : await vscode.window.showSaveDialog({
+          title: `Export "${session.name}"`,
+          saveLabel: 'Export',
+          filters: { Markdown: ['md'] },
+          ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, fileName) } : {}),
+        });
+  if (!uri) {
+    return undefined;
+  }
+  const { session: current, events } = await engine.readSession({ sessionId: session.id });
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(markdownTranscript(current ?? session, events)));
+  void vscode.window.showInformationMessage(`Context Ledger: exported "${session.name}" (${events.length} events).`, 'Open').then((choice) => {
+    if (choice) {
+      void vscode.window.showTextDocument(uri);
+    }
+  });
+  return uri.toString();
 }
 
 async function showLogStats({ engine, output }: CommandContext): Promise<unknown> {

@@ -47,11 +47,12 @@ class ContextLedgerExtension extends Disposable {
       ),
     );
     const sessions = this.register(new SessionsTreeProvider(this.engine, (message) => this.output.error(message)));
-    this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false }));
-    for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output })) {
+    sessions.attach(this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false })));
+    this.chat = this.register(new ChatFeature({ context, engine: this.engine, keys, log: this.output, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
+    this.register(this.chat.onDidChangeActiveSession((sessionId) => sessions.setActiveSession(sessionId)));
+    for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }
-    this.chat = this.register(new ChatFeature({ context, engine: this.engine, keys, log: this.output, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

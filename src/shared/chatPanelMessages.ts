@@ -17,6 +17,8 @@ export const chatPanelLimits = {
   nameLength: 200,
   /** A chat message the user typed (the engine caps events at 10 MiB; a prompt is far less). */
   textLength: 200_000,
+  /** A workspace-relative path to open. */
+  pathLength: 1000,
   /** A code block to copy or insert. */
   codeLength: 1_000_000,
 } as const;
@@ -42,7 +44,9 @@ export type WebviewMessage =
   | { readonly type: 'copyCode'; readonly requestId: string; readonly code: string }
   /** Insert into the last active text editor, replacing its selections. */
   | { readonly type: 'insertCode'; readonly requestId: string; readonly code: string }
-  | { readonly type: 'runCommand'; readonly requestId: string; readonly command: PanelCommand };
+  | { readonly type: 'runCommand'; readonly requestId: string; readonly command: PanelCommand }
+  /** Open a workspace file a tool call named (a path relative to the folder; never outside it). */
+  | { readonly type: 'openFile'; readonly requestId: string; readonly path: string };
 
 export type WebviewMessageType = WebviewMessage['type'];
 
@@ -93,7 +97,8 @@ export type TranscriptEntry =
   | { readonly kind: 'topic'; readonly eventId: string; readonly label: string | null }
   | { readonly kind: 'renamed'; readonly eventId: string; readonly name: string }
   /** The session has older events than the panel loaded (it shows the newest `shownEvents`). */
-  | { readonly kind: 'earlier'; readonly shownEvents: number }
+  /** `turnsBefore`: questions in the events not loaded, so shown turns keep their numbers. */
+  | { readonly kind: 'earlier'; readonly shownEvents: number; readonly turnsBefore?: number }
   /** A failed send: a `turn.failed` event, or kept by the panel when nothing reached the log. */
   | { readonly kind: 'error'; readonly requestId: string; readonly error: ChatErrorInfo; readonly retryText: string | null };
 
@@ -208,6 +213,7 @@ const webviewFields: Record<WebviewMessageType, readonly string[]> = {
   copyCode: ['type', 'requestId', 'code'],
   insertCode: ['type', 'requestId', 'code'],
   runCommand: ['type', 'requestId', 'command'],
+  openFile: ['type', 'requestId', 'path'],
 };
 
 function isWebviewMessageType(value: unknown): value is WebviewMessageType {
@@ -262,6 +268,13 @@ function webviewMessage(input: unknown): WebviewMessage {
         fail(`"command" must be one of ${panelCommands.join(', ')}`);
       }
       return { type, requestId: id(input, 'requestId'), command: command as PanelCommand };
+    }
+    case 'openFile': {
+      const path = string(input, 'path', chatPanelLimits.pathLength, { nonBlank: true });
+      if (controlCharacters.test(path)) {
+        fail('"path" has control characters');
+      }
+      return { type, requestId: id(input, 'requestId'), path };
     }
   }
 }

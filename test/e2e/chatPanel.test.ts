@@ -75,7 +75,7 @@ describe('the chat panel in the browser', () => {
     await shot('open-chat', async () => {
       await workbench.page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'README.md' }).click();
       await workbench.page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'Sample workspace' }).waitFor();
-      await workbench.runCommand('Context Ledger: Open Chat');
+      await workbench.runCommand('Context Ledger: Open Chat in Editor');
       await workbench.page.locator('.tab', { hasText: 'Context Ledger Chat' }).waitFor();
       await chat().locator('#composer').waitFor();
       // The empty chat says what it does; the status line shows the settings in use.
@@ -108,25 +108,28 @@ describe('the chat panel in the browser', () => {
     });
     assert.equal((await answer.locator('.markdown p').first().textContent())?.trim(), 'Streaming works. Here is the constant you asked for:');
     assert.equal(await answer.locator('.code-block code').textContent(), 'export const answer = 42;\n');
+    // Highlighted: the keyword has its own colour.
+    assert.equal(await answer.locator('.code-block code .hljs-keyword').first().textContent(), 'export');
     assert.equal((await answer.locator('.code-block .code-language').textContent())?.trim(), 'ts');
     assert.equal(await answer.locator('.markdown strong').textContent(), 'context receipt');
     const buttons = await answer.locator('.code-block .code-action').all();
     assert.deepEqual(await Promise.all(buttons.map((button) => button.getAttribute('aria-label'))), ['Copy code', 'Insert code at cursor']);
     // The new chat became a session named after the message, chosen in the picker.
     const picked = await chat().locator('#session-picker option:checked').textContent();
-    assert.match(picked ?? '', /^How do I export the answer\? \(2 turns\)$|^This chat$/);
+    assert.match(picked ?? '', /^How do I export the answer\? \(1 turn\)$|^This chat$/);
   });
 
   it("shows the answer's context receipt, collapsed, and expands it", async () => {
     const receipt = answers().last().locator('details.receipt');
     const summary = (await receipt.locator('summary').textContent())?.trim() ?? '';
-    assert.match(summary, /^Context: [\d,]+ of 100,000 tokens \(\d+%\) · \d+ parts?( · \d+ left out)?$/);
+    assert.match(summary, /^Context: [\d,]+ of 100,000 tokens \((<1|\d+)%\) · \d+ parts?( · \d+ left out)?$/);
     assert.equal(await receipt.getAttribute('open'), null, 'collapsed by default');
     const rows = await shot('receipt', async () => {
       await receipt.locator('summary').click();
       await receipt.locator('table.receipt-parts').waitFor({ state: 'visible' });
       const trs = await receipt.locator('table.receipt-parts tbody tr').all();
-      return Promise.all(trs.map((tr) => tr.locator('td').allTextContents()));
+      // [part label, turn, tokens]: the part cell also holds its reason, under the label.
+      return Promise.all(trs.map(async (tr) => [(await tr.locator('td.part > span').first().textContent()) ?? '', ...(await tr.locator('td:not(.part)').allTextContents())]));
     });
     assert.ok(rows.length >= 2, `${rows.length} parts`);
     assert.ok(
@@ -138,10 +141,12 @@ describe('the chat panel in the browser', () => {
       `the system prompt is a part: ${JSON.stringify(rows)}`,
     );
     for (const row of rows) {
-      assert.match(row[3] ?? '', /^[\d,]+$/, `token count of ${JSON.stringify(row)}`);
+      assert.match(row[2] ?? '', /^[\d,]+$/, `token count of ${JSON.stringify(row)}`);
     }
-    const total = (await receipt.locator('tfoot td').textContent()) ?? '';
-    assert.match(total, /^[\d,]+ \(100,000\)$/);
+    // Turn numbers a person can find in the conversation, not event numbers.
+    assert.deepEqual(rows.find(([part]) => part === 'Your message')?.[1], 'Turn 1');
+    assert.match((await receipt.locator('tfoot tr').first().locator('td').textContent()) ?? '', /^[\d,]+$/);
+    assert.equal(await receipt.locator('tfoot tr').nth(1).locator('td').textContent(), '100,000');
     assert.match((await receipt.locator('.receipt-meta').textContent()) ?? '', /^Window: sliding window, last 20 turns · token counts (exact \(count_tokens\)|estimated offline)$/);
   });
 
@@ -156,6 +161,22 @@ describe('the chat panel in the browser', () => {
       await answers().last().locator('.code-action[data-action="insert-code"]').click();
       await workbench.page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'export const answer = 42;' }).waitFor();
     });
+  });
+
+  it('Insert at Cursor with the chat and the file in one editor group keeps the chat in view', async () => {
+    await shot('insert-same-group', async () => {
+      await workbench.page.locator('.tab', { hasText: 'Context Ledger Chat' }).click();
+      await workbench.runCommand('View: Move Editor into Previous Group');
+      // One group now: the chat's tab in front, README.md behind it.
+      await workbench.page.locator('.editor-group-container').first().locator('.tab.active', { hasText: 'Context Ledger Chat' }).waitFor();
+      assert.equal(await workbench.page.locator('.editor-group-container').count(), 1);
+      await answers().first().locator('.code-action[data-action="insert-code"]').click();
+      // The file opens beside the chat instead of covering it.
+      await workbench.page.locator('.editor-group-container').nth(1).locator('.tab.active', { hasText: 'README.md' }).waitFor();
+      await workbench.page.locator('.editor-instance .monaco-editor .view-lines', { hasText: 'export const answer = 42;export const answer = 42;' }).waitFor();
+    });
+    assert.equal(await workbench.page.locator('.tab.active', { hasText: 'Context Ledger Chat' }).count(), 1, 'the chat is still the front tab of its group');
+    assert.ok(await chat().locator('#composer').isVisible());
   });
 
   it('shows a tool call and its result inline, collapsed', async () => {
@@ -175,8 +196,18 @@ describe('the chat panel in the browser', () => {
       await tool.locator('summary').click();
       await tool.locator('.tool-result pre').waitFor({ state: 'visible' });
     });
-    assert.equal((await tool.locator('summary').textContent())?.trim(), 'Tool call: read_file');
+    // One answer card for the question, the tool call inline in it, in words, the file a link.
+    assert.equal(await tool.locator('xpath=ancestor::article[contains(@class, "assistant")]').count(), 1);
+    assert.match((await tool.locator('summary').textContent())?.trim() ?? '', /^ReadREADME\.md/);
+    assert.equal(await tool.locator('summary a.file-link').getAttribute('data-path'), 'README.md');
     assert.match((await tool.locator('.tool-input').textContent()) ?? '', /"path": "README.md"/);
+    const card = answers().last();
+    assert.equal(await card.locator('details.receipt').count(), 1, 'one receipt for the question, its two requests inside');
+    assert.match((await card.locator('details.receipt summary').textContent()) ?? '', /· 2 requests$/);
+    await shot('tool-file-opened', async () => {
+      await tool.locator('summary a.file-link').click();
+      await workbench.page.locator('.tab.active', { hasText: 'README.md' }).waitFor();
+    });
     assert.match((await tool.locator('.tool-result pre').textContent()) ?? '', /Sample workspace/);
   });
 

@@ -83,7 +83,8 @@ describe('Context Ledger in the browser', () => {
       await workbench.sessionRow(name).waitFor();
       return workbench.sessionRowTexts();
     });
-    assert.deepEqual(rows[0], [name, '0 turns · just now'], 'the new session is on top (newest activity first)');
+    // On top (newest activity first), and open in the chat: New Session opens what it creates.
+    assert.deepEqual(rows[0], [name, '0 turns · just now · open'], 'the new session is on top and open');
     assert.equal(rows.length, environment.seeded.sessionNames.length + 1);
   });
 

@@ -79,7 +79,8 @@ export class Workbench {
    */
   async runCommand(title: string, timeoutMs = 30_000): Promise<void> {
     const input = this.page.locator('.quick-input-widget input');
-    const row = this.page.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: title }) });
+    // The whole title: "Open Chat" must not pick "Open Chat in Side Bar".
+    const row = this.page.locator('.quick-input-list .monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(title)}$`) }) });
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.page.keyboard.press('F1');
@@ -140,4 +141,13 @@ export class Workbench {
   sessionRow(name: string): Locator {
     return this.sessionRows().filter({ has: this.page.locator('.label-name', { hasText: name }) });
   }
+
+  /** The rows of the open context menu (right click), by their labels. */
+  contextMenuItem(label: string): Locator {
+    return this.page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: new RegExp(`^${escapeRegExp(label)}$`) });
+  }
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -71,7 +71,11 @@ describe('chat panel', function () {
     assert.equal(init.snapshot.config.model, 'claude-sonnet-5-5');
     assert.equal(init.snapshot.config.budgetTokens, 100_000);
     assert.deepEqual(init.snapshot.config.problems, []);
-    assert.ok(init.snapshot.sessions.length >= 0);
+    assert.deepEqual(
+      init.snapshot.sessions.map((session) => session.id),
+      (await api.listSessions()).filter((session) => !session.hidden).map((session) => session.id),
+      'the picker lists the sessions of the store',
+    );
     assert.equal(api.chat.settings().settings.baseUrl, messagesApiUrl(), 'the settings point the SDK at the test server');
 
     // A second Open Chat reveals the same panel.

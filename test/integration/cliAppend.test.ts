@@ -30,7 +30,8 @@ describe('sessions appended with the CLI', () => {
     );
     assert.deepEqual(
       listed.map((session) => [session?.name, session?.turnCount, session?.eventCount]),
-      sessions.map(({ name }) => [name, 2, 3]),
+      // A question and its answer: one turn.
+      sessions.map(({ name }) => [name, 1, 3]),
     );
     const after = await api.stats();
     assert.equal(after.eventCount, before.eventCount + events.length);

@@ -31,6 +31,7 @@ describe('chat panel messages from the webview', () => {
       { type: 'copyCode', requestId: 'r6', code: 'const x = 1;' },
       { type: 'insertCode', requestId: 'r7', code: '' },
       { type: 'runCommand', requestId: 'r8', command: 'setApiKey' },
+      { type: 'openFile', requestId: 'r9', path: 'src/fizzbuzz.ts' },
     ];
     for (const message of good) {
       assert.deepEqual(accepted(message), message);
@@ -83,6 +84,13 @@ describe('chat panel messages from the webview', () => {
     for (const command of ['workbench.action.terminal.new', 'contextLedger.restartEngine', '', 7]) {
       assert.match(rejected({ type: 'runCommand', requestId: 'r', command }), /"command" must be one of/);
     }
+  });
+
+  it('takes a file to open only as a short path without control characters (the extension keeps it inside the folder)', () => {
+    assert.match(rejected({ type: 'openFile', requestId: 'r', path: '' }), /"path" must not be blank/);
+    assert.match(rejected({ type: 'openFile', requestId: 'r', path: 'a\nb' }), /"path" has control characters/);
+    assert.match(rejected({ type: 'openFile', requestId: 'r', path: 'x'.repeat(1001) }), /"path" is longer than 1000/);
+    assert.match(rejected({ type: 'openFile', requestId: 'r' }), /"path" must be a string/);
   });
 
   it('never throws, whatever it is given', () => {

@@ -5,7 +5,7 @@ import type { StoredEvent } from '../../src/core/log/events';
 import { budgetUse, lastReceipt, sessionNameFromText, toTranscript, withErrors } from '../../src/extension/chat/transcript';
 import type { TranscriptEntry } from '../../src/shared/chatPanelMessages';
 import { escapeHtml, renderMarkdown } from '../../src/webview/chat/markdown';
-import { budgetPercent, receiptSummary, seqRange, windowText } from '../../src/webview/chat/format';
+import { describeToolCall, receiptSummary, seqRange, turnRange, windowText } from '../../src/webview/chat/format';
 
 let seq = 0;
 function event(kind: StoredEvent['kind'], body: unknown, id = `e${seq + 1}`): StoredEvent {
@@ -109,12 +109,13 @@ describe('transcript of a session', () => {
   });
 
   it('computes the gauge: percent of the budget, warning above 80 %', () => {
-    assert.deepEqual(budgetUse({ totalTokens: 420, budgetTokens: 1000 }), { percent: 42, label: '42%', warn: false });
-    assert.deepEqual(budgetUse({ totalTokens: 800, budgetTokens: 1000 }), { percent: 80, label: '80%', warn: false });
-    assert.deepEqual(budgetUse({ totalTokens: 801, budgetTokens: 1000 }), { percent: 80, label: '80%', warn: true });
-    assert.deepEqual(budgetUse({ totalTokens: 1200, budgetTokens: 1000 }), { percent: 120, label: '120%', warn: true });
-    assert.deepEqual(budgetUse({ totalTokens: 347, budgetTokens: 100_000 }), { percent: 0, label: '<1%', warn: false });
-    assert.deepEqual(budgetUse({ totalTokens: 0, budgetTokens: 100_000 }), { percent: 0, label: '0%', warn: false });
+    assert.deepEqual(budgetUse({ totalTokens: 420, budgetTokens: 1000 }), { percent: 42, label: '42%', warn: false, over: false });
+    assert.deepEqual(budgetUse({ totalTokens: 800, budgetTokens: 1000 }), { percent: 80, label: '80%', warn: false, over: false });
+    assert.deepEqual(budgetUse({ totalTokens: 801, budgetTokens: 1000 }), { percent: 80, label: '80%', warn: true, over: false });
+    assert.deepEqual(budgetUse({ totalTokens: 1011, budgetTokens: 1000 }), { percent: 101, label: '101%', warn: true, over: true });
+    assert.deepEqual(budgetUse({ totalTokens: 1200, budgetTokens: 1000 }), { percent: 120, label: '120%', warn: true, over: true });
+    assert.deepEqual(budgetUse({ totalTokens: 347, budgetTokens: 100_000 }), { percent: 0, label: '<1%', warn: false, over: false });
+    assert.deepEqual(budgetUse({ totalTokens: 0, budgetTokens: 100_000 }), { percent: 0, label: '0%', warn: false, over: false });
   });
 });
 
@@ -124,7 +125,8 @@ describe('chat panel rendering helpers', () => {
     assert.match(html, /<div class="code-block">/);
     assert.match(html, /data-action="copy-code"/);
     assert.match(html, /data-action="insert-code"/);
-    assert.match(html, /<code class="language-ts">const a = 1 &lt; 2;\n<\/code>/);
+    // Highlighted (keyword and number spans), still escaped.
+    assert.match(html, /<code class="language-ts"><span class="hljs-keyword">const<\/span> a = <span class="hljs-number">1<\/span> &lt; <span class="hljs-number">2<\/span>;\n<\/code>/);
   });
 
   it('shows raw HTML from the model as text, never as markup', () => {
@@ -145,7 +147,7 @@ describe('chat panel rendering helpers', () => {
 
   it('renders an unclosed fence while an answer streams', () => {
     const html = renderMarkdown('```python\nprint(1)\n');
-    assert.match(html, /<code class="language-python">print\(1\)\n<\/code>/);
+    assert.match(html, /<code class="language-python"><span class="hljs-built_in">print<\/span>\(<span class="hljs-number">1<\/span>\)\n<\/code>/);
   });
 
   it('escapes a hostile fence language', () => {
@@ -157,10 +159,36 @@ describe('chat panel rendering helpers', () => {
   it('summarizes a receipt in one line', () => {
     const summary = receiptSummary(receipt(4210, 100_000));
     assert.equal(summary, 'Context: 4,210 of 100,000 tokens (4%) · 2 parts · 1 left out');
-    assert.equal(budgetPercent({ totalTokens: 1, budgetTokens: 0 }), 100);
+    assert.equal(receiptSummary(receipt(1011, 1000), 2), 'Context: 1,011 of 1,000 tokens (101%) · 2 parts · 1 left out · 2 requests');
     assert.equal(seqRange(3, 3), '#3');
     assert.equal(seqRange(1, 9), '#1–9');
     assert.equal(seqRange(null, null), '—');
     assert.equal(windowText({ kind: 'sliding', tokens: 30000 }), 'sliding window, last 30,000 tokens');
+  });
+});
+
+describe('receipt rows and tool calls in words', () => {
+  it('names receipt rows by the turns a person sees, not event numbers', () => {
+    const turns = new Map([
+      ['u1', 1],
+      ['a1', 1],
+      ['u3', 3],
+    ]);
+    const turnOf = (id: string): number | undefined => turns.get(id);
+    assert.equal(turnRange(['u1', 'a1'], turnOf), 'turn 1');
+    assert.equal(turnRange(['a1', 'u3', 'unknown'], turnOf), 'turns 1–3');
+    assert.equal(turnRange(['unknown'], turnOf), null);
+  });
+
+  it('leaves empty parts and exclusions out of the row count', () => {
+    const empty = { ...receipt(100), parts: [...receipt(100).parts, { kind: 'turn', eventIds: [], firstSeq: null, lastSeq: null, tokens: 0, reason: 'nothing' } as const], excluded: [{ eventIds: [], eventCount: 0, firstSeq: 4, lastSeq: 4, tokens: 0, reason: 'empty' } as const] };
+    assert.equal(receiptSummary(empty), 'Context: 100 of 1,000 tokens (10%) · 2 parts');
+  });
+
+  it('says what a tool call did, with the path it read', () => {
+    assert.deepEqual(describeToolCall('read_file', { path: 'src/fizzbuzz.ts' }), { verb: 'Read', target: 'src/fizzbuzz.ts', isPath: true });
+    assert.deepEqual(describeToolCall('list_files', {}), { verb: 'Listed files in', target: '.', isPath: false });
+    assert.deepEqual(describeToolCall('search_text', { query: 'fizz' }), { verb: 'Searched for', target: '“fizz”', isPath: false });
+    assert.deepEqual(describeToolCall('other', 'not an object'), { verb: 'Ran other', target: null, isPath: false });
   });
 });

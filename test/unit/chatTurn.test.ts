@@ -93,6 +93,16 @@ describe('chat turns through the engine', () => {
     assert.match(JSON.stringify(sent.messages), /Hi there/);
   });
 
+  it("states the user's budget in the receipt, also when the exact count made it re-assemble smaller", async () => {
+    // Digits: the offline estimate is far below the test server's exact count (one per digit),
+    // so the exact count is over the budget and the engine re-assembles aiming lower.
+    server.script(scripts.text('Short.'));
+    const result = await send('Hi', { settings: { ...settings, budgetTokens: 1000, systemPrompt: '1234567890 '.repeat(90) } });
+    assert.ok(result.receipt && result.receipt.totalTokens > 1000, `exact total ${result.receipt?.totalTokens} is over the budget`);
+    assert.ok(result.receipt, JSON.stringify(result.error));
+    assert.equal(result.receipt.budgetTokens, 1000, 'the budget shown is the one set, not the one re-assembly aimed at');
+  });
+
   it('runs a tool call round trip, with the file fenced as data and secrets refused', async () => {
     server.script(scripts.toolUse('read_file', { path: 'notes.md' }, { id: 'toolu_1', text: 'Let me look.' }), scripts.toolUse('read_file', { path: '.env' }, { id: 'toolu_2' }), scripts.text('The code word is PELICAN.'));
     const result = await send('What is the code word?');

@@ -37,7 +37,7 @@ describe('context-ledger CLI', () => {
   afterEach(() => temp.remove());
 
   it('lists, shows and exports sessions', () => {
-    assert.match(run(store, ['sessions']).stdout, /s1 {2}Parsing work {2}4 turns/);
+    assert.match(run(store, ['sessions']).stdout, /s1 {2}Parsing work {2}2 turns/);
     const shown = run(store, ['show', 's1', '--last', '2']);
     assert.equal(shown.code, 0);
     assert.match(shown.stdout, /user: And a time zone\?/);

@@ -33,7 +33,8 @@ export async function assembleWithinBudget(
   }
   const estimated = (): { request: MessagesRequest; receipt: ContextReceipt } => ({
     request: assembled.request,
-    receipt: { ...assembled.receipt, tokenSourceNote: state.unavailable ?? 'no exact count' },
+    // The receipt states the user's budget, not a smaller one a re-assembly aimed at: one set of numbers everywhere.
+    receipt: { ...assembled.receipt, budgetTokens: options.budgetTokens, tokenSourceNote: state.unavailable ?? 'no exact count' },
   });
   if (state.unavailable !== null) {
     return estimated();
@@ -53,7 +54,7 @@ export async function assembleWithinBudget(
       return estimated();
     }
     if (exact <= options.budgetTokens || attempt === maxRecountAttempts) {
-      return { request: assembled.request, receipt: { ...assembled.receipt, totalTokens: exact, tokenSource: 'api' } };
+      return { request: assembled.request, receipt: { ...assembled.receipt, budgetTokens: options.budgetTokens, totalTokens: exact, tokenSource: 'api' } };
     }
     budget = Math.floor((budget * options.budgetTokens) / exact) - 1;
     assembled = deps.assemble.assemble(params.sessionId, { ...options, budgetTokens: budget });

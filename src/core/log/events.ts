@@ -59,6 +59,8 @@ export interface TurnFailedBody {
  * do not know it ignore it.
  */
 export interface ForeignEventBody { readonly kind: string; readonly body: unknown; readonly problem: string }
+/** Deleted from the Sessions view: hidden from lists, never erased from the log. */
+export type SessionHiddenBody = Record<string, never>;
 
 export interface EventBodies {
   'session.started': SessionStartedBody;
@@ -76,6 +78,7 @@ export interface EventBodies {
   'message.superseded': MessageSupersededBody;
   'turn.failed': TurnFailedBody;
   foreign: ForeignEventBody;
+  'session.hidden': SessionHiddenBody;
 }
 
 export type EventKind = keyof EventBodies;
@@ -96,10 +99,11 @@ export const eventKinds: readonly AppendableKind[] = [
   'context.receipt',
   'message.superseded',
   'turn.failed',
+  'session.hidden',
 ];
 
-/** Kinds that count as a conversational turn in session summaries. */
-export const turnKinds: ReadonlySet<EventKind> = new Set(['message.user', 'message.assistant']);
+/** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
+export const turnKinds: ReadonlySet<EventKind> = new Set(['message.user']);
 
 /** What a caller hands to append: the writer fills in id (if absent), clock and writer. */
 export type EventDraft = {
@@ -208,6 +212,7 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'context.receipt': [text('requestId', { max: 200 }), nonEmpty('requestId'), object('receipt')],
   'message.superseded': [text('eventId', { max: 200 }), nonEmpty('eventId'), text('byRequestId', { max: 200 }), nonEmpty('byRequestId')],
   'turn.failed': [text('requestId', { max: 200 }), nonEmpty('requestId'), nullableText('userEventId'), errorInfo('error')],
+  'session.hidden': [],
 };
 
 function nullableText(field: string): Validator {
@@ -282,7 +287,7 @@ export function isEventKind(value: unknown): value is AppendableKind {
 
 /** Why `body` is not a valid body of `kind` in this version, or undefined if it is. */
 export function describeBodyProblem(kind: AppendableKind, body: unknown): string | undefined {
-  const value = body === undefined && kind === 'session.closed' ? {} : body;
+  const value = body === undefined && (kind === 'session.closed' || kind === 'session.hidden') ? {} : body;
   if (!isRecord(value)) {
     return `"body" of a ${kind} event must be a JSON object`;
   }
@@ -350,7 +355,7 @@ function parseDraftFields(input: unknown): EventDraft {
   if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > 200) {
     throw new EventValidationError('"sessionId" must be a non-empty string of at most 200 characters');
   }
-  const bodyValue = body === undefined && kind === 'session.closed' ? {} : body;
+  const bodyValue = body === undefined && (kind === 'session.closed' || kind === 'session.hidden') ? {} : body;
   const problem = describeBodyProblem(kind, bodyValue);
   if (problem) {
     throw new EventValidationError(problem);
@@ -431,7 +436,7 @@ export function toStoredEvent(event: JournalEvent, seq: number): StoredEvent {
   };
   const problem = isEventKind(event.kind) ? describeBodyProblem(event.kind, event.body) : `unknown event kind ${JSON.stringify(event.kind)} (written by another version)`;
   if (problem === undefined) {
-    const body = event.body === undefined && event.kind === 'session.closed' ? {} : event.body;
+    const body = event.body === undefined && (event.kind === 'session.closed' || event.kind === 'session.hidden') ? {} : event.body;
     return { ...envelope, kind: event.kind, body } as StoredEvent;
   }
   return { ...envelope, kind: 'foreign', body: { kind: event.kind, body: event.body, problem } };

@@ -15,6 +15,8 @@ export interface SessionSummary {
   readonly closed: boolean;
   /** Its start record was damaged; the later events are kept. */
   readonly recovered: boolean;
+  /** Deleted from the Sessions view (a `session.hidden` event); its events are kept. */
+  readonly hidden: boolean;
 }
 
 export interface SessionRange {
@@ -28,7 +30,7 @@ export interface SessionRange {
 
 // The version comes from the log's acceptance state, the rest from the Sessions read model.
 const sessionColumns =
-  'SELECT s.id, s.name, COALESCE(t.version, s.event_count), s.event_count, s.turn_count, s.started_ms, s.last_ms, s.last_seq, s.closed, s.recovered FROM sessions s LEFT JOIN streams t ON t.session_id = s.id';
+  'SELECT s.id, s.name, COALESCE(t.version, s.event_count), s.event_count, s.turn_count, s.started_ms, s.last_ms, s.last_seq, s.closed, s.recovered, s.hidden FROM sessions s LEFT JOIN streams t ON t.session_id = s.id';
 
 export function listSessions(db: Database): SessionSummary[] {
   const result = db.exec(
@@ -47,7 +49,7 @@ export function getSession(db: Database, id: string): SessionSummary | undefined
 }
 
 function toSessionSummary(row: SqlValue[]): SessionSummary {
-  const [id, name, version, eventCount, turnCount, startedMs, lastMs, lastSeq, closed, recovered] = row;
+  const [id, name, version, eventCount, turnCount, startedMs, lastMs, lastSeq, closed, recovered, hidden] = row;
   return {
     id: String(id),
     name: String(name),
@@ -59,6 +61,7 @@ function toSessionSummary(row: SqlValue[]): SessionSummary {
     lastSeq: Number(lastSeq),
     closed: Number(closed) === 1,
     recovered: Number(recovered) === 1,
+    hidden: Number(hidden) === 1,
   };
 }
 

@@ -3,7 +3,7 @@ import { ChatCommandId } from '../commandIds';
 import { Disposable } from '../lifecycle';
 import type { ActiveChat, ActiveChatState } from './activeChat';
 import { windowLabel } from './chatSettings';
-import { budgetUse } from './transcript';
+import { budgetNumbers, budgetUse } from '../../shared/receiptNumbers';
 
 /**
  * The status bar gauge: how full the active session's context budget was at its newest request
@@ -43,14 +43,14 @@ export class BudgetGauge extends Disposable {
       this.item.show();
       return;
     }
-    const { percent, label, warn } = budgetUse(receipt);
-    const numbers = `${receipt.totalTokens.toLocaleString('en-US')} of ${receipt.budgetTokens.toLocaleString('en-US')} tokens`;
+    const { percent, label, warn, over } = budgetUse(receipt);
+    const numbers = budgetNumbers(receipt);
     this.item.text = `$(database) ${label}`;
     this.item.tooltip = new vscode.MarkdownString(
-      `**Context budget** of ${escapeMarkdown(session)}: ${numbers} (${label}) at the newest request, ${windowLabel(receipt.window)}` +
+      `**Context budget** of ${escapeMarkdown(session)}: ${numbers} at the newest request, ${windowLabel(receipt.window)}` +
         `${receipt.tokenSource === 'estimate' ? ', estimated offline' : ''}.\n\nClick to show the context receipt.`,
     );
-    this.item.backgroundColor = warn ? new vscode.ThemeColor(percent > 100 ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
+    this.item.backgroundColor = warn ? new vscode.ThemeColor(over ? 'statusBarItem.errorBackground' : 'statusBarItem.warningBackground') : undefined;
     this.item.accessibilityInformation = { label: `Context budget ${percent} percent full: ${numbers}. Show the context receipt.`, role: 'button' };
     this.item.show();
   }

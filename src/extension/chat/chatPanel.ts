@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
 import {
@@ -16,6 +16,8 @@ import type { EngineClient } from '../engineClient';
 import { Disposable } from '../lifecycle';
 import type { ActiveChat } from './activeChat';
 import type { ApiKeyStore } from './apiKey';
+import type { ChatHost } from './chatHosts';
+import { chatHtml } from './chatHtml';
 import { windowLabel, type ResolvedChatSettings } from './chatSettings';
 import { lastReceipt, sessionNameFromText, toSessionItem, toTranscript, withErrors, withoutStaleRetries, type ShownError } from './transcript';
 
@@ -29,6 +31,8 @@ export interface ChatPanelServices {
   readSettings(): ResolvedChatSettings;
   /** Inserts into the last active text editor; resolves to a problem in words, or null. */
   insertCode(code: string): Promise<string | null>;
+  /** Opens a workspace file by its relative path; resolves to a problem in words, or null. */
+  openFile(path: string): Promise<string | null>;
   runCommand(command: PanelCommand): Promise<void>;
 }
 
@@ -58,10 +62,10 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
 }
 
 /**
- * The controller of one chat panel. The webview is recreated whenever the panel is hidden
- * (retainContextWhenHidden is off), so this side holds what must survive that: the session
- * shown, a send still streaming, and the errors shown. Nothing is posted before the webview's
- * `ready`; its answer, `init`, carries everything.
+ * The controller of one chat webview, in an editor tab or the side-bar view (its `host`). The
+ * webview is recreated whenever it is hidden (retainContextWhenHidden is off), so this side
+ * holds what must survive that: the session shown, a send still streaming, and the errors
+ * shown. Nothing is posted before the webview's `ready`; its answer, `init`, carries everything.
  */
 export class ChatPanel extends Disposable {
   private ready = false;
@@ -80,29 +84,33 @@ export class ChatPanel extends Disposable {
   readonly onDidPost = this.postedEmitter.event;
   readonly onDidDispose = this.disposedEmitter.event;
 
+  private readonly focusedEmitter = this.register(new vscode.EventEmitter<void>());
+  /** The user turned to this chat (its tab became active, or the view was shown). */
+  readonly onDidFocus = this.focusedEmitter.event;
+
   constructor(
-    readonly panel: vscode.WebviewPanel,
+    readonly host: ChatHost,
     private readonly services: ChatPanelServices,
     state: ChatViewState,
   ) {
     super();
     this.sessionId = state.sessionId;
-    panel.webview.options = webviewOptions(services.extensionUri);
-    panel.iconPath = vscode.Uri.joinPath(services.extensionUri, 'media', 'ledger.svg');
-    panel.webview.html = this.html(state);
-    this.register(panel.webview.onDidReceiveMessage((message: unknown) => this.receive(message)));
+    host.webview.options = webviewOptions(services.extensionUri);
+    host.webview.html = this.html(state);
+    this.register(host.webview.onDidReceiveMessage((message: unknown) => this.receive(message)));
     this.register(
-      panel.onDidChangeViewState(({ webviewPanel }) => {
-        if (!webviewPanel.visible) {
+      host.onDidChangeView(({ visible, focused }) => {
+        if (!visible) {
           // The webview is torn down when hidden; it says `ready` again when shown.
           this.ready = false;
         }
-        if (webviewPanel.active) {
+        if (focused) {
+          this.focusedEmitter.fire();
           void this.publishActiveSession();
         }
       }),
     );
-    this.register(panel.onDidDispose(() => this.dispose()));
+    this.register(host.onDidDispose(() => this.dispose()));
     this.register(services.engine.onChatProgress(({ requestId, progress }) => this.onProgress(requestId, progress)));
     this.register(services.engine.onDidChangeStore(() => this.scheduleSessionsRefresh()));
     this.register(services.keys.onDidChange(() => void services.keys.status().then((keyStatus) => this.post({ type: 'keyStatus', keyStatus }))));
@@ -139,7 +147,18 @@ export class ChatPanel extends Disposable {
   }
 
   reveal(): void {
-    this.panel.reveal(undefined, false);
+    this.host.reveal();
+  }
+
+  /** Shows `sessionId` (a click in the Sessions tree, New Session): pushed, not asked for. */
+  async showSession(sessionId: string | null): Promise<void> {
+    if (!this.ready) {
+      // `init` carries it when the webview (re)loads.
+      this.sessionId = sessionId;
+      await this.publishActiveSession();
+      return;
+    }
+    await this.selectSession(null, sessionId);
   }
 
   /** Expands and scrolls to the newest receipt. */
@@ -202,8 +221,17 @@ export class ChatPanel extends Disposable {
       }
       case 'runCommand':
         await this.services.runCommand(message.command);
+        if (message.command === 'setApiKey') {
+          // The input box took the focus; give it back to the chat (the webview then focuses its composer).
+          this.host.reveal();
+        }
         this.post({ type: 'reply', requestId: message.requestId, ok: true, message: null });
         return;
+      case 'openFile': {
+        const problem = await this.services.openFile(message.path);
+        this.post({ type: 'reply', requestId: message.requestId, ok: problem === null, message: problem });
+        return;
+      }
     }
   }
 
@@ -211,7 +239,8 @@ export class ChatPanel extends Disposable {
     // Build the slow parts first, then compose and post in one tick: progress that arrives
     // meanwhile is in `running.progress`, and is posted live only once `init` is out.
     this.ready = false;
-    const [sessions, keyStatus] = await Promise.all([this.services.engine.listSessions(), this.services.keys.status()]);
+    const [allSessions, keyStatus] = await Promise.all([this.services.engine.listSessions(), this.services.keys.status()]);
+    const sessions = allSessions.filter((session) => !session.hidden);
     if (this.sessionId !== null && this.running?.sessionId !== this.sessionId && !sessions.some((session) => session.id === this.sessionId)) {
       this.services.log.warn(`chat panel: session ${this.sessionId} is not in the store; showing a new chat`);
       this.sessionId = null;
@@ -253,10 +282,15 @@ export class ChatPanel extends Disposable {
     });
     const transcript = withoutStaleRetries(withErrors(toTranscript(events), errors));
     const cut = events.length >= transcriptEventLimit && (session?.eventCount ?? 0) > events.length;
-    return cut ? [{ kind: 'earlier', shownEvents: events.length }, ...transcript] : transcript;
+    if (!cut || !session) {
+      return transcript;
+    }
+    // The session's count includes a running turn's question, which this read leaves out.
+    const loadedTurns = events.filter((event) => event.kind === 'message.user').length + (running ? 1 : 0);
+    return [{ kind: 'earlier', shownEvents: events.length, turnsBefore: Math.max(0, session.turnCount - loadedTurns) }, ...transcript];
   }
 
-  private async selectSession(requestId: string, sessionId: string | null): Promise<void> {
+  private async selectSession(requestId: string | null, sessionId: string | null): Promise<void> {
     this.sessionId = sessionId;
     const entries = await this.transcriptOf(sessionId);
     if (this.sessionId !== sessionId) {
@@ -407,6 +441,7 @@ export class ChatPanel extends Disposable {
       this.post({ type: 'reply', requestId, ok: false, message: 'That session is no longer in the store.' });
       return;
     }
+    const asked = name === undefined;
     const newName =
       name ??
       (
@@ -417,6 +452,9 @@ export class ChatPanel extends Disposable {
           validateInput: (value) => (value.trim() ? (value.length > 200 ? 'At most 200 characters' : undefined) : 'A session needs a name'),
         })
       )?.trim();
+    if (asked) {
+      this.host.reveal(); // Back from the input box to the chat.
+    }
     if (!newName || newName === session.name) {
       this.post({ type: 'reply', requestId, ok: true, message: null });
       return;
@@ -457,7 +495,7 @@ export class ChatPanel extends Disposable {
     if (!this.ready) {
       return;
     }
-    const sessions = await this.services.engine.listSessions();
+    const sessions = (await this.services.engine.listSessions()).filter((session) => !session.hidden);
     this.post({ type: 'sessions', sessions: sessions.map(toSessionItem), activeSessionId: this.sessionId });
   }
 
@@ -493,36 +531,11 @@ export class ChatPanel extends Disposable {
       this.postedLog.splice(0, this.postedLog.length - maxPostedLog);
     }
     this.postedEmitter.fire(message);
-    void this.panel.webview.postMessage(message).then(undefined, (error: unknown) => this.services.log.warn(`chat panel: a message was not delivered: ${String(error)}`));
+    void this.host.webview.postMessage(message).then(undefined, (error: unknown) => this.services.log.warn(`chat panel: a message was not delivered: ${String(error)}`));
   }
 
   private html(state: ChatViewState): string {
-    const webview = this.panel.webview;
-    const nonce = randomBytes(18).toString('base64');
-    const asset = (...segments: string[]): string => webview.asWebviewUri(vscode.Uri.joinPath(this.services.extensionUri, ...segments)).toString();
-    const csp = [
-      "default-src 'none'",
-      `style-src ${webview.cspSource}`,
-      `script-src 'nonce-${nonce}'`,
-      `img-src ${webview.cspSource} data:`,
-      `font-src ${webview.cspSource}`,
-    ].join('; ');
-    const initial = JSON.stringify({ state, config: this.config() });
-    return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeAttribute(asset('dist', 'webview', 'codicons', 'codicon.css'))}">
-<link rel="stylesheet" href="${escapeAttribute(asset('media', 'chat.css'))}">
-<title>Context Ledger Chat</title>
-</head>
-<body data-initial="${escapeAttribute(initial)}">
-<main id="app" aria-busy="true"><p class="loading">Loading the chat…</p></main>
-<script nonce="${nonce}" src="${escapeAttribute(asset('dist', 'webview', 'chat.js'))}"></script>
-</body>
-</html>`;
+    return chatHtml(this.host.webview, this.services.extensionUri, JSON.stringify({ state, config: this.config() }));
   }
 
   override dispose(): void {
@@ -543,8 +556,4 @@ function failedResult(error: ChatErrorInfo): ChatSendResult {
 
 function failure(kind: ChatErrorInfo['kind'], message: string, action: string): ChatErrorInfo {
   return { kind, message, action, requestId: null, status: null };
-}
-
-function escapeAttribute(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/'/g, '&#39;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }

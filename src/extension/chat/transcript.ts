@@ -74,6 +74,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
       case 'context.pinned':
       case 'context.unpinned':
       case 'session.windowSet':
+      case 'session.hidden':
         break;
     }
   }
@@ -134,13 +135,7 @@ export function sessionNameFromText(text: string, maxLength = 60): string {
   return firstLine.length > maxLength ? `${firstLine.slice(0, maxLength - 1).trimEnd()}…` : firstLine;
 }
 
-/** "42%" of the budget a receipt used, and whether that is past the warning line. */
-export function budgetUse(receipt: Pick<ContextReceipt, 'totalTokens' | 'budgetTokens'>, warnAbove = 0.8): { percent: number; label: string; warn: boolean } {
-  const fraction = receipt.budgetTokens > 0 ? receipt.totalTokens / receipt.budgetTokens : 1;
-  const percent = Math.round(fraction * 100);
-  // "0%" would read as an empty context; a few hundred tokens of 100k is "<1%".
-  return { percent, label: percent === 0 && receipt.totalTokens > 0 ? '<1%' : `${percent}%`, warn: fraction > warnAbove };
-}
+export { budgetUse } from '../../shared/receiptNumbers';
 
 /** An error the panel showed, kept so a reloaded webview shows it again (errors are not events). */
 export interface ShownError {

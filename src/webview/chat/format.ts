@@ -1,19 +1,31 @@
 import type { ContextReceipt, ReceiptExclusion, ReceiptPart, WindowSpec } from '../../core/context/contextTypes';
+import { budgetNumbers, formatTokens } from '../../shared/receiptNumbers';
 
 // Words and numbers the chat panel shows. No DOM here (unit-tested in Node).
 
-export function formatTokens(count: number): string {
-  return Math.round(count).toLocaleString('en-US');
+export { formatTokens };
+
+/** The one line a collapsed receipt shows; `rounds` > 1 when tool rounds made more requests. */
+export function receiptSummary(receipt: ContextReceipt, rounds = 1): string {
+  const parts = shownParts(receipt).length;
+  const left = shownExclusions(receipt).length;
+  return [
+    `Context: ${budgetNumbers(receipt)}`,
+    `${parts} ${parts === 1 ? 'part' : 'parts'}`,
+    left > 0 ? `${left} left out` : null,
+    rounds > 1 ? `${rounds} requests` : null,
+  ]
+    .filter((part) => part !== null)
+    .join(' · ');
 }
 
-export function budgetPercent(receipt: Pick<ContextReceipt, 'totalTokens' | 'budgetTokens'>): number {
-  return receipt.budgetTokens > 0 ? Math.round((receipt.totalTokens / receipt.budgetTokens) * 100) : 100;
+/** Parts worth a row: a part with no tokens and no events says nothing. */
+export function shownParts(receipt: ContextReceipt): readonly ReceiptPart[] {
+  return receipt.parts.filter((part) => part.tokens > 0 || part.eventIds.length > 0);
 }
 
-/** The one line a collapsed receipt shows. */
-export function receiptSummary(receipt: ContextReceipt): string {
-  const left = receipt.excluded.length > 0 ? ` · ${receipt.excluded.length} left out` : '';
-  return `Context: ${formatTokens(receipt.totalTokens)} of ${formatTokens(receipt.budgetTokens)} tokens (${budgetPercent(receipt)}%) · ${receipt.parts.length} ${receipt.parts.length === 1 ? 'part' : 'parts'}${left}`;
+export function shownExclusions(receipt: ContextReceipt): readonly ReceiptExclusion[] {
+  return receipt.excluded.filter((exclusion) => exclusion.eventCount > 0 || exclusion.tokens > 0);
 }
 
 const partLabels: Record<ReceiptPart['kind'], string> = {
@@ -24,7 +36,7 @@ const partLabels: Record<ReceiptPart['kind'], string> = {
   prompt: 'Your message',
 };
 
-export function partLabel(part: ReceiptPart): string {
+export function partLabel(part: Pick<ReceiptPart, 'kind'>): string {
   return partLabels[part.kind] ?? part.kind;
 }
 
@@ -46,11 +58,32 @@ export function exclusionLabel(exclusion: Pick<ReceiptExclusion, 'reason'>): str
   return Object.prototype.hasOwnProperty.call(exclusionLabels, exclusion.reason) ? (exclusionLabels[exclusion.reason] ?? exclusion.reason) : exclusion.reason;
 }
 
+/** Event sequence numbers, for what no turn number names (the CLI's `show` lists them). */
 export function seqRange(first: number | null, last: number | null): string {
   if (first === null || last === null) {
     return '—';
   }
   return first === last ? `#${first}` : `#${first}–${last}`;
+}
+
+/**
+ * The turns a part or an exclusion covers, as a person finds them in the conversation ("turn 3",
+ * "turns 1–4"): `turnOf` maps an event id to the number of the question it belongs to.
+ */
+export function turnRange(eventIds: readonly string[], turnOf: (eventId: string) => number | undefined): string | null {
+  let first = Infinity;
+  let last = -Infinity;
+  for (const eventId of eventIds) {
+    const turn = turnOf(eventId);
+    if (turn !== undefined) {
+      first = Math.min(first, turn);
+      last = Math.max(last, turn);
+    }
+  }
+  if (first === Infinity) {
+    return null;
+  }
+  return first === last ? `turn ${first}` : `turns ${first}–${last}`;
 }
 
 export function windowText(window: WindowSpec): string {
@@ -72,4 +105,23 @@ export function windowText(window: WindowSpec): string {
 
 export function sessionLabel(session: { readonly name: string; readonly turnCount: number }): string {
   return `${session.name} (${session.turnCount} ${session.turnCount === 1 ? 'turn' : 'turns'})`;
+}
+
+/** What a tool call did, in words: "Read src/a.ts", with the path a link can open. */
+export function describeToolCall(name: string, input: unknown): { readonly verb: string; readonly target: string | null; readonly isPath: boolean } {
+  const args = typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+  const text = (key: string): string | null => (typeof args[key] === 'string' && args[key] !== '' ? (args[key]) : null);
+  switch (name) {
+    case 'read_file':
+      return { verb: 'Read', target: text('path'), isPath: text('path') !== null };
+    case 'list_files': {
+      const folder = text('folder') ?? '.';
+      const contains = text('contains');
+      return { verb: 'Listed files in', target: contains ? `${folder} (containing “${contains}”)` : folder, isPath: false };
+    }
+    case 'search_text':
+      return { verb: 'Searched for', target: text('query') !== null ? `“${text('query')}”` : null, isPath: false };
+    default:
+      return { verb: `Ran ${name}`, target: null, isPath: false };
+  }
 }

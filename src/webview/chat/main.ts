@@ -1,4 +1,3 @@
-import type { ContextReceipt } from '../../core/context/contextTypes';
 import {
   parseHostMessage,
   parseViewState,
@@ -13,44 +12,23 @@ import {
   type TranscriptEntry,
   type WebviewMessage,
 } from '../../shared/chatPanelMessages';
-import type { ChatErrorInfo, ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
-import { exclusionLabel, formatTokens, partLabel, receiptSummary, seqRange, sessionLabel, windowText } from './format';
-import { renderMarkdown } from './markdown';
+import type { ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
+import { Composer } from './composer';
+import { h, icon, newRequestId } from './dom';
+import { FollowScroll } from './follow';
+import { bannerRows, statusText } from './banner';
+import { sessionLabel } from './format';
+import { LiveAnswer } from './liveAnswer';
+import { renderError, TranscriptView } from './transcriptView';
 
-// The chat panel's browser side. It renders what the extension posts and posts what the user
-// does; it never talks to the engine. Nothing is posted before `ready`'s answer matters: the
-// extension answers `ready` with `init`, which carries the whole picture (also after the panel
-// was hidden and this script started again).
+// The chat's browser side, the same in the editor tab and the side-bar view. It renders what the
+// extension posts and posts what the user does; it never talks to the engine. The extension
+// answers `ready` with `init`, which carries the whole picture (also after the view was hidden
+// and this script started again). Rendering is in transcriptView.ts (the conversation),
+// receipt.ts, composer.ts (the message box) and follow.ts (following the answer).
 
 const vscode = acquireVsCodeApi<ChatViewState>();
 const newChatValue = '\u0000new';
-
-type Child = Node | string | null | undefined | false;
-
-function h<K extends keyof HTMLElementTagNameMap>(tag: K, attributes: Record<string, string | boolean | undefined> = {}, ...children: Child[]): HTMLElementTagNameMap[K] {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === true) {
-      element.setAttribute(name, '');
-    } else if (typeof value === 'string') {
-      element.setAttribute(name, value);
-    }
-  }
-  for (const child of children) {
-    if (child !== null && child !== undefined && child !== false) {
-      element.append(child);
-    }
-  }
-  return element;
-}
-
-function icon(name: string): HTMLElement {
-  return h('span', { class: `codicon codicon-${name}`, 'aria-hidden': 'true' });
-}
-
-function newRequestId(): string {
-  return typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-}
 
 interface InitialData {
   readonly state: ChatViewState;
@@ -66,23 +44,13 @@ function readInitialData(): InitialData {
   }
 }
 
-/** The answer being streamed: one assistant block per model round, tool rows between them. */
-interface LiveTurn {
-  readonly requestId: string;
-  readonly text: string;
-  assistant: { element: HTMLElement; body: HTMLElement; text: string; receipt: ContextReceipt | null } | null;
-  readonly tools: Map<string, HTMLElement>;
-  renderScheduled: boolean;
-}
-
 class ChatView {
   private state: ChatViewState;
   private sessions: SessionItem[] = [];
   private keyStatus: KeyStatus | null = null;
   private config: PanelConfig | null;
-  private live: LiveTurn | null = null;
+  private live: LiveAnswer | null = null;
   private pendingSelection: string | null = null;
-  private readonly retryTexts = new Map<string, string>();
   private readonly pendingReplies = new Map<string, (ok: boolean, message: string | null) => void>();
   private initialized = false;
   private saveTimer: number | undefined;
@@ -91,19 +59,15 @@ class ChatView {
   private readonly newChatButton = this.toolbarButton('add', 'New chat', () => this.select(null));
   private readonly renameButton = this.toolbarButton('edit', 'Rename session', () => this.rename());
   private readonly topicButton = this.toolbarButton('milestone', 'New topic (session windows start afresh here)', () => this.runCommand('newTopic'));
+  private readonly skipLink = h('a', { href: '#composer', class: 'skip-link', 'data-action': 'focus-composer' }, 'Skip to the message box');
   private readonly banner = h('div', { id: 'banner', class: 'banner', role: 'status', hidden: true });
-  private readonly transcript = h('section', { id: 'transcript', class: 'transcript', role: 'log', 'aria-label': 'Conversation', tabindex: '-1' });
-  private readonly composer = h('textarea', {
-    id: 'composer',
-    class: 'composer-input',
-    rows: '3',
-    'aria-label': 'Message',
-    placeholder: 'Ask about your code. Enter sends, Shift+Enter adds a line.',
+  private readonly transcript = new TranscriptView(() => this.config?.model ?? null);
+  private readonly follow = new FollowScroll(this.transcript.element);
+  private readonly composer = new Composer({
+    send: (text) => this.sendFromComposer(text),
+    stop: () => this.stop(),
+    draftChanged: (text) => this.saveDraftSoon(text),
   });
-  private readonly sendButton = h('button', { type: 'button', id: 'send', class: 'primary', 'aria-label': 'Send message', title: 'Send (Enter)' }, icon('send'), h('span', {}, 'Send'));
-  private readonly stopButton = h('button', { type: 'button', id: 'stop', class: 'secondary', 'aria-label': 'Stop the answer', title: 'Stop (Escape)', hidden: true }, icon('debug-stop'), h('span', {}, 'Stop'));
-  private readonly statusLine = h('div', { id: 'status-line', class: 'status-line' });
-  private readonly notice = h('div', { id: 'notice', class: 'notice', role: 'status', 'aria-live': 'polite' });
 
   constructor(initial: InitialData) {
     this.state = parseViewState(vscode.getState() ?? initial.state);
@@ -112,30 +76,41 @@ class ChatView {
 
   mount(root: HTMLElement): void {
     root.replaceChildren(
+      this.skipLink,
       h('header', { class: 'toolbar' }, this.picker, this.newChatButton, this.renameButton, this.topicButton),
       this.banner,
-      this.transcript,
-      h('footer', { class: 'composer' }, this.composer, h('div', { class: 'composer-bar' }, this.statusLine, this.notice, this.stopButton, this.sendButton)),
+      h('div', { class: 'transcript-frame' }, this.transcript.element, this.follow.jumpButton),
+      this.composer.element,
     );
     root.removeAttribute('aria-busy');
-    this.composer.value = this.state.draft;
+    this.composer.input.value = this.state.draft;
     this.picker.addEventListener('change', () => this.select(this.picker.value === newChatValue ? null : this.picker.value));
-    this.composer.addEventListener('keydown', (event) => this.onComposerKey(event));
-    this.composer.addEventListener('input', () => this.saveDraftSoon());
-    this.sendButton.addEventListener('click', () => this.sendFromComposer());
-    this.stopButton.addEventListener('click', () => this.stop());
-    this.transcript.addEventListener('click', (event) => this.onTranscriptClick(event));
-    this.banner.addEventListener('click', (event) => this.onTranscriptClick(event));
+    for (const area of [this.transcript.element, this.banner, this.skipLink]) {
+      area.addEventListener('click', (event) => this.onClick(event));
+    }
     document.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && this.live) {
         event.preventDefault();
         this.stop();
       }
     });
+    // From anywhere in the conversation: End jumps to the latest message, Ctrl/Cmd+L to the box.
+    this.transcript.element.addEventListener('keydown', (event) => {
+      if (event.key === 'End' && !event.ctrlKey && !event.metaKey && event.target === this.transcript.element) {
+        event.preventDefault();
+        this.follow.jumpToLatest();
+      }
+    });
+    document.addEventListener('keydown', (event) => {
+      if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === 'l' && !event.shiftKey && !event.altKey) {
+        event.preventDefault();
+        this.composer.focus();
+      }
+    });
     window.addEventListener('message', (event: MessageEvent<unknown>) => this.onMessage(event.data));
     this.renderSessions();
     this.renderStatus();
-    this.renderEmpty();
+    this.transcript.showEmpty(this.state.sessionId === null);
     this.updateControls();
     this.post({ type: 'ready' });
   }
@@ -162,9 +137,9 @@ class ChatView {
     vscode.setState(this.state);
   }
 
-  private saveDraftSoon(): void {
+  private saveDraftSoon(text: string): void {
     window.clearTimeout(this.saveTimer);
-    this.saveTimer = window.setTimeout(() => this.saveState({ draft: this.composer.value }), 200);
+    this.saveTimer = window.setTimeout(() => this.saveState({ draft: text }), 200);
   }
 
   // ---- messages from the extension ----------------------------------------------------------
@@ -188,6 +163,8 @@ class ChatView {
           return; // The answer to a selection the user has since changed.
         }
         this.pendingSelection = null;
+        // A pushed session (the Sessions tree) replaces whatever was streaming here.
+        this.live = null;
         this.showSession(message.sessionId, message.entries);
         if (message.inFlight) {
           this.resume(message.inFlight);
@@ -195,11 +172,11 @@ class ChatView {
         return;
       case 'appendEntries':
         if (message.sessionId === this.state.sessionId) {
-          this.clearEmpty();
           for (const entry of message.entries) {
-            this.transcript.append(this.renderEntry(entry));
+            this.transcript.append(entry);
           }
-          this.scrollToEnd(true);
+          this.transcript.closeCard();
+          this.follow.contentChanged(true);
         }
         return;
       case 'sendStarted':
@@ -235,7 +212,7 @@ class ChatView {
         if (onReply) {
           onReply(message.ok, message.message);
         } else if (!message.ok && message.message) {
-          this.showNotice(message.message, true);
+          this.composer.showNotice(message.message, true);
         }
         return;
       }
@@ -265,330 +242,101 @@ class ChatView {
   private showSession(sessionId: string | null, entries: readonly TranscriptEntry[]): void {
     this.saveState({ sessionId });
     this.renderSessions();
-    this.transcript.replaceChildren(...entries.map((entry) => this.renderEntry(entry)));
-    this.groupToolResults();
-    if (entries.length === 0) {
-      this.renderEmpty();
-    }
+    this.transcript.reset(entries);
+    this.transcript.showEmpty(sessionId === null);
+    this.composer.setHistory(this.transcript.userPrompts);
     this.updateControls();
-    this.scrollToEnd(true);
+    this.follow.contentChanged(true);
   }
 
   // ---- sending and streaming ----------------------------------------------------------------
 
-  private onComposerKey(event: KeyboardEvent): void {
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && !event.altKey) {
-      event.preventDefault();
-      this.sendFromComposer();
+  /** Enter or Send in the composer; false (the text stays) when it cannot go now. */
+  private sendFromComposer(text: string): boolean {
+    if (this.live) {
+      this.composer.showNotice('An answer is still coming: wait for it, or press Stop (Escape). Your message stays in the box.', false, 4000);
+      return false;
     }
-  }
-
-  private sendFromComposer(): void {
-    const text = this.composer.value;
-    if (text.trim() === '' || this.live || !this.initialized) {
-      return;
+    if (!this.initialized) {
+      this.composer.showNotice('The chat is still loading.', false);
+      return false;
     }
-    this.composer.value = '';
     this.saveState({ draft: '' });
     this.send(text);
+    return true;
   }
 
   private send(text: string, retryOfRequestId?: string): void {
     const requestId = newRequestId();
-    this.clearEmpty();
-    // Retry answers the newest question only: older error boxes lose their button.
-    for (const button of this.transcript.querySelectorAll('button[data-action="retry"]')) {
-      button.remove();
-    }
+    this.transcript.removeRetryButtons();
     // A retry answers the question already shown (and logged); it is not asked again.
     if (retryOfRequestId === undefined) {
-      this.transcript.append(this.renderUser(text));
+      this.transcript.question(text, null);
     }
-    this.live = { requestId, text, assistant: null, tools: new Map(), renderScheduled: false };
-    this.retryTexts.set(requestId, text);
+    this.live = new LiveAnswer(requestId, text, this.transcript, () => this.follow.contentChanged());
+    this.live.card.element.classList.add('waiting');
+    this.transcript.retryTexts.set(requestId, text);
     this.updateControls();
-    this.scrollToEnd(true);
+    this.follow.contentChanged(true);
     this.post({ type: 'send', requestId, sessionId: this.state.sessionId, text, ...(retryOfRequestId ? { retryOfRequestId } : {}) });
   }
 
   private resume(turn: InFlightTurn): void {
-    this.clearEmpty();
-    this.transcript.append(this.renderUser(turn.userText));
-    this.live = { requestId: turn.requestId, text: turn.userText, assistant: null, tools: new Map(), renderScheduled: false };
-    this.retryTexts.set(turn.requestId, turn.userText);
+    this.transcript.question(turn.userText, null);
+    this.live = new LiveAnswer(turn.requestId, turn.userText, this.transcript, () => this.follow.contentChanged());
+    this.transcript.retryTexts.set(turn.requestId, turn.userText);
     for (const progress of turn.progress) {
       this.onProgress(this.live, progress);
     }
     this.updateControls();
+    this.follow.contentChanged();
   }
 
   private stop(): void {
     if (this.live) {
       this.post({ type: 'cancel', requestId: this.live.requestId });
-      this.stopButton.disabled = true;
+      this.composer.stopButton.disabled = true;
     }
   }
 
-  private onProgress(live: LiveTurn, progress: ChatProgress): void {
-    switch (progress.type) {
-      case 'receipt': {
-        // Each model round has its own receipt; it goes under that round's answer.
-        const assistant = this.startAssistant(live);
-        assistant.receipt = progress.receipt;
-        assistant.element.append(this.renderReceipt(progress.receipt));
-        break;
-      }
-      case 'text': {
-        const assistant = live.assistant ?? this.startAssistant(live);
-        assistant.text += progress.delta;
-        this.scheduleRender(live);
-        break;
-      }
-      case 'toolUse': {
-        const row = this.renderToolUse(progress.name, describeInput(progress.input));
-        live.tools.set(progress.toolUseId, row);
-        this.transcript.append(row);
-        // Text after a tool call belongs to the next round's block.
-        live.assistant = null;
-        break;
-      }
-      case 'toolResult': {
-        const row = live.tools.get(progress.toolUseId);
-        const result = this.renderToolResult(progress.content, progress.isError);
-        if (row) {
-          row.append(result);
-          row.classList.toggle('tool-error', progress.isError);
-        } else {
-          this.transcript.append(result);
-        }
-        break;
-      }
-    }
-    this.scrollToEnd(false);
-  }
-
-  private startAssistant(live: LiveTurn): NonNullable<LiveTurn['assistant']> {
-    const body = h('div', { class: 'markdown' });
-    const element = h('article', { class: 'turn assistant streaming', 'aria-label': 'Answer' }, this.who('assistant', this.config?.model ?? null), body);
-    this.transcript.append(element);
-    live.assistant = { element, body, text: '', receipt: null };
-    return live.assistant;
-  }
-
-  private scheduleRender(live: LiveTurn): void {
-    if (live.renderScheduled) {
-      return;
-    }
-    live.renderScheduled = true;
-    requestAnimationFrame(() => {
-      live.renderScheduled = false;
-      if (live.assistant) {
-        live.assistant.body.innerHTML = renderMarkdown(live.assistant.text);
-        this.scrollToEnd(false);
-      }
-    });
+  private onProgress(live: LiveAnswer, progress: ChatProgress): void {
+    live.progress(progress);
+    this.follow.contentChanged();
   }
 
   private onResult(requestId: string, result: ChatSendResult): void {
     const live = this.live;
     this.live = null;
-    if (live?.assistant) {
-      live.assistant.body.innerHTML = renderMarkdown(live.assistant.text);
+    if (!live) {
+      return;
     }
-    for (const element of this.transcript.querySelectorAll('.streaming')) {
-      element.classList.remove('streaming');
+    live.flush();
+    const card = live.card;
+    card.element.classList.remove('waiting');
+    if (result.receipt && !card.element.querySelector('details.receipt')) {
+      card.addReceipt(result.receipt);
     }
-    const blocks = this.transcript.querySelectorAll<HTMLElement>('article.assistant');
-    const lastElement = blocks[blocks.length - 1];
-    const last = live?.assistant ?? (live && lastElement ? { element: lastElement, body: lastElement, text: lastElement.textContent ?? '', receipt: null } : null);
-    if (last && last.receipt === null && result.receipt) {
-      last.element.append(this.renderReceipt(result.receipt));
+    if (result.status === 'incomplete' || (result.status === 'cancelled' && card.hasContent)) {
+      card.markIncomplete();
     }
-    const markIncomplete = (element: HTMLElement): void => {
-      // Above the receipt, as in a transcript read from the log.
-      element.classList.add('incomplete');
-      element.insertBefore(this.incompleteBadge(), element.querySelector(':scope > details.receipt'));
-    };
-    if (last && result.status === 'incomplete') {
-      markIncomplete(last.element);
+    this.transcript.closeCard();
+    if (!card.hasContent && !card.element.querySelector('details.receipt')) {
+      card.element.remove(); // Nothing arrived: the error or "Stopped" below says why.
     }
     if (result.status === 'cancelled') {
-      if (last && last.text !== '') {
-        markIncomplete(last.element);
-      }
-      this.transcript.append(h('div', { class: 'divider stopped', role: 'note' }, icon('debug-stop'), ' Stopped.'));
+      this.transcript.appendNode(h('div', { class: 'divider stopped', role: 'note' }, icon('debug-stop'), ' Stopped.'));
     } else if (result.error) {
-      this.transcript.append(this.renderError(requestId, result.error, this.retryTexts.get(requestId) ?? live?.text ?? null));
+      const retryText = this.transcript.retryTexts.get(requestId) ?? live.text;
+      this.transcript.appendNode(renderError(requestId, result.error, retryText, this.transcript.retryTexts));
     }
     this.updateControls();
-    this.scrollToEnd(false);
+    this.follow.contentChanged();
     if (result.status === 'complete') {
-      this.announce('Answer complete.');
+      this.composer.showNotice('Answer complete.');
     }
   }
 
   // ---- rendering ----------------------------------------------------------------------------
-
-  private renderEntry(entry: TranscriptEntry): HTMLElement {
-    switch (entry.kind) {
-      case 'user':
-        return this.renderUser(entry.text);
-      case 'assistant': {
-        const body = h('div', { class: 'markdown' });
-        body.innerHTML = renderMarkdown(entry.text);
-        const element = h('article', { class: `turn assistant${entry.incomplete ? ' incomplete' : ''}${entry.superseded ? ' superseded' : ''}`, 'aria-label': 'Answer' }, this.who('assistant', entry.model), body);
-        if (entry.incomplete) {
-          element.append(this.incompleteBadge());
-        }
-        if (entry.superseded) {
-          element.append(h('div', { class: 'badge superseded-badge', role: 'note' }, icon('history'), ' Superseded: a retry answered this question again; this part is no longer sent to the model.'));
-        }
-        if (entry.receipt) {
-          element.append(this.renderReceipt(entry.receipt));
-        }
-        return element;
-      }
-      case 'toolUse': {
-        const row = this.renderToolUse(entry.name, entry.input);
-        row.dataset.toolUseId = entry.toolUseId;
-        return row;
-      }
-      case 'toolResult': {
-        const result = this.renderToolResult(entry.content, entry.isError);
-        result.dataset.resultFor = entry.toolUseId;
-        return result;
-      }
-      case 'receipt':
-        return h(
-          'article',
-          { class: 'turn assistant no-answer', 'aria-label': 'Request without an answer' },
-          this.who('assistant', null),
-          h('div', { class: 'badge no-answer-badge', role: 'note' }, icon('circle-slash'), ' No answer was logged for this request: it failed or was stopped before any text arrived.'),
-          this.renderReceipt(entry.receipt),
-        );
-      case 'topic':
-        return h('div', { class: 'divider topic', role: 'separator', 'aria-label': `New topic${entry.label ? `: ${entry.label}` : ''}` }, icon('milestone'), ` New topic${entry.label ? `: ${entry.label}` : ''}`);
-      case 'renamed':
-        return h('div', { class: 'divider renamed', role: 'note' }, icon('edit'), ` Renamed to “${entry.name}”`);
-      case 'error':
-        return this.renderError(entry.requestId, entry.error, entry.retryText);
-      case 'earlier':
-        return h('div', { class: 'divider earlier', role: 'note' }, icon('history'), ` Earlier messages are in the log; this panel shows the newest ${formatTokens(entry.shownEvents)} events.`);
-    }
-  }
-
-  /** Puts each logged tool result inside the row of its call (they are separate events). */
-  private groupToolResults(): void {
-    for (const result of this.transcript.querySelectorAll<HTMLElement>('[data-result-for]')) {
-      const call = [...this.transcript.querySelectorAll<HTMLElement>('[data-tool-use-id]')].find((row) => row.dataset.toolUseId === result.dataset.resultFor);
-      if (call) {
-        call.append(result);
-        call.classList.toggle('tool-error', result.classList.contains('error'));
-      }
-    }
-  }
-
-  private who(kind: 'user' | 'assistant', model: string | null): HTMLElement {
-    return kind === 'user'
-      ? h('div', { class: 'who' }, icon('account'), h('span', {}, 'You'))
-      : h('div', { class: 'who' }, icon('sparkle'), h('span', {}, 'Assistant'), model ? h('span', { class: 'model' }, model) : null);
-  }
-
-  private renderUser(text: string): HTMLElement {
-    return h('article', { class: 'turn user', 'aria-label': 'Your message' }, this.who('user', null), h('div', { class: 'user-text' }, text));
-  }
-
-  private incompleteBadge(): HTMLElement {
-    return h('div', { class: 'badge incomplete-badge', role: 'note' }, icon('warning'), ' Incomplete answer: it was cut off; the part that arrived is kept in the log.');
-  }
-
-  private renderToolUse(name: string, input: string): HTMLElement {
-    return h(
-      'details',
-      { class: 'tool' },
-      h('summary', {}, icon('tools'), h('span', {}, 'Tool call: '), h('code', {}, name)),
-      h('div', { class: 'tool-section-label' }, 'Input'),
-      h('pre', { class: 'tool-input' }, input),
-    );
-  }
-
-  private renderToolResult(content: string, isError: boolean): HTMLElement {
-    return h(
-      'div',
-      { class: `tool-result${isError ? ' error' : ''}` },
-      h('div', { class: 'tool-section-label' }, isError ? 'Result (error)' : 'Result'),
-      h('pre', {}, content.length > 20_000 ? `${content.slice(0, 20_000)}\n…` : content),
-    );
-  }
-
-  private renderReceipt(receipt: ContextReceipt): HTMLElement {
-    const itemized = receipt.parts.reduce((sum, part) => sum + part.tokens, 0);
-    const rows = receipt.parts.map((part) =>
-      h('tr', {}, h('td', {}, partLabel(part)), h('td', { class: 'reason' }, part.reason), h('td', { class: 'seq' }, seqRange(part.firstSeq, part.lastSeq)), h('td', { class: 'num' }, formatTokens(part.tokens))),
-    );
-    const table = h(
-      'table',
-      { class: 'receipt-parts' },
-      h('caption', {}, 'What went into the request'),
-      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Part'), h('th', { scope: 'col' }, 'Why'), h('th', { scope: 'col' }, 'Events'), h('th', { scope: 'col', class: 'num' }, 'Tokens'))),
-      h(
-        'tbody',
-        {},
-        ...rows,
-        // An exact count also has what no part names: the tool definitions and request framing.
-        receipt.totalTokens > itemized
-          ? h('tr', { class: 'unitemized' }, h('td', {}, 'Not itemized'), h('td', { class: 'reason' }, 'tool definitions and request framing, in the total count'), h('td', { class: 'seq' }, '—'), h('td', { class: 'num' }, formatTokens(receipt.totalTokens - itemized)))
-          : null,
-      ),
-      h('tfoot', {}, h('tr', {}, h('th', { scope: 'row', colspan: '3' }, 'Total (budget)'), h('td', { class: 'num' }, `${formatTokens(receipt.totalTokens)} (${formatTokens(receipt.budgetTokens)})`))),
-    );
-    const excluded =
-      receipt.excluded.length === 0
-        ? h('p', { class: 'receipt-none-excluded' }, 'Nothing was left out.')
-        : h(
-            'div',
-            {},
-            h('div', { class: 'receipt-section-label' }, 'Left out'),
-            h('ul', { class: 'receipt-excluded' }, ...receipt.excluded.map((exclusion) => h('li', {}, `${seqRange(exclusion.firstSeq, exclusion.lastSeq)}: ${formatTokens(exclusion.tokens)} tokens, ${exclusionLabel(exclusion)}`))),
-          );
-    return h(
-      'details',
-      { class: 'receipt' },
-      h('summary', {}, icon('database'), h('span', { class: 'receipt-summary' }, receiptSummary(receipt))),
-      h(
-        'div',
-        { class: 'receipt-body' },
-        h('p', { class: 'receipt-meta' }, `Window: ${windowText(receipt.window)} · token counts ${receipt.tokenSource === 'api' ? 'exact (count_tokens)' : 'estimated offline'}${receipt.tokenSourceNote ? ` (${receipt.tokenSourceNote})` : ''}`),
-        table,
-        excluded,
-      ),
-    );
-  }
-
-  private renderError(requestId: string, error: ChatErrorInfo, retryText: string | null): HTMLElement {
-    if (retryText !== null) {
-      this.retryTexts.set(requestId, retryText);
-    }
-    const details = [error.status !== null ? `HTTP ${error.status}` : null, error.requestId ? `request id ${error.requestId}` : null, error.kind].filter((part): part is string => part !== null);
-    const actions = h('div', { class: 'error-actions' });
-    if (retryText !== null) {
-      actions.append(h('button', { type: 'button', class: 'secondary', 'data-action': 'retry', 'data-request-id': requestId, 'aria-label': 'Retry this message' }, icon('debug-restart'), ' Retry'));
-    }
-    if (error.kind === 'no-key' || error.kind === 'auth') {
-      actions.append(h('button', { type: 'button', class: 'secondary', 'data-action': 'set-api-key' }, icon('key'), ' Set API Key'));
-    }
-    if (error.kind === 'model-not-found' || error.kind === 'timeout' || error.kind === 'prompt-too-long') {
-      actions.append(h('button', { type: 'button', class: 'secondary', 'data-action': 'open-settings' }, icon('settings-gear'), ' Open Settings'));
-    }
-    return h(
-      'div',
-      { class: 'error-box', role: 'alert', 'data-request-id': requestId },
-      h('div', { class: 'error-message' }, icon('error'), h('span', {}, error.message)),
-      h('div', { class: 'error-action' }, error.action),
-      h('div', { class: 'error-details' }, details.join(' · ')),
-      actions,
-    );
-  }
 
   private renderSessions(): void {
     const options = [h('option', { value: newChatValue }, 'New chat'), ...this.sessions.map((session) => h('option', { value: session.id }, sessionLabel(session)))];
@@ -603,85 +351,29 @@ class ChatView {
   }
 
   private renderBanner(): void {
-    const parts: HTMLElement[] = [];
-    if (this.keyStatus && this.keyStatus.source === null) {
-      parts.push(
-        h(
-          'div',
-          { class: 'banner-row warning' },
-          icon('key'),
-          h('span', {}, 'Chat needs an Anthropic API key. None is set in SecretStorage or ANTHROPIC_API_KEY.'),
-          h('button', { type: 'button', class: 'primary', 'data-action': 'set-api-key' }, 'Set API Key'),
-        ),
-      );
-    }
-    for (const problem of this.config?.problems ?? []) {
-      parts.push(h('div', { class: 'banner-row warning' }, icon('warning'), h('span', {}, `Setting ignored: ${problem}`), h('button', { type: 'button', class: 'secondary', 'data-action': 'open-settings' }, 'Open Settings')));
-    }
-    this.banner.replaceChildren(...parts);
-    this.banner.hidden = parts.length === 0;
+    const rows = bannerRows(this.keyStatus, this.config);
+    this.banner.replaceChildren(...rows);
+    this.banner.hidden = rows.length === 0;
   }
 
   private renderStatus(): void {
-    const config = this.config;
-    const key = this.keyStatus?.source === 'secret-storage' ? 'key from SecretStorage' : this.keyStatus?.source === 'environment' ? 'key from ANTHROPIC_API_KEY' : this.keyStatus ? 'no API key' : null;
-    this.statusLine.textContent = config ? [config.model, `budget ${formatTokens(config.budgetTokens)} tokens`, config.windowLabel, key].filter(Boolean).join(' · ') : '';
-  }
-
-  private renderEmpty(): void {
-    if (this.transcript.childElementCount === 0) {
-      this.transcript.append(
-        h(
-          'div',
-          { class: 'empty' },
-          h('p', { class: 'empty-title' }, this.state.sessionId === null ? 'New chat' : 'No messages in this session yet'),
-          h('p', {}, 'Ask about your code. Each answer shows, under it, the context that went into its request: which turns, how many tokens, what the window left out.'),
-        ),
-      );
-    }
-  }
-
-  private clearEmpty(): void {
-    this.transcript.querySelector('.empty')?.remove();
+    this.composer.statusLine.textContent = statusText(this.config, this.keyStatus);
+    this.composer.statusLine.title = this.composer.statusLine.textContent;
   }
 
   private updateControls(): void {
     const streaming = this.live !== null;
-    this.sendButton.hidden = streaming;
-    this.stopButton.hidden = !streaming;
-    this.stopButton.disabled = false;
-    this.sendButton.disabled = !this.initialized;
+    this.composer.setStreaming(streaming, this.initialized);
     this.renameButton.disabled = this.state.sessionId === null;
     this.topicButton.disabled = this.state.sessionId === null || streaming;
-    this.transcript.setAttribute('aria-busy', String(streaming));
-  }
-
-  private scrollToEnd(force: boolean): void {
-    const nearEnd = this.transcript.scrollHeight - this.transcript.scrollTop - this.transcript.clientHeight < 80;
-    if (force || nearEnd) {
-      this.transcript.scrollTop = this.transcript.scrollHeight;
-    }
-  }
-
-  private announce(text: string): void {
-    this.notice.textContent = text;
-    window.setTimeout(() => {
-      if (this.notice.textContent === text) {
-        this.notice.textContent = '';
-      }
-    }, 2500);
-  }
-
-  private showNotice(text: string, isError: boolean): void {
-    this.notice.classList.toggle('error', isError);
-    this.announce(text);
+    this.transcript.element.setAttribute('aria-busy', String(streaming));
   }
 
   private revealReceipt(): void {
-    const receipts = this.transcript.querySelectorAll<HTMLDetailsElement>('details.receipt');
+    const receipts = this.transcript.element.querySelectorAll<HTMLDetailsElement>('details.receipt');
     const last = receipts[receipts.length - 1];
     if (!last) {
-      this.showNotice('No context receipt in this session yet.', false);
+      this.composer.showNotice('No context receipt in this session yet.');
       return;
     }
     last.open = true;
@@ -695,14 +387,12 @@ class ChatView {
     if (sessionId === this.state.sessionId && sessionId !== null) {
       return;
     }
-    if (this.live) {
-      // The answer keeps streaming into the log; the panel shows it again when you come back.
-      this.live = null;
-    }
+    // An answer still streaming keeps going into the log; the chat shows it again on return.
+    this.live = null;
     const requestId = newRequestId();
     this.pendingSelection = requestId;
     this.saveState({ sessionId });
-    this.transcript.replaceChildren(h('p', { class: 'loading' }, 'Loading…'));
+    this.transcript.showLoading();
     this.updateControls();
     this.post({ type: 'selectSession', requestId, sessionId });
     this.composer.focus();
@@ -713,8 +403,9 @@ class ChatView {
     if (sessionId !== null) {
       this.request({ type: 'renameSession', requestId: newRequestId(), sessionId }, (ok, message) => {
         if (message) {
-          this.showNotice(message, !ok);
+          this.composer.showNotice(message, !ok);
         }
+        this.composer.focus();
       });
     }
   }
@@ -722,12 +413,14 @@ class ChatView {
   private runCommand(command: PanelCommand): void {
     this.request({ type: 'runCommand', requestId: newRequestId(), command }, (ok, message) => {
       if (!ok && message) {
-        this.showNotice(message, true);
+        this.composer.showNotice(message, true);
       }
+      // Back to typing after a command that asked something (Set API Key) or logged something.
+      this.composer.focus();
     });
   }
 
-  private onTranscriptClick(event: MouseEvent): void {
+  private onClick(event: MouseEvent): void {
     const target = event.target instanceof Element ? event.target.closest<HTMLElement>('[data-action]') : null;
     if (!target) {
       return;
@@ -740,9 +433,21 @@ class ChatView {
         this.request({ type, requestId: newRequestId(), code }, (ok, message) => this.flashButton(target, ok, message));
         return;
       }
+      case 'open-file':
+        event.preventDefault();
+        this.request({ type: 'openFile', requestId: newRequestId(), path: target.dataset.path ?? '' }, (ok, message) => {
+          if (!ok && message) {
+            this.composer.showNotice(message, true);
+          }
+        });
+        return;
+      case 'focus-composer':
+        event.preventDefault();
+        this.composer.focus();
+        return;
       case 'retry': {
-        const text = this.retryTexts.get(target.dataset.requestId ?? '');
-        if (text !== undefined && !this.live) {
+        const text = this.transcript.retryTexts.get(target.dataset.requestId ?? '') ?? null;
+        if (text !== null && !this.live) {
           target.closest('.error-box')?.classList.add('retried');
           this.send(text, target.dataset.requestId);
         }
@@ -766,20 +471,12 @@ class ChatView {
     label.textContent = ok ? (message ?? 'Done') : 'Failed';
     button.classList.toggle('failed', !ok);
     if (!ok && message) {
-      this.showNotice(message, true);
+      this.composer.showNotice(message, true);
     }
     window.setTimeout(() => {
       label.textContent = before;
       button.classList.remove('failed');
     }, 1500);
-  }
-}
-
-function describeInput(input: unknown): string {
-  try {
-    return JSON.stringify(input, null, 2) ?? String(input);
-  } catch {
-    return String(input);
   }
 }
 

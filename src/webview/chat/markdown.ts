@@ -1,9 +1,44 @@
+import hljs from 'highlight.js/lib/core';
+import bash from 'highlight.js/lib/languages/bash';
+import c from 'highlight.js/lib/languages/c';
+import cpp from 'highlight.js/lib/languages/cpp';
+import csharp from 'highlight.js/lib/languages/csharp';
+import css from 'highlight.js/lib/languages/css';
+import diff from 'highlight.js/lib/languages/diff';
+import go from 'highlight.js/lib/languages/go';
+import java from 'highlight.js/lib/languages/java';
+import javascript from 'highlight.js/lib/languages/javascript';
+import json from 'highlight.js/lib/languages/json';
+import python from 'highlight.js/lib/languages/python';
+import rust from 'highlight.js/lib/languages/rust';
+import sql from 'highlight.js/lib/languages/sql';
+import typescript from 'highlight.js/lib/languages/typescript';
+import xml from 'highlight.js/lib/languages/xml';
+import yaml from 'highlight.js/lib/languages/yaml';
 import MarkdownIt from 'markdown-it';
 
 // Markdown of model answers as HTML. The model's text is untrusted: raw HTML in it is shown as
 // text (html: false), links are limited to markdown-it's safe schemes, images are not rendered
 // (the CSP would block remote ones anyway) and no element gets a style attribute (the CSP allows
 // no inline styles: table alignment becomes a class). No DOM here, so it is unit-tested in Node.
+
+// Syntax highlighting (highlight.js, the languages answers use most; their aliases such as ts,
+// sh, html come with them). Colours come from the theme in media/chat.css, never from here.
+for (const [name, language] of Object.entries({ bash, c, cpp, csharp, css, diff, go, java, javascript, json, python, rust, sql, typescript, xml, yaml })) {
+  hljs.registerLanguage(name, language);
+}
+
+/** Code as highlighted HTML (escaped; only <span class="hljs-…"> added), or escaped text. */
+export function highlightCode(code: string, language: string): string {
+  if (language && hljs.getLanguage(language)) {
+    try {
+      return hljs.highlight(code, { language, ignoreIllegals: true }).value;
+    } catch {
+      // Fall through to plain text.
+    }
+  }
+  return escapeHtml(code);
+}
 
 const markdown = new MarkdownIt({ html: false, linkify: true, typographer: false, breaks: false });
 markdown.disable(['image']);
@@ -38,7 +73,7 @@ markdown.renderer.rules.fence = (tokens, index) => {
     '<button type="button" class="code-action" data-action="copy-code" aria-label="Copy code" title="Copy code"><span class="codicon codicon-copy" aria-hidden="true"></span><span class="label">Copy</span></button>' +
     '<button type="button" class="code-action" data-action="insert-code" aria-label="Insert code at cursor" title="Insert at the cursor of the last active editor"><span class="codicon codicon-insert" aria-hidden="true"></span><span class="label">Insert at Cursor</span></button>' +
     '</div>' +
-    `<pre><code${languageClass}>${escapeHtml(token.content)}</code></pre>` +
+    `<pre><code${languageClass}>${highlightCode(token.content, language)}</code></pre>` +
     '</div>\n'
   );
 };

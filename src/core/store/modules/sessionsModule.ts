@@ -8,7 +8,7 @@ export function recoveredSessionName(sessionId: string): string {
   return `${sessionId} (recovered: its start record was damaged)`;
 }
 
-/** The Sessions read model: one row per session with its name, counts and activity. */
+/** The Sessions read model: one row per session with its name, counts (turns: user questions) and activity. */
 export class SessionsModule implements ProjectionModule {
   readonly name = 'sessions';
   readonly migrations = [
@@ -26,13 +26,15 @@ export class SessionsModule implements ProjectionModule {
           started_ms INTEGER NOT NULL,
           last_ms INTEGER NOT NULL,
           closed INTEGER NOT NULL DEFAULT 0,
-          recovered INTEGER NOT NULL DEFAULT 0
+          recovered INTEGER NOT NULL DEFAULT 0,
+          -- Deleted from the Sessions view (session.hidden): kept in the log, left out of lists.
+          hidden INTEGER NOT NULL DEFAULT 0
         );
         CREATE INDEX sessions_by_last_seq ON sessions (last_seq);
       `,
     },
   ];
-  private statements: { insert: Statement; bump: Statement; rename: Statement; close: Statement } | undefined;
+  private statements: { insert: Statement; bump: Statement; rename: Statement; close: Statement; hide: Statement } | undefined;
 
   open(db: Database): void {
     this.statements = {
@@ -42,6 +44,7 @@ export class SessionsModule implements ProjectionModule {
       bump: db.prepare('UPDATE sessions SET event_count = event_count + 1, turn_count = turn_count + ?, last_seq = ?, last_ms = MAX(last_ms, ?) WHERE id = ?'),
       rename: db.prepare('UPDATE sessions SET name = ? WHERE id = ?'),
       close: db.prepare('UPDATE sessions SET closed = 1 WHERE id = ?'),
+      hide: db.prepare('UPDATE sessions SET hidden = 1 WHERE id = ?'),
     };
   }
 
@@ -63,6 +66,8 @@ export class SessionsModule implements ProjectionModule {
       statements.rename.run([event.body.name, event.sessionId]);
     } else if (event.kind === 'session.closed') {
       statements.close.run([event.sessionId]);
+    } else if (event.kind === 'session.hidden') {
+      statements.hide.run([event.sessionId]);
     }
   }
 
@@ -73,7 +78,7 @@ export class SessionsModule implements ProjectionModule {
   digest(db: Database): string {
     return String(
       db.exec(
-        "SELECT COALESCE(group_concat(id || ':' || name || ':' || event_count || ':' || turn_count || ':' || last_seq || ':' || closed || ':' || recovered, ','), '') FROM (SELECT * FROM sessions ORDER BY id)",
+        "SELECT COALESCE(group_concat(id || ':' || name || ':' || event_count || ':' || turn_count || ':' || last_seq || ':' || closed || ':' || recovered || ':' || hidden, ','), '') FROM (SELECT * FROM sessions ORDER BY id)",
       )[0]?.values[0]?.[0] ?? '',
     );
   }

@@ -1,7 +1,8 @@
-import type { SessionSummary } from '../core/ledger';
-import type { StoredEvent } from '../core/log/events';
+import type { SessionSummary } from '../ledger';
+import type { StoredEvent } from '../log/events';
 
-// Readable renderings of a session: a terminal transcript and Markdown for export.
+// Readable renderings of a session, shared by the CLI and the extension: a terminal transcript
+// and Markdown for export.
 export function transcriptLines(session: SessionSummary, events: readonly StoredEvent[]): string[] {
   const lines = [`# ${session.name}  (${session.id})`, `${session.turnCount} turns, ${session.eventCount} events${session.closed ? ', closed' : ''}`, ''];
   for (const event of events) {
@@ -35,6 +36,8 @@ function describeEvent(event: StoredEvent): string {
       return `new topic${event.body.label ? `: ${event.body.label}` : ''}`;
     case 'session.windowSet':
       return `window set to ${JSON.stringify(event.body.window)}${event.body.budgetTokens ? ` with a budget of ${event.body.budgetTokens} tokens` : ''}`;
+    case 'session.hidden':
+      return 'session hidden (deleted from the Sessions view; its events are kept)';
     case 'context.receipt':
       return `context receipt for request ${event.body.requestId}: ${event.body.receipt.totalTokens} tokens in ${event.body.receipt.parts.length} parts, ${event.body.receipt.excluded.length} left out${event.body.receipt.tokenSourceNote ? ` (${event.body.receipt.tokenSourceNote})` : ''}`;
     case 'message.superseded':
