@@ -281,8 +281,10 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
+const appendableKinds: ReadonlySet<string> = new Set(eventKinds);
+
 export function isEventKind(value: unknown): value is AppendableKind {
-  return typeof value === 'string' && (eventKinds as readonly string[]).includes(value);
+  return typeof value === 'string' && appendableKinds.has(value);
 }
 
 /** Why `body` is not a valid body of `kind` in this version, or undefined if it is. */
@@ -423,21 +425,14 @@ export function parseJournalEvent(input: unknown): JournalEvent {
  * the body, else a `foreign` event that carries both as they are.
  */
 export function toStoredEvent(event: JournalEvent, seq: number): StoredEvent {
-  const envelope = {
-    formatVersion: 1 as const,
-    seq,
-    id: event.id,
-    sessionId: event.sessionId,
-    parentId: event.parentId,
-    writerId: event.writerId,
-    hlc: event.hlc,
-    wallMs: event.wallMs,
-    ...(event.expectedVersion !== undefined ? { expectedVersion: event.expectedVersion } : {}),
-  };
   const problem = isEventKind(event.kind) ? describeBodyProblem(event.kind, event.body) : `unknown event kind ${JSON.stringify(event.kind)} (written by another version)`;
-  if (problem === undefined) {
-    const body = event.body === undefined && (event.kind === 'session.closed' || event.kind === 'session.hidden') ? {} : event.body;
-    return { ...envelope, kind: event.kind, body } as StoredEvent;
-  }
-  return { ...envelope, kind: 'foreign', body: { kind: event.kind, body: event.body, problem } };
+  const known = problem === undefined;
+  const body = known ? (event.body === undefined && (event.kind === 'session.closed' || event.kind === 'session.hidden') ? {} : event.body) : { kind: event.kind, body: event.body, problem };
+  // Object literals of fixed shapes (no spreads, no delete): this runs for every event read or replayed.
+  const kind = known ? event.kind : 'foreign';
+  const stored =
+    event.expectedVersion === undefined
+      ? { formatVersion: 1 as const, seq, id: event.id, kind, sessionId: event.sessionId, parentId: event.parentId, writerId: event.writerId, hlc: event.hlc, wallMs: event.wallMs, body }
+      : { formatVersion: 1 as const, seq, id: event.id, kind, sessionId: event.sessionId, parentId: event.parentId, writerId: event.writerId, hlc: event.hlc, wallMs: event.wallMs, expectedVersion: event.expectedVersion, body };
+  return stored as StoredEvent;
 }

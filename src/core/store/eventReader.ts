@@ -28,12 +28,17 @@ const maxGapBytes = 4096;
 /**
  * Reads event bodies from the journal by position. sql.js keeps only what queries need (ids,
  * sessions, kinds, positions), so the log's bodies live once, on disk; a bounded cache keeps the
- * recently read and recently appended ones, which is what a chat reads again.
+ * recently read and recently appended ones, which is what a chat reads again (at most
+ * `cacheBytes` of records).
  */
 export class EventReader {
-  // Map order is recency: the first key is the least recently used.
-  private readonly cache = new Map<number, { readonly event: JournalEvent; readonly length: number }>();
-  private cachedBytes = 0;
+  // Two generations instead of a strict LRU: new entries go to `young`; when it holds half the
+  // budget, it becomes `old` and the previous old one is dropped. O(1) per entry, with no
+  // iteration over a Map's deleted slots (which makes a delete-the-oldest LRU slow in V8).
+  private young = new Map<number, { readonly event: JournalEvent; readonly length: number }>();
+  private old = new Map<number, { readonly event: JournalEvent; readonly length: number }>();
+  private youngBytes = 0;
+  private oldBytes = 0;
 
   constructor(
     private readonly journal: Journal,
@@ -42,31 +47,43 @@ export class EventReader {
 
   /** Remembers an event this engine has in hand (its own append, or one just read). */
   remember(seq: number, event: JournalEvent, length: number): void {
-    if (length > this.cacheBytes / 8) {
+    if (length > this.cacheBytes / 8 || this.young.has(seq)) {
       return;
     }
-    const previous = this.cache.get(seq);
-    if (previous) {
-      this.cache.delete(seq);
-      this.cachedBytes -= previous.length;
-    }
-    this.cache.set(seq, { event, length });
-    this.cachedBytes += length;
-    while (this.cachedBytes > this.cacheBytes) {
-      const [oldest, entry] = this.cache.entries().next().value as [number, { length: number }];
-      this.cache.delete(oldest);
-      this.cachedBytes -= entry.length;
+    this.young.set(seq, { event, length });
+    this.youngBytes += length;
+    if (this.youngBytes > this.cacheBytes / 2) {
+      this.old = this.young;
+      this.oldBytes = this.youngBytes;
+      this.young = new Map();
+      this.youngBytes = 0;
     }
   }
 
   get cachedByteCount(): number {
-    return this.cachedBytes;
+    return this.youngBytes + this.oldBytes;
   }
 
   /** Forgets everything (the projections were rebuilt). */
   clear(): void {
-    this.cache.clear();
-    this.cachedBytes = 0;
+    this.young = new Map();
+    this.old = new Map();
+    this.youngBytes = 0;
+    this.oldBytes = 0;
+  }
+
+  private cached(seq: number): JournalEvent | undefined {
+    const young = this.young.get(seq);
+    if (young) {
+      return young.event;
+    }
+    const old = this.old.get(seq);
+    if (old) {
+      // Used again: keep it through the next generation.
+      this.remember(seq, old.event, old.length);
+      return old.event;
+    }
+    return undefined;
   }
 
   /** The stored events at these locations, in the order given. */
@@ -74,12 +91,9 @@ export class EventReader {
     const found = new Map<number, JournalEvent>();
     const missing: EventLocation[] = [];
     for (const location of locations) {
-      const cached = this.cache.get(location.seq);
+      const cached = this.cached(location.seq);
       if (cached) {
-        // Touch: most recently used goes last.
-        this.cache.delete(location.seq);
-        this.cache.set(location.seq, cached);
-        found.set(location.seq, cached.event);
+        found.set(location.seq, cached);
       } else {
         missing.push(location);
       }
