@@ -209,7 +209,7 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'context.unpinned': [text('eventId', { max: 200 }), nonEmpty('eventId')],
   'topic.boundary': [text('label', { optional: true, max: 200 })],
   'session.windowSet': [windowSpec('window'), positive('budgetTokens')],
-  'context.receipt': [text('requestId', { max: 200 }), nonEmpty('requestId'), object('receipt')],
+  'context.receipt': [text('requestId', { max: 200 }), nonEmpty('requestId'), object('receipt'), receiptShape('receipt')],
   'message.superseded': [text('eventId', { max: 200 }), nonEmpty('eventId'), text('byRequestId', { max: 200 }), nonEmpty('byRequestId')],
   'turn.failed': [text('requestId', { max: 200 }), nonEmpty('requestId'), nullableText('userEventId'), errorInfo('error')],
   'session.hidden': [],
@@ -230,6 +230,36 @@ function errorInfo(field: string): Validator {
       return `"${field}": ${problem}`;
     }
     return value.status === null || Number.isSafeInteger(value.status) ? undefined : `"${field}": "status" must be a whole number or null`;
+  };
+}
+
+/** A context receipt's shape, checked at the log boundary so no reader meets a malformed one. */
+function receiptShape(field: string): Validator {
+  return (body) => {
+    const receipt = body[field];
+    if (!isRecord(receipt)) {
+      return undefined; // object() says so
+    }
+    const number = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+    const seqOrNull = (value: unknown) => value === null || Number.isSafeInteger(value);
+    const ids = (value: unknown) => Array.isArray(value) && value.every((id) => typeof id === 'string');
+    if (typeof receipt.sessionId !== 'string' || !number(receipt.budgetTokens) || !number(receipt.totalTokens) || !number(receipt.createdMs)) {
+      return `"${field}" needs sessionId, createdMs, budgetTokens and totalTokens`;
+    }
+    if (receipt.tokenSource !== 'api' && receipt.tokenSource !== 'estimate') {
+      return `"${field}.tokenSource" must be "api" or "estimate"`;
+    }
+    const windowProblem = describeWindowProblem(receipt.window);
+    if (windowProblem) {
+      return `"${field}.window": ${windowProblem}`;
+    }
+    if (!Array.isArray(receipt.parts) || !receipt.parts.every((part) => isRecord(part) && typeof part.kind === 'string' && ids(part.eventIds) && seqOrNull(part.firstSeq) && seqOrNull(part.lastSeq) && number(part.tokens) && typeof part.reason === 'string')) {
+      return `"${field}.parts" must be a list of parts (kind, eventIds, firstSeq, lastSeq, tokens, reason)`;
+    }
+    if (!Array.isArray(receipt.excluded) || !receipt.excluded.every((item) => isRecord(item) && ids(item.eventIds) && number(item.eventCount) && Number.isSafeInteger(item.firstSeq) && Number.isSafeInteger(item.lastSeq) && number(item.tokens) && typeof item.reason === 'string')) {
+      return `"${field}.excluded" must be a list of exclusions (eventIds, eventCount, firstSeq, lastSeq, tokens, reason)`;
+    }
+    return undefined;
   };
 }
 
