@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { describeIoError, fsyncDirectory } from '../fs/durableFile';
+import { describeIoError, fsyncDirectory, makeDirectoryDurable } from '../fs/durableFile';
 import { errorCode, fileExists, listFolder, type FileSystem } from '../fs/fileSystem';
 import { looksLikeSeal, scanRecords, sealRecord, type ScannedRecord } from './journalRecord';
 
@@ -66,7 +66,7 @@ export class Journal {
 
   /** Creates the journal folder and its first segment if the store is new. */
   initialize(): void {
-    this.fs.mkdirSync(this.directory, { recursive: true });
+    makeDirectoryDurable(this.fs, this.directory);
     if (this.listSegments().length === 0) {
       this.createSegment(1);
     }

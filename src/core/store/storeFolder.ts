@@ -1,6 +1,6 @@
 import * as nodeFs from 'node:fs';
 import type { Database } from 'sql.js';
-import { describeIoError } from '../fs/durableFile';
+import { describeIoError, makeDirectoryDurable } from '../fs/durableFile';
 import { fileExists, type FileSystem } from '../fs/fileSystem';
 import type { Journal } from '../log/journal';
 import { readMeta } from './queries';
@@ -17,7 +17,7 @@ export function prepareStoreFolder(fs: FileSystem, storeDir: string, readOnly: b
     return;
   }
   try {
-    fs.mkdirSync(storeDir, { recursive: true });
+    makeDirectoryDurable(fs, storeDir);
     fs.accessSync(storeDir, nodeFs.constants.W_OK);
   } catch (error) {
     throw new StoreAccessError(
