@@ -160,8 +160,10 @@ export function scanRecords(bytes: Buffer, baseOffset: number, atEnd = false): S
     let slot = decodeSlot(bytes, start, end, baseOffset, unterminated);
     if (slot.type === 'damaged') {
       // Damage that created an LF inside a record splits it; the bytes after that LF have no
-      // header and belong to this damaged slot, not to a slot of their own.
-      while (end < bytes.length && !headerAt(bytes, end) && !headerWithoutSeparatorAt(bytes, end)) {
+      // header and belong to this damaged slot, not to a slot of their own. An RS there is no
+      // such text (JSON never holds one): it starts the next record, even if that record's
+      // header is damaged too, so damage in two neighbours still leaves two slots.
+      while (end < bytes.length && bytes[end] !== recordSeparator && !headerAt(bytes, end) && !headerWithoutSeparatorAt(bytes, end)) {
         if (end + headerLength > bytes.length && !atEnd) {
           return { records, consumed: start };
         }
