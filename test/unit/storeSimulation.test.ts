@@ -1,6 +1,8 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { Ledger } from '../../src/core/ledger';
 import { encodeRecord, scanRecords, sealRecord } from '../../src/core/log/journalRecord';
+import { Rng, SimulatedDisk } from '../fixtures/simulatedFileSystem';
 import { runSimulation, SimulationFailure } from '../fixtures/storeSimulation';
 
 // Issue 10: thousands of seeded runs of the store over a simulated disk (crashes at any call,
@@ -26,6 +28,18 @@ describe('what the simulation found', () => {
     bytes[second + 9]! ^= 0x08; // the space after the seal's checksum: its header is damaged
     const slots = scanRecords(bytes, 0, true).records;
     assert.deepEqual(slots.map((slot) => [slot.type, slot.offset]), [['damaged', 0], ['damaged', second], ['record', second + encodeRecord(sealRecord(2)).length]]);
+  });
+
+
+  it('seed 995: a Ledger whose disk fails closes all the same (its database and descriptors too)', async () => {
+    const disk = new SimulatedDisk(new Rng(1));
+    const view = disk.view('writer', () => undefined);
+    const ledger = await Ledger.open({ storeDir: '/store', fs: view, snapshotEveryEvents: 0 });
+    await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 's' } }]);
+    ledger.readSession('s');
+    view.die('process'); // every call fails from now on, as on a disk gone bad
+    assert.doesNotThrow(() => ledger.close());
+    assert.throws(() => ledger.listSessions(), /closed/i, 'the database was left open');
   });
 });
 
@@ -57,6 +71,6 @@ describe('store simulation (seeded)', () => {
       }
     }
     const seconds = (performance.now() - started) / 1000;
-    console.log(`${seeds} seeds in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s): ${acked} events acknowledged, ${crashes} machine crashes, ${faults} faults armed`);
+    console.log(`${seeds} seeds in ${seconds.toFixed(1)} s (${(seeds / seconds).toFixed(1)} seeds/s): ${acked} events acknowledged, ${crashes} machine crashes, ${faults} faults armed, ${Math.round(process.memoryUsage().rss / 2 ** 20)} MiB resident`);
   });
 });

@@ -185,9 +185,14 @@ export class Journal {
 
   private closeReadFd(): void {
     if (this.readFd !== undefined) {
-      this.fs.closeSync(this.readFd);
+      const fd = this.readFd;
       this.readFd = undefined;
       this.readSegment = undefined;
+      try {
+        this.fs.closeSync(fd);
+      } catch {
+        // A reading descriptor: nothing was written through it, so nothing is lost.
+      }
     }
   }
 
