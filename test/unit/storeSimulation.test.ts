@@ -41,6 +41,26 @@ describe('what the simulation found', () => {
     assert.doesNotThrow(() => ledger.close());
     assert.throws(() => ledger.listSessions(), /closed/i, 'the database was left open');
   });
+
+
+  it('seed 279: verify names an unfinished record that ends the journal (a torn write, or a seal hit at its LF)', async () => {
+    const disk = new SimulatedDisk(new Rng(1));
+    const writer = await Ledger.open({ storeDir: '/store', fs: disk.view('writer', () => undefined), snapshotEveryEvents: 0 });
+    await writer.append([{ kind: 'session.started', sessionId: 's', body: { name: 's' } }]);
+    const end = writer.stats().journal.position.offset;
+    writer.close();
+    const tearer = disk.view('tearer', () => undefined);
+    const fd = tearer.openSync('/store/journal/0000000001.log', 'a');
+    tearer.writeSync(fd, encodeRecord(sealRecord(2)).subarray(0, 30)); // no LF: unfinished
+    const reader = await Ledger.open({ storeDir: '/store', fs: disk.view('reader', () => undefined), readOnly: true });
+    try {
+      const report = await reader.verify();
+      assert.equal(report.ok, true, report.problems.join('\n'));
+      assert.match(report.warnings.join('\n'), new RegExp(`journal segment 1 offset ${end}: 30 bytes of an unfinished record`));
+    } finally {
+      reader.close();
+    }
+  });
 });
 
 describe('store simulation (seeded)', () => {
