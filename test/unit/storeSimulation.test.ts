@@ -61,6 +61,25 @@ describe('what the simulation found', () => {
       reader.close();
     }
   });
+
+
+  it('seed 715: an event acknowledged after a seal whose fdatasync failed does not count a seal a power cut can take', async () => {
+    const disk = new SimulatedDisk(new Rng(1));
+    const view = disk.view('writer', () => undefined);
+    const ledger = await Ledger.open({ storeDir: '/store', fs: view, snapshotEveryEvents: 0 });
+    try {
+      await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 's' } }]);
+      view.arm('fsync-EIO', 2); // rotate: the new segment's folder fsync, then the seal's fdatasync
+      assert.throws(() => ledger.rotate(), /fdatasync failed/);
+      ledger.catchUp(); // it reads its own seal back and moves on to segment 2
+      const [verdict] = await ledger.append([{ kind: 'message.user', sessionId: 's', body: { text: 'after the seal' } }]);
+      assert.deepEqual([verdict?.status, verdict && 'seq' in verdict ? verdict.seq : 0], ['appended', 3]);
+      const segment1 = disk.lookup('/store/journal/0000000001.log')!.ino;
+      assert.ok(disk.durableBytes(segment1).subarray(-encodeRecord(sealRecord(2)).length).equals(encodeRecord(sealRecord(2))), 'seq 3 counts a seal that is not durable');
+    } finally {
+      ledger.close();
+    }
+  });
 });
 
 describe('store simulation (seeded)', () => {

@@ -140,6 +140,22 @@ export class Journal {
       return this.appendFd;
     }
     this.closeAppendFd();
+    // A writer moves on to a segment after reading the previous one's seal; that seal (and what
+    // precedes it) may not be durable yet if its own fdatasync failed. Every seq given out here
+    // counts the seal's slot, so make it durable before acknowledging anything after it.
+    const previous = this.segmentPath(segment - 1);
+    if (segment > 1 && fileExists(this.fs, previous)) {
+      try {
+        const fd = this.fs.openSync(previous, 'r');
+        try {
+          this.fs.fdatasyncSync(fd);
+        } finally {
+          this.fs.closeSync(fd);
+        }
+      } catch (error) {
+        throw new JournalWriteError(`cannot make journal segment ${segment - 1} durable before appending to segment ${segment}: ${describeIoError(error)}`);
+      }
+    }
     const file = this.segmentPath(segment);
     const existed = fileExists(this.fs, file);
     try {
