@@ -6,9 +6,15 @@ import { Rng, SimulatedDisk } from '../fixtures/simulatedFileSystem';
 import { runSimulation, SimulationFailure } from '../fixtures/storeSimulation';
 
 // Issue 10: thousands of seeded runs of the store over a simulated disk (crashes at any call,
-// torn writes, flipped bits, ENOSPC/EIO, lost fsyncs), the invariants checked after every step.
+// torn writes, flipped bits, ENOSPC/EIO, lost fsyncs), the invariants checked after every step:
+// (a) every acknowledged event is there with its seq and text, unless a flip hit its record;
+// (b) every two processes agree on the (seq, id) order of what both hold; (c) no event is stored
+// twice; (d) an acknowledged event a fresh reader lacks is named by verify (segment and offset),
+// and so is every flip; (e) with no damage and no lost fsync, verify is clean at the end.
+// A lost fsync weakens (a): what was acknowledged after it (until the next machine crash) may
+// be gone or renumbered after that crash; nothing acknowledged before it, and (b)-(d) still hold.
 // SIM_SEEDS sets how many seeds, SIM_STEPS how many steps each, SIM_FIRST the first seed;
-// SIM_SEED=<n> replays one seed with its step-by-step log.
+// SIM_SEED=<n> replays one seed with its step-by-step log. A seed replays the same steps.
 
 const replay = process.env.SIM_SEED;
 const seeds = Number(process.env.SIM_SEEDS ?? 1000);
