@@ -86,6 +86,23 @@ describe('what the simulation found', () => {
       ledger.close();
     }
   });
+
+  it('seed 1891: a snapshot never covers journal bytes a power cut can take (the store would not open)', async () => {
+    const disk = new SimulatedDisk(new Rng(1));
+    const view = disk.view('writer', () => undefined);
+    const ledger = await Ledger.open({ storeDir: '/store', fs: view, snapshotEveryEvents: 0 });
+    await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 's' } }]);
+    view.arm('fsync-EIO', 1);
+    await assert.rejects(ledger.append([{ kind: 'message.user', sessionId: 's', body: { text: 'written, not synced' } }]), /fdatasync failed/);
+    ledger.catchUp(); // the record is readable in the page cache, so it is applied
+    assert.equal(ledger.snapshot().written, true);
+    // Another writer's open fsyncs the store folder, which makes snapshots/ itself durable.
+    (await Ledger.open({ storeDir: '/store', fs: disk.view('other', () => undefined), snapshotEveryEvents: 0 })).close();
+    disk.crash();
+    ledger.close();
+    const reopened = await Ledger.open({ storeDir: '/store', fs: disk.view('after', () => undefined), snapshotEveryEvents: 0 });
+    reopened.close();
+  });
 });
 
 describe('store simulation (seeded)', () => {

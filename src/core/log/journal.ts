@@ -143,19 +143,7 @@ export class Journal {
     // A writer moves on to a segment after reading the previous one's seal; that seal (and what
     // precedes it) may not be durable yet if its own fdatasync failed. Every seq given out here
     // counts the seal's slot, so make it durable before acknowledging anything after it.
-    const previous = this.segmentPath(segment - 1);
-    if (segment > 1 && fileExists(this.fs, previous)) {
-      try {
-        const fd = this.fs.openSync(previous, 'r');
-        try {
-          this.fs.fdatasyncSync(fd);
-        } finally {
-          this.fs.closeSync(fd);
-        }
-      } catch (error) {
-        throw new JournalWriteError(`cannot make journal segment ${segment - 1} durable before appending to segment ${segment}: ${describeIoError(error)}`);
-      }
-    }
+    this.syncSegment(segment - 1);
     const file = this.segmentPath(segment);
     const existed = fileExists(this.fs, file);
     try {
@@ -168,6 +156,33 @@ export class Journal {
       fsyncDirectory(this.fs, this.directory);
     }
     return this.appendFd;
+  }
+
+  /**
+   * Makes `segment` and the one before it durable (a sealed segment before them was synced by
+   * whoever first appended after its seal): a snapshot covers the journal up to a position,
+   * and must not be ahead of what survives a power cut.
+   */
+  syncThrough(segment: number): void {
+    this.syncSegment(segment - 1);
+    this.syncSegment(segment);
+  }
+
+  private syncSegment(segment: number): void {
+    const file = this.segmentPath(segment);
+    if (segment < 1 || !fileExists(this.fs, file)) {
+      return;
+    }
+    try {
+      const fd = this.fs.openSync(file, 'r');
+      try {
+        this.fs.fdatasyncSync(fd);
+      } finally {
+        this.fs.closeSync(fd);
+      }
+    } catch (error) {
+      throw new JournalWriteError(`cannot make journal segment ${segment} durable: ${describeIoError(error)}`);
+    }
   }
 
   closeAppendFd(): void {
