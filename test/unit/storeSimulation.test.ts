@@ -103,6 +103,27 @@ describe('what the simulation found', () => {
     const reopened = await Ledger.open({ storeDir: '/store', fs: disk.view('after', () => undefined), snapshotEveryEvents: 0 });
     reopened.close();
   });
+
+
+  it('seed 3878: a seal hit at its LF and one more byte, with later segments in use, does not stop a reader there', async () => {
+    const disk = new SimulatedDisk(new Rng(1));
+    const writer = await Ledger.open({ storeDir: '/store', fs: disk.view('writer', () => undefined), snapshotEveryEvents: 0 });
+    await writer.append([{ kind: 'session.started', sessionId: 's', body: { name: 's' } }]);
+    const sealAt = writer.stats().journal.position.offset;
+    writer.rotate();
+    await writer.append([{ kind: 'message.user', sessionId: 's', body: { text: 'in segment 2' }, id: 'later' }]);
+    writer.close();
+    const segment1 = disk.lookup('/store/journal/0000000001.log')!.ino;
+    const sealLength = encodeRecord(sealRecord(2)).length;
+    disk.flipBit(segment1, sealAt + sealLength - 1, 4); // its LF
+    disk.flipBit(segment1, sealAt + sealLength - 2, 6); // and the byte before
+    const reader = await Ledger.open({ storeDir: '/store', fs: disk.view('reader', () => undefined), readOnly: true });
+    try {
+      assert.deepEqual([...reader.allEvents()].map((event) => [event.id, event.seq]).at(-1), ['later', 3]);
+    } finally {
+      reader.close();
+    }
+  });
 });
 
 describe('store simulation (seeded)', () => {

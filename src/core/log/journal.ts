@@ -299,7 +299,7 @@ export class Journal {
         // to its end once more (the seal may have landed just now), then move on.
         listed = this.listSegments();
         const later = listed.find((candidate) => candidate > segment && this.segmentSize(candidate) > 0);
-        if (later === undefined || incompleteLength > 0) {
+        if (later === undefined) {
           return {
             records,
             notes,
@@ -311,8 +311,19 @@ export class Journal {
           rereadForSeal = true;
           continue;
         }
-        notes.push(`journal segment ${segment} ended without a readable seal; reading went on with segment ${later}`);
-        sealedNext = later;
+        if (incompleteLength > 0) {
+          // Writers have moved on, so no write is still landing here: unfinished bytes at the end
+          // are a damaged seal, one slot (as the seal was), not a tail to wait for.
+          const tail: ScannedRecord = { type: 'damaged', offset, length: incompleteLength, damage: 'unterminated', reason: 'record cut short at the end of a segment that later segments follow' };
+          const seal = this.sealOf(tail, segment);
+          records.push({ ...(seal?.record ?? tail), segment });
+          offset += incompleteLength;
+          sealedNext = seal?.next;
+        }
+        if (sealedNext === undefined) {
+          notes.push(`journal segment ${segment} ended without a readable seal; reading went on with segment ${later}`);
+          sealedNext = later;
+        }
       }
       rereadForSeal = false;
       segment = sealedNext;
