@@ -79,16 +79,9 @@ try {
   cleanup.add('temp folder', () => (keep ? console.log(`kept ${tmp}`) : fs.rmSync(tmp, { recursive: true, force: true })));
   const storeDir = path.join(tmp, 'store');
   const workspace = makeWorkspace(path.join(tmp, 'workspace'), storeDir);
-  const messagesApi = await timings.phase('start Messages API test server', () => startMessagesApiServer({ logFile: path.join(resultsDir, 'messages-api.log') }));
-  cleanup.add('Messages API test server', () => messagesApi.stop());
-  const chatStore = path.join(tmp, 'chat-store');
-  const chatWorkspace = makeWorkspace(path.join(tmp, 'chat-workspace'), chatStore);
-  dirs = codeServerDirs(path.join(tmp, 'code-server'));
-  // The empty secondary side bar would take a fifth of every screenshot. The base URL is a
-  // User-only setting (application scope: it receives the key).
-  writeUserSettings(dirs, { 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'contextLedger.baseUrl': messagesApi.baseUrl });
-
-  await timings.phase('install vsix', async () => console.log(await installVsix(stack, dirs, vsix)));
+  // Each test file gets a chat workspace and store of its own (seeded alike), so no file meets
+  // the windows, engines and sessions an earlier file left open on its store.
+  const chatFolders = (name) => ({ store: path.join(tmp, `chat-store-${name}`), workspace: path.join(tmp, `chat-workspace-${name}`) });
   await timings.phase('seed store (CLI)', async () => {
     const events = seededSessions.flatMap(({ id, name, events: turns }) => [
       { kind: 'session.started', sessionId: id, body: { name } },
@@ -96,7 +89,11 @@ try {
     ]);
     console.log(`CLI append: ${(await appendWithCli(storeDir, events)).trim()}`);
     const longEvents = [{ kind: 'session.started', sessionId: longSession.id, body: { name: longSession.name } }, ...longSession.events.map((event) => ({ ...event, sessionId: longSession.id }))];
-    console.log(`CLI append (chat store): ${(await appendWithCli(chatStore, longEvents)).trim()}`);
+    for (const name of testFiles) {
+      const folders = chatFolders(name);
+      makeWorkspace(folders.workspace, folders.store);
+      console.log(`CLI append (chat store of ${name}): ${(await appendWithCli(folders.store, longEvents)).trim()}`);
+    }
   });
   const seeded = {
     sessionNames: seededSessions.map(({ name }) => name),
@@ -105,18 +102,32 @@ try {
     eventCount: seededSessions.reduce((sum, { events }) => sum + 1 + events.length, 0),
   };
 
-  const port = await freePort();
-  const server = await timings.phase('start code-server', () => startCodeServer({ stack, dirs, port, folder: workspace, env: { ANTHROPIC_API_KEY: testApiKey } }));
-  cleanup.add('code-server', () => server.stop());
-  console.log(`code-server ${server.url} (pid ${server.pid}), workspace ${workspace}, store ${storeDir}`);
+  // Each test file also gets a VS Code of its own (code-server with fresh user data: settings,
+  // secrets, window state), so nothing one file leaves behind can change what another sees.
+  const startVsCode = async (name) => {
+    // And a Messages API test server of its own: no scripted answer or fault carries over.
+    const messagesApi = await timings.phase(`start Messages API test server (${name})`, () => startMessagesApiServer({ logFile: path.join(resultsDir, `messages-api-${name.replace(/\.test\.js$/, '')}.log`) }));
+    cleanup.add(`Messages API test server ${name}`, () => messagesApi.stop());
+    dirs = codeServerDirs(path.join(tmp, `code-server-${name}`));
+    // The empty secondary side bar would take a fifth of every screenshot. The base URL is a
+    // User-only setting (application scope: it receives the key).
+    writeUserSettings(dirs, { 'workbench.secondarySideBar.defaultVisibility': 'hidden', 'contextLedger.baseUrl': messagesApi.baseUrl });
+    await timings.phase(`install vsix (${name})`, async () => console.log(await installVsix(stack, dirs, vsix)));
+    const port = await freePort();
+    const started = await timings.phase(`start code-server (${name})`, () => startCodeServer({ stack, dirs, port, folder: workspace, env: { ANTHROPIC_API_KEY: testApiKey } }));
+    cleanup.add(`code-server ${name}`, () => started.stop());
+    console.log(`code-server ${started.url} (pid ${started.pid}) for ${name}, workspace ${workspace}, store ${storeDir}`);
+    return { server: started, messagesApi };
+  };
 
   const profileDir = path.join(tmp, 'chromium-profile');
   // A chromium the tests leave behind (a test process killed mid-run) is found by its profile.
   cleanup.add('stray chromium', () => killProcessesMentioning(profileDir));
-  const code = await timings.phase('browser tests', () =>
-    new Promise((resolve, reject) => {
-      // One file at a time: each drives its own chromium, and two would need ~2 GB more.
-      const child = spawn(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec', `--test-timeout=${timeoutMs}`, ...testFiles.map((name) => path.join(testDir, name))], {
+  // One file at a time: each drives its own chromium, and two would need ~2 GB more.
+  const runFile = async (name) => {
+    const { server, messagesApi } = await startVsCode(name);
+    const exit = await new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, ['--test', '--test-reporter=spec', `--test-timeout=${timeoutMs}`, path.join(testDir, name)], {
         stdio: 'inherit',
         detached: true,
         cwd: repoRoot,
@@ -127,15 +138,32 @@ try {
           CONTEXT_LEDGER_E2E_PROFILE: profileDir,
           CONTEXT_LEDGER_E2E_CHROMIUM: JSON.stringify(chromiumLaunchOptions()),
           CONTEXT_LEDGER_E2E_SEEDED: JSON.stringify(seeded),
-          CONTEXT_LEDGER_E2E_CHAT_URL: `${server.url}/?folder=${encodeURIComponent(chatWorkspace)}`,
+          CONTEXT_LEDGER_E2E_CHAT_URL: `${server.url}/?folder=${encodeURIComponent(chatFolders(name).workspace)}`,
           CONTEXT_LEDGER_E2E_MESSAGES_API: messagesApi.baseUrl,
         },
       });
-      cleanup.add('test process', () => stopProcessGroup(child.pid));
+      cleanup.add(`test process ${name}`, () => stopProcessGroup(child.pid));
       child.on('error', reject);
       child.on('exit', (exit, signal) => resolve(exit ?? (signal ? 128 : 1)));
-    }),
-  );
+    });
+    if (exit === 0) {
+      await server.stop();
+      await messagesApi.stop();
+    }
+    return exit;
+  };
+  const code = await timings.phase('browser tests', async () => {
+    const failed = [];
+    for (const name of testFiles) {
+      if ((await runFile(name)) !== 0) {
+        failed.push(name);
+      }
+    }
+    if (failed.length > 0) {
+      console.error(`failing test files: ${failed.join(', ')}`);
+    }
+    return failed.length === 0 ? 0 : 1;
+  });
   if (code === 0) {
     exitCode = 0;
   } else {

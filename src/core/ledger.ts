@@ -371,6 +371,8 @@ export class Ledger {
         return { written: false, reason: 'the newest snapshot is up to date' };
       }
       const started = performance.now();
+      // It may cover records whose own fdatasync failed: they must be durable before it is.
+      this.journal.syncThrough(this.position.segment);
       this.projections.recordCoverage(this.position, this.clock.tick());
       // So `repair` can recover the store id from a snapshot when store.json is lost.
       this.projections.setMeta('storeId', this.manifest.storeId);

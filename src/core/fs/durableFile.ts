@@ -44,6 +44,21 @@ export function fsyncDirectory(fs: FileSystem, directory: string): void {
 }
 
 /**
+ * `mkdir -p` whose result survives a power cut: a new folder's name is durable only once its
+ * parent is fsynced. The parent is fsynced even if nothing was created now, since a process that
+ * crashed between its mkdir and that fsync left the folder visible but not durable.
+ */
+export function makeDirectoryDurable(fs: FileSystem, directory: string): void {
+  const created = fs.mkdirSync(directory, { recursive: true });
+  for (let folder = directory; ; folder = path.dirname(folder)) {
+    fsyncDirectory(fs, path.dirname(folder));
+    if (created === undefined || folder === created || path.dirname(folder) === folder) {
+      return;
+    }
+  }
+}
+
+/**
  * Replaces `target` with `data` so that a crash at any point leaves either the old file or the
  * new one, never a truncated mix: write a temporary file, fsync it, rename it over the target,
  * fsync the directory. (`writeFileSync` on the target truncates it first.)

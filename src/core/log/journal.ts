@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { describeIoError, fsyncDirectory } from '../fs/durableFile';
+import { describeIoError, fsyncDirectory, makeDirectoryDurable } from '../fs/durableFile';
 import { errorCode, fileExists, listFolder, type FileSystem } from '../fs/fileSystem';
 import { encodeRecord, looksLikeSeal, scanRecords, sealRecord, type ScannedRecord } from './journalRecord';
 
@@ -67,7 +67,7 @@ export class Journal {
 
   /** Creates the journal folder and its first segment if the store is new. */
   initialize(): void {
-    this.fs.mkdirSync(this.directory, { recursive: true });
+    makeDirectoryDurable(this.fs, this.directory);
     if (this.listSegments().length === 0) {
       this.createSegment(1);
     }
@@ -182,6 +182,10 @@ export class Journal {
       return this.appendFd;
     }
     this.closeAppendFd();
+    // A writer moves on to a segment after reading the previous one's seal; that seal (and what
+    // precedes it) may not be durable yet if its own fdatasync failed. Every seq given out here
+    // counts the seal's slot, so make it durable before acknowledging anything after it.
+    this.syncSegment(segment - 1);
     const file = this.segmentPath(segment);
     const existed = fileExists(this.fs, file);
     try {
@@ -194,6 +198,33 @@ export class Journal {
       fsyncDirectory(this.fs, this.directory);
     }
     return this.appendFd;
+  }
+
+  /**
+   * Makes `segment` and the one before it durable (a sealed segment before them was synced by
+   * whoever first appended after its seal): a snapshot covers the journal up to a position,
+   * and must not be ahead of what survives a power cut.
+   */
+  syncThrough(segment: number): void {
+    this.syncSegment(segment - 1);
+    this.syncSegment(segment);
+  }
+
+  private syncSegment(segment: number): void {
+    const file = this.segmentPath(segment);
+    if (segment < 1 || !fileExists(this.fs, file)) {
+      return;
+    }
+    try {
+      const fd = this.fs.openSync(file, 'r');
+      try {
+        this.fs.fdatasyncSync(fd);
+      } finally {
+        this.fs.closeSync(fd);
+      }
+    } catch (error) {
+      throw new JournalWriteError(`cannot make journal segment ${segment} durable: ${describeIoError(error)}`);
+    }
   }
 
   closeAppendFd(): void {
@@ -227,9 +258,14 @@ export class Journal {
 
   private closeReadFd(): void {
     if (this.readFd !== undefined) {
-      this.fs.closeSync(this.readFd);
+      const fd = this.readFd;
       this.readFd = undefined;
       this.readSegment = undefined;
+      try {
+        this.fs.closeSync(fd);
+      } catch {
+        // A reading descriptor: nothing was written through it, so nothing is lost.
+      }
     }
   }
 
@@ -305,7 +341,7 @@ export class Journal {
         // to its end once more (the seal may have landed just now), then move on.
         listed = this.listSegments();
         const later = listed.find((candidate) => candidate > segment && this.segmentSize(candidate) > 0);
-        if (later === undefined || incompleteLength > 0) {
+        if (later === undefined) {
           return {
             records,
             notes,
@@ -317,8 +353,19 @@ export class Journal {
           rereadForSeal = true;
           continue;
         }
-        notes.push(`journal segment ${segment} ended without a readable seal; reading went on with segment ${later}`);
-        sealedNext = later;
+        if (incompleteLength > 0) {
+          // Writers have moved on, so no write is still landing here: unfinished bytes at the end
+          // are a damaged seal, one slot (as the seal was), not a tail to wait for.
+          const tail: ScannedRecord = { type: 'damaged', offset, length: incompleteLength, damage: 'unterminated', reason: 'record cut short at the end of a segment that later segments follow' };
+          const seal = this.sealOf(tail, segment);
+          records.push({ ...(seal?.record ?? tail), segment });
+          offset += incompleteLength;
+          sealedNext = seal?.next;
+        }
+        if (sealedNext === undefined) {
+          notes.push(`journal segment ${segment} ended without a readable seal; reading went on with segment ${later}`);
+          sealedNext = later;
+        }
       }
       rereadForSeal = false;
       segment = sealedNext;

@@ -83,15 +83,20 @@ function isHexDigit(byte: number | undefined): boolean {
 
 /** RS followed by eight lowercase hex digits and a space: where a writer's record begins. */
 function headerAt(bytes: Buffer, at: number): boolean {
-  if (bytes[at] !== recordSeparator || bytes[at + 9] !== 0x20) {
+  if (bytes[at] !== recordSeparator) {
     return false;
   }
-  for (let i = at + 1; i < at + 9; i++) {
+  // One damaged byte in the header (a checksum digit, or the space) still marks where a writer's
+  // record began, so the damage stays in that record instead of merging it with the one before.
+  // The checksum then fails on it. Eight digits and a space after an RS almost never occur by
+  // damage inside a record (JSON holds no RS at all).
+  let bad = bytes[at + 9] === 0x20 ? 0 : 1;
+  for (let i = at + 1; i < at + 9 && bad <= 1; i++) {
     if (!isHexDigit(bytes[i])) {
-      return false;
+      bad++;
     }
   }
-  return true;
+  return bad <= 1;
 }
 
 /** The header with only its separator damaged. */
@@ -160,8 +165,10 @@ export function scanRecords(bytes: Buffer, baseOffset: number, atEnd = false): S
     let slot = decodeSlot(bytes, start, end, baseOffset, unterminated);
     if (slot.type === 'damaged') {
       // Damage that created an LF inside a record splits it; the bytes after that LF have no
-      // header and belong to this damaged slot, not to a slot of their own.
-      while (end < bytes.length && !headerAt(bytes, end) && !headerWithoutSeparatorAt(bytes, end)) {
+      // header and belong to this damaged slot, not to a slot of their own. An RS there is no
+      // such text (JSON never holds one): it starts the next record, even if that record's
+      // header is damaged too, so damage in two neighbours still leaves two slots.
+      while (end < bytes.length && bytes[end] !== recordSeparator && !headerAt(bytes, end) && !headerWithoutSeparatorAt(bytes, end)) {
         if (end + headerLength > bytes.length && !atEnd) {
           return { records, consumed: start };
         }
@@ -206,6 +213,9 @@ function decodeSlot(bytes: Buffer, start: number, end: number, baseOffset: numbe
   const repairs: string[] = [];
   if (!separatorOk) {
     repairs.push('its record separator');
+  }
+  if (bytes[start + 9] !== 0x20) {
+    repairs.push("its header's space");
   }
   if (bytes[jsonEnd] !== lineFeed) {
     repairs.push('its closing LF');

@@ -134,7 +134,12 @@ export class StoreLock {
     this.held = undefined;
     // Releasing is itself a new generation marked released, so "the newest generation decides"
     // stays the only rule. If it exists already, someone took over: nothing to release.
-    this.createGeneration(held.generation + 1, true);
+    try {
+      this.createGeneration(held.generation + 1, true);
+    } catch {
+      // The disk failed (full, I/O error): the lease is no longer heartbeated and lapses after
+      // staleMs. Throwing would stop a caller's cleanup (Ledger.close) halfway.
+    }
   }
 
   private startHeartbeat(): void {

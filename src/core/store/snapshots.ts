@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { writeFileAtomic } from '../fs/durableFile';
+import { makeDirectoryDurable, writeFileAtomic } from '../fs/durableFile';
 import { errorCode, listFolder, type FileSystem } from '../fs/fileSystem';
 import { OutdatedDatabaseError, StoreTooNewError, migrate } from './schema';
 
@@ -144,7 +144,8 @@ function quarantine(fs: FileSystem, directory: string, name: string, reason: str
  * failure, leaving earlier snapshots as they were.
  */
 export function writeSnapshot(fs: FileSystem, directory: string, seq: number, bytes: Uint8Array): SnapshotFile {
-  fs.mkdirSync(directory, { recursive: true });
+  // The folder's own name must survive a power cut too, or every snapshot in it is lost.
+  makeDirectoryDurable(fs, directory);
   const name = snapshotName(seq, bytes);
   writeFileAtomic(fs, path.join(directory, name), bytes);
   const written = listSnapshots(fs, directory);

@@ -1,7 +1,7 @@
 import * as nodeFs from 'node:fs';
 import * as path from 'node:path';
 import type { Database } from 'sql.js';
-import { describeIoError } from '../fs/durableFile';
+import { describeIoError, makeDirectoryDurable } from '../fs/durableFile';
 import { fileExists, type FileSystem } from '../fs/fileSystem';
 import type { Journal } from '../log/journal';
 import { readMeta } from './queries';
@@ -19,7 +19,7 @@ export function prepareStoreFolder(fs: FileSystem, storeDir: string, readOnly: b
     return;
   }
   try {
-    fs.mkdirSync(storeDir, { recursive: true });
+    makeDirectoryDurable(fs, storeDir);
     fs.accessSync(storeDir, nodeFs.constants.W_OK);
   } catch (error) {
     throw new StoreAccessError(

@@ -81,6 +81,9 @@ export async function verifyStore(input: VerifyInput): Promise<VerifyReport> {
         }
         await new Promise((resolve) => setImmediate(resolve));
       }
+      // The read stops at the position checked, so it never reaches an unfinished record just
+      // after it (a torn write, or a seal damaged at its LF): look there once, without a limit.
+      incompleteTail ??= journal.readFrom(from).incompleteTail;
       recordCount = replay.lastSeq;
       eventCount = Number(replayDb.exec('SELECT COUNT(*) FROM events')[0]?.values[0]?.[0] ?? 0);
       for (const [table, digest] of digestProjections(replayDb, replay.modules)) {
@@ -109,7 +112,7 @@ export async function verifyStore(input: VerifyInput): Promise<VerifyReport> {
     warnings.push(`journal segment ${record.segment} offset ${record.offset}: ${record.type === 'record' ? record.repaired : ''}; nothing lost`);
   }
   if (incompleteTail) {
-    warnings.push(`segment ${incompleteTail.segment} ends in ${incompleteTail.length} bytes of an unfinished record (a torn write, or a write in progress): never acknowledged`);
+    warnings.push(`journal segment ${incompleteTail.segment} offset ${incompleteTail.offset}: ${incompleteTail.length} bytes of an unfinished record end the segment (a torn write, or a write in progress): never acknowledged`);
   }
   const integrity = String(input.db.exec('PRAGMA integrity_check')[0]?.values[0]?.[0]);
   if (integrity !== 'ok') {
