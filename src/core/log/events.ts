@@ -121,35 +121,28 @@ export type EventDraft = {
 }[AppendableKind];
 
 /** An event as written to the journal. Its sequence number is not in it: see `StoredEvent`. */
-export type LoggedEvent = {
-  [K in EventKind]: {
-    readonly formatVersion: 1;
-    readonly id: string;
-    readonly kind: K;
-    readonly sessionId: string;
-    readonly parentId: string | null;
-    readonly writerId: string;
-    readonly hlc: string;
-    readonly wallMs: number;
-    readonly expectedVersion?: number;
-    readonly body: EventBodies[K];
-  };
-}[EventKind];
-
-/**
- * An event as read back from the journal: a well-formed envelope whose kind and body this
- * version has not judged. The acceptance rules (duplicate, version, session) need only this.
- */
-export interface JournalEvent {
+/** What every event carries besides its kind and body. */
+export interface EventEnvelope {
   readonly formatVersion: 1;
   readonly id: string;
-  readonly kind: string;
   readonly sessionId: string;
   readonly parentId: string | null;
   readonly writerId: string;
   readonly hlc: string;
   readonly wallMs: number;
   readonly expectedVersion?: number;
+}
+
+export type LoggedEvent = {
+  [K in EventKind]: EventEnvelope & { readonly kind: K; readonly body: EventBodies[K] };
+}[EventKind];
+
+/**
+ * An event as read back from the journal: a well-formed envelope whose kind and body this
+ * version has not judged. The acceptance rules (duplicate, version, session) need only this.
+ */
+export interface JournalEvent extends EventEnvelope {
+  readonly kind: string;
   readonly body: unknown;
 }
 

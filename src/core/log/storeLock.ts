@@ -288,7 +288,8 @@ function parseOwner(bytes: Buffer): LockOwner | undefined {
   return undefined;
 }
 
-function processExists(pid: number): boolean {
+/** Whether a process with this pid exists on this host (EPERM: it does, owned by someone else). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -1,6 +1,7 @@
 import * as path from 'node:path';
 import { hostTag, removeQuietly, temporaryFileWriter, type TemporaryFileWriter } from '../fs/durableFile';
-import { errorCode, listFolder, type FileSystem } from '../fs/fileSystem';
+import { listFolder, type FileSystem } from '../fs/fileSystem';
+import { processExists } from '../log/storeLock';
 
 // Temporary files a writer leaves when it dies mid-write: a snapshot's `.snapshot-….tmp` (as big
 // as the snapshot), store.json and quarantine temporaries, and the maintenance lock's
@@ -107,14 +108,5 @@ function stillThere(fs: FileSystem, file: string): boolean {
     return true;
   } catch {
     return false;
-  }
-}
-
-function processExists(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return errorCode(error) === 'EPERM';
   }
 }
