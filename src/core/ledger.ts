@@ -299,11 +299,6 @@ export class Ledger {
     return queries.iterateEvents(this.db, this.reader);
   }
 
-  damagedSlots(): queries.DamagedSlot[] {
-    this.catchUpIfOpen();
-    return queries.listDamagedSlots(this.db);
-  }
-
   stats(): LedgerStats {
     this.catchUpIfOpen();
     const segments = this.journal.listSegments();

@@ -3,17 +3,14 @@ import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { ChatSettings } from '../../src/core/chat/chatTypes';
 import { TurnConflictError, TurnLog } from '../../src/core/chat/turnLog';
-import { ContextIndex } from '../../src/core/context/contextIndex';
-import { CachedTokenCounter } from '../../src/core/context/tokenCounts';
 import { Ledger } from '../../src/core/ledger';
-import { classifyChatError } from '../../src/core/llm/chatErrors';
-import { createModelPort } from '../../src/core/llm/modelPort';
 import { receiptLines } from '../../src/core/report/receiptReport';
 import { ChatService } from '../../src/server/chatService';
 import type { ChatSendParams } from '../../src/shared/chatProtocol';
 import { toTranscript, withoutStaleRetries } from '../../src/extension/chat/transcript';
 import { scripts } from '../fixtures/messagesApiScripts';
 import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
+import { createTestChatService } from '../fixtures/chatService';
 import { makeTempDir } from '../fixtures/tempDir';
 
 // Issue 11 §1, one test per defect: retries, faults and how they are logged. The engine's
@@ -41,15 +38,9 @@ describe('chat retries and faults through the engine', () => {
     await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 'chat' } }]);
     texts = [];
     sdkLog = [];
-    const index = new ContextIndex(ledger, new CachedTokenCounter());
-    chat = new ChatService({
-      assemble: { warmUp: (sessionId) => index.warmUp(sessionId), assemble: (sessionId, options) => index.assemble(sessionId, options) },
-      createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 2, logLevel: 'info', log: (_level, message) => sdkLog.push(message), countDeadlineMs: 1500 }),
-      apiKey: async () => 'test-key',
-      classifyError: classifyChatError,
-      workspace: () => undefined,
+    chat = createTestChatService(ledger, {
       onProgress: (_requestId, item) => (item.type === 'text' ? texts.push(item.delta) : undefined),
-      log: () => undefined,
+      model: { logLevel: 'info', log: (_level, message) => sdkLog.push(message), countDeadlineMs: 1500 },
     });
     settings = { model: 'claude-test', maxTokens: 512, baseUrl: server.baseUrl, budgetTokens: 20_000, window: { kind: 'full' }, systemPrompt: 'Test.', timeoutMs: 10_000 };
   });

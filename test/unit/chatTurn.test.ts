@@ -3,15 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { ChatProgress, ChatSettings } from '../../src/core/chat/chatTypes';
-import { ContextIndex } from '../../src/core/context/contextIndex';
-import { CachedTokenCounter } from '../../src/core/context/tokenCounts';
 import { Ledger } from '../../src/core/ledger';
-import { classifyChatError } from '../../src/core/llm/chatErrors';
-import { createModelPort } from '../../src/core/llm/modelPort';
 import { WorkspaceFiles } from '../../src/core/tools/workspaceFiles';
 import { ChatService } from '../../src/server/chatService';
 import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
 import { scripts } from '../fixtures/messagesApiScripts';
+import { createTestChatService } from '../fixtures/chatService';
 import { makeTempDir } from '../fixtures/tempDir';
 
 // A chat turn end to end in Node: the real log (sql.js + journal), the real context assembly,
@@ -40,17 +37,8 @@ describe('chat turns through the engine', () => {
     ledger = await Ledger.open({ storeDir: path.join(temp.dir, 'store') });
     await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 'chat' } }]);
     progress = [];
-    const index = new ContextIndex(ledger, new CachedTokenCounter());
     const workspace = new WorkspaceFiles(workspaceDir);
-    chat = new ChatService({
-      assemble: { warmUp: (sessionId) => index.warmUp(sessionId), assemble: (sessionId, options) => index.assemble(sessionId, options) },
-      createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 2, logLevel: 'off' }),
-      apiKey: async () => sendKey,
-      classifyError: classifyChatError,
-      workspace: () => workspace,
-      onProgress: (_requestId, item) => progress.push(item),
-      log: () => undefined,
-    });
+    chat = createTestChatService(ledger, { workspace, apiKey: () => sendKey, onProgress: (_requestId, item) => progress.push(item) });
     settings = { model: 'claude-test', maxTokens: 512, baseUrl: server.baseUrl, budgetTokens: 20_000, window: { kind: 'full' }, systemPrompt: 'You are a test assistant.', timeoutMs: 10_000 };
   });
   afterEach(() => {

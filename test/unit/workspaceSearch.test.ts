@@ -3,16 +3,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { ChatProgress, ChatSettings } from '../../src/core/chat/chatTypes';
-import { ContextIndex } from '../../src/core/context/contextIndex';
-import { CachedTokenCounter } from '../../src/core/context/tokenCounts';
 import { Ledger } from '../../src/core/ledger';
-import { classifyChatError } from '../../src/core/llm/chatErrors';
-import { createModelPort } from '../../src/core/llm/modelPort';
 import { runModelTool } from '../../src/core/tools/modelTools';
 import { defaultWorkspaceLimits, WorkspaceFiles, type WorkspaceLimits } from '../../src/core/tools/workspaceFiles';
 import { ChatService } from '../../src/server/chatService';
 import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
 import { scripts } from '../fixtures/messagesApiScripts';
+import { createTestChatService } from '../fixtures/chatService';
 import { makeTempDir } from '../fixtures/tempDir';
 import { parseFenced, writeTree } from '../fixtures/workspaceTree';
 
@@ -130,16 +127,7 @@ describe('a long search leaves the engine answering', () => {
       }
     }
     const workspace = new ObservedWorkspace(workspaceDir, { ...defaultWorkspaceLimits, maxSearchedFiles: 10_000, maxSearchedBytes: 1024 * 1024 * 1024, maxSearchMs: 60_000 });
-    const index = new ContextIndex(ledger, new CachedTokenCounter());
-    const chat: ChatService = new ChatService({
-      assemble: { warmUp: (sessionId) => index.warmUp(sessionId), assemble: (sessionId, options) => index.assemble(sessionId, options) },
-      createModel: ({ apiKey, settings: chosen }) => createModelPort({ apiKey, baseUrl: chosen.baseUrl, model: chosen.model, maxTokens: chosen.maxTokens, timeoutMs: chosen.timeoutMs, maxRetries: 0, logLevel: 'off' }),
-      apiKey: async () => 'test-key',
-      classifyError: classifyChatError,
-      workspace: () => workspace,
-      onProgress,
-      log: () => undefined,
-    });
+    const chat: ChatService = createTestChatService(ledger, { workspace, onProgress, model: { maxRetries: 0 } });
     return chat;
   }
 

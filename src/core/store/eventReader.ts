@@ -64,14 +64,6 @@ export class EventReader {
     return this.youngBytes + this.oldBytes;
   }
 
-  /** Forgets everything (the projections were rebuilt). */
-  clear(): void {
-    this.young = new Map();
-    this.old = new Map();
-    this.youngBytes = 0;
-    this.oldBytes = 0;
-  }
-
   private cached(seq: number): JournalEvent | undefined {
     const young = this.young.get(seq);
     if (young) {

@@ -50,6 +50,7 @@ export class Sequencer {
     insertDamaged: Statement;
     markTorn: Statement;
     damagedAfter: Statement;
+    saveCounter: Statement;
   };
   private lastSeqValue: number;
   private damagedCount: number;
@@ -71,6 +72,8 @@ export class Sequencer {
       insertDamaged: db.prepare('INSERT INTO damaged_slots (seq, segment, offset, length, damage, reason) VALUES (?, ?, ?, ?, ?, ?)'),
       markTorn: db.prepare("UPDATE damaged_slots SET torn = 1 WHERE segment = ? AND offset >= ? AND offset < ? AND damage = 'unterminated'"),
       damagedAfter: db.prepare('SELECT COUNT(*) FROM damaged_slots WHERE seq > ? AND torn = 0'),
+      // Prepared once: it runs in every append's transaction.
+      saveCounter: db.prepare("INSERT INTO meta (key, value) VALUES ('lastSeq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
     this.lastSeqValue = 0;
     this.damagedCount = 0;
@@ -95,7 +98,7 @@ export class Sequencer {
 
   /** Persists the slot counter (inside the transaction that applied the slots). */
   saveCounter(): void {
-    this.db.run("INSERT INTO meta (key, value) VALUES ('lastSeq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [String(this.lastSeqValue)]);
+    this.statements.saveCounter.run([String(this.lastSeqValue)]);
   }
 
   nextSlot(): number {
