@@ -67,7 +67,10 @@ let exitCode = 1;
 let dirs;
 
 try {
-  const testFiles = fs.existsSync(testDir) ? fs.readdirSync(testDir).filter((name) => name.endsWith('.test.js')).sort() : [];
+  // CONTEXT_LEDGER_E2E_ONLY=chatView,memoryPanel runs just those files (while working on one).
+  const only = (process.env.CONTEXT_LEDGER_E2E_ONLY ?? '').split(',').map((name) => name.trim()).filter(Boolean);
+  const testFiles = (fs.existsSync(testDir) ? fs.readdirSync(testDir).filter((name) => name.endsWith('.test.js')).sort() : [])
+    .filter((name) => only.length === 0 || only.includes(name.replace(/\.test\.js$/, '')));
   if (!fs.existsSync(vsix) || testFiles.length === 0 || !fs.existsSync(messagesApiServerMain)) {
     throw new Error('dist/context-ledger.vsix or out/test/e2e/*.test.js is missing: run `npm run package && npm run compile-tests` (or npm run test:e2e)');
   }

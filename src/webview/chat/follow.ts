@@ -35,6 +35,10 @@ export class FollowScroll {
   contentChanged(force = false): void {
     if (force) {
       this.following = true;
+    } else if (this.following && this.readerMovedUp()) {
+      // The reader scrolled up and content arrived before their scroll event did: following
+      // now would undo their scroll and then take its event for ours.
+      this.following = false;
     }
     if (this.following) {
       this.toEnd();
@@ -56,12 +60,17 @@ export class FollowScroll {
     }
   }
 
+  /** The top is above where our own last scroll left it, and not only because content shrank. */
+  private readerMovedUp(): boolean {
+    return this.ownTop >= 0 && this.scroller.scrollTop < this.ownTop - 2 && this.distanceFromEnd() >= nearBottomPx;
+  }
+
   private distanceFromEnd(): number {
     return this.scroller.scrollHeight - this.scroller.scrollTop - this.scroller.clientHeight;
   }
 
   private onScroll(): void {
-    if (this.following && Math.abs(this.scroller.scrollTop - this.ownTop) <= 2) {
+    if (this.following && Math.abs(this.scroller.scrollTop - this.ownTop) <= 2 && !this.readerMovedUp()) {
       this.updateButton();
       return;
     }
