@@ -76,7 +76,7 @@ export interface PanelConfig {
 
 /** One row of a session's transcript, made from its log events (and errors the panel saw). */
 export type TranscriptEntry =
-  | { readonly kind: 'user'; readonly eventId: string; readonly text: string; readonly wallMs: number }
+  | { readonly kind: 'user'; readonly eventId: string; readonly seq: number; readonly text: string; readonly wallMs: number }
   | {
       readonly kind: 'assistant';
       readonly eventId: string;

@@ -1,6 +1,5 @@
 import type { SessionWindowSetBody, StoredEvent } from '../log/events';
 import {
-  receiptEventIdLimit,
   type ContextReceipt,
   type ExclusionReason,
   type MessagesRequest,
@@ -266,7 +265,7 @@ export function planContext(session: SessionLayout, options: ContextOptions): Co
     return pinnedOverBudget.has(index) || index >= windowStart ? 'over-budget' : selection.reason;
   };
 
-  const parts: ReceiptPart[] = [{ kind: 'system', eventIds: [], firstSeq: null, lastSeq: null, tokens: systemTokens, reason: 'system prompt and request framing: always sent' }];
+  const parts: ReceiptPart[] = [{ kind: 'system', firstSeq: null, lastSeq: null, eventCount: 0, tokens: systemTokens, reason: 'system prompt and request framing: always sent' }];
   const excluded: ReceiptExclusion[] = [];
   const includedUnits: UnitSummary[] = [];
   const droppedSeqs = new Set<number>();
@@ -304,22 +303,22 @@ export function planContext(session: SessionLayout, options: ContextOptions): Co
     includedUnits.push(unit);
     total += unit.tokens;
     exact &&= unit.exact;
-    const eventIds: string[] = [];
+    let eventCount = 0;
     for (let i = unit.start; i < unit.end; i++) {
       const digest = digests[i]!;
       const dropReason = layout.dropReason(i);
       if (dropReason === undefined) {
-        eventIds.push(digest.id);
+        eventCount++;
       } else {
         droppedSeqs.add(digest.seq);
-        excluded.push({ eventIds: [digest.id], eventCount: 1, firstSeq: digest.seq, lastSeq: digest.seq, tokens: digest.tokens, reason: dropReason });
+        excluded.push({ eventCount: 1, firstSeq: digest.seq, lastSeq: digest.seq, tokens: digest.tokens, reason: dropReason });
       }
     }
-    parts.push({ kind: decision.kind, eventIds, firstSeq: unit.firstSeq, lastSeq: unit.lastSeq, tokens: unit.tokens, reason: decision.reason });
+    parts.push({ kind: decision.kind, firstSeq: unit.firstSeq, lastSeq: unit.lastSeq, eventCount, tokens: unit.tokens, reason: decision.reason });
   }
   closeRun();
   if (promptText !== undefined) {
-    parts.push({ kind: 'prompt', eventIds: [], firstSeq: null, lastSeq: null, tokens: promptTokens, reason: 'the new message: always sent' });
+    parts.push({ kind: 'prompt', firstSeq: null, lastSeq: null, eventCount: 0, tokens: promptTokens, reason: 'the new message: always sent' });
   }
   return {
     sessionId: session.sessionId,
@@ -353,8 +352,7 @@ function exclusionOf(layout: UnitLayout, from: number, to: number, reason: Exclu
   const first = layout.units[from]!;
   const last = layout.units[to - 1]!;
   const eventCount = last.end - first.start;
-  const eventIds = eventCount <= receiptEventIdLimit ? layout.digests.slice(first.start, last.end).map((digest) => digest.id) : [];
-  return { eventIds, eventCount, firstSeq: first.firstSeq, lastSeq: last.lastSeq, tokens: layout.tokensBefore(to) - layout.tokensBefore(from), reason };
+  return { eventCount, firstSeq: first.firstSeq, lastSeq: last.lastSeq, tokens: layout.tokensBefore(to) - layout.tokensBefore(from), reason };
 }
 
 /** The request for a plan, from the content events of its units (`eventsOf`). */

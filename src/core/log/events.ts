@@ -235,7 +235,8 @@ function receiptShape(field: string): Validator {
     }
     const number = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
     const seqOrNull = (value: unknown) => value === null || Number.isSafeInteger(value);
-    const ids = (value: unknown) => Array.isArray(value) && value.every((id) => typeof id === 'string');
+    // Receipts before 0.2 listed every event id of a part instead of its count; still readable.
+    const countOrIds = (item: Record<string, unknown>) => number(item.eventCount) || (Array.isArray(item.eventIds) && item.eventIds.every((id) => typeof id === 'string'));
     if (typeof receipt.sessionId !== 'string' || !number(receipt.budgetTokens) || !number(receipt.totalTokens) || !number(receipt.createdMs)) {
       return `"${field}" needs sessionId, createdMs, budgetTokens and totalTokens`;
     }
@@ -246,11 +247,11 @@ function receiptShape(field: string): Validator {
     if (windowProblem) {
       return `"${field}.window": ${windowProblem}`;
     }
-    if (!Array.isArray(receipt.parts) || !receipt.parts.every((part) => isRecord(part) && typeof part.kind === 'string' && ids(part.eventIds) && seqOrNull(part.firstSeq) && seqOrNull(part.lastSeq) && number(part.tokens) && typeof part.reason === 'string')) {
-      return `"${field}.parts" must be a list of parts (kind, eventIds, firstSeq, lastSeq, tokens, reason)`;
+    if (!Array.isArray(receipt.parts) || !receipt.parts.every((part) => isRecord(part) && typeof part.kind === 'string' && countOrIds(part) && seqOrNull(part.firstSeq) && seqOrNull(part.lastSeq) && number(part.tokens) && typeof part.reason === 'string')) {
+      return `"${field}.parts" must be a list of parts (kind, firstSeq, lastSeq, eventCount, tokens, reason)`;
     }
-    if (!Array.isArray(receipt.excluded) || !receipt.excluded.every((item) => isRecord(item) && ids(item.eventIds) && number(item.eventCount) && Number.isSafeInteger(item.firstSeq) && Number.isSafeInteger(item.lastSeq) && number(item.tokens) && typeof item.reason === 'string')) {
-      return `"${field}.excluded" must be a list of exclusions (eventIds, eventCount, firstSeq, lastSeq, tokens, reason)`;
+    if (!Array.isArray(receipt.excluded) || !receipt.excluded.every((item) => isRecord(item) && number(item.eventCount) && Number.isSafeInteger(item.firstSeq) && Number.isSafeInteger(item.lastSeq) && number(item.tokens) && typeof item.reason === 'string')) {
+      return `"${field}.excluded" must be a list of exclusions (eventCount, firstSeq, lastSeq, tokens, reason)`;
     }
     return undefined;
   };
@@ -450,7 +451,13 @@ export function parseJournalEvent(input: unknown): JournalEvent {
 export function toStoredEvent(event: JournalEvent, seq: number): StoredEvent {
   const problem = isEventKind(event.kind) ? describeBodyProblem(event.kind, event.body) : `unknown event kind ${JSON.stringify(event.kind)} (written by another version)`;
   const known = problem === undefined;
-  const body = known ? (event.body === undefined && (event.kind === 'session.closed' || event.kind === 'session.hidden') ? {} : event.body) : { kind: event.kind, body: event.body, problem };
+  const body = known
+    ? event.body === undefined && (event.kind === 'session.closed' || event.kind === 'session.hidden')
+      ? {}
+      : event.kind === 'context.receipt'
+        ? withPartCounts(event.body as ContextReceiptBody)
+        : event.body
+    : { kind: event.kind, body: event.body, problem };
   // Object literals of fixed shapes (no spreads, no delete): this runs for every event read or replayed.
   const kind = known ? event.kind : 'foreign';
   const stored =
@@ -458,4 +465,19 @@ export function toStoredEvent(event: JournalEvent, seq: number): StoredEvent {
       ? { formatVersion: 1 as const, seq, id: event.id, kind, sessionId: event.sessionId, parentId: event.parentId, writerId: event.writerId, hlc: event.hlc, wallMs: event.wallMs, body }
       : { formatVersion: 1 as const, seq, id: event.id, kind, sessionId: event.sessionId, parentId: event.parentId, writerId: event.writerId, hlc: event.hlc, wallMs: event.wallMs, expectedVersion: event.expectedVersion, body };
   return stored as StoredEvent;
+}
+
+/** A receipt written before 0.2 (event ids per part, no count) in today's shape. */
+function withPartCounts(body: ContextReceiptBody): ContextReceiptBody {
+  if (body.receipt.parts.every((part) => typeof part.eventCount === 'number')) {
+    return body;
+  }
+  const parts = body.receipt.parts.map((part) => {
+    if (typeof part.eventCount === 'number') {
+      return part;
+    }
+    const { eventIds, ...rest } = part as typeof part & { eventIds?: readonly string[] };
+    return { ...rest, eventCount: eventIds?.length ?? 0 };
+  });
+  return { ...body, receipt: { ...body.receipt, parts } };
 }
