@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { WindowSpec } from '../core/context/contextTypes';
 import { assembleContext } from '../core/context/assembleContext';
 import { CachedTokenCounter } from '../core/context/tokenCounts';
@@ -8,10 +7,8 @@ import { Ledger, type AppendVerdict } from '../core/ledger';
 import { toMessagesApiParams } from '../core/llm/anthropicClient';
 import { describeWindowProblem } from '../core/log/events';
 import { receiptLines } from '../core/report/receiptReport';
-import { statsLines, summarizeStats, verifyLines } from '../core/report/storeReport';
-import { repairManifest } from '../core/store/manifestRepair';
-import { JournalBehindSnapshotError, setAsideSnapshots } from '../core/store/storeFolder';
-import { loadSqlJs } from '../core/store/sqlJsLoader';
+import { statsLines, verifyLines } from '../core/report/storeReport';
+import { repairStore as repairStoreFolder } from '../core/storeRepair';
 import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
@@ -258,40 +255,9 @@ function describeVerdicts(verdicts: readonly AppendVerdict[], input: AppendInput
 }
 
 async function repairStore(storeDir: string, fileSystem: FileSystem, out: Output): Promise<number> {
-  const outcome = repairManifest(fileSystem, path.resolve(storeDir), await loadSqlJs());
-  let repaired = false;
-  if (outcome.repaired) {
-    repaired = true;
-    const source = outcome.idSource;
-    out(`${outcome.problem}${outcome.movedAside ? `; moved it aside to ${outcome.movedAside}` : ''}`);
-    out(
-      source.from === 'new'
-        ? `wrote a new store.json with a NEW store id ${outcome.storeId}: the old id could not be recovered (no readable store.json, no snapshot that records it)`
-        : `wrote a new store.json keeping the store id ${outcome.storeId} (recovered from ${source.from === 'snapshot' ? `snapshot ${source.file}` : 'the damaged store.json'})`,
-    );
-  }
-  const open = () => Ledger.open({ storeDir, readOnly: true, snapshotEveryEvents: 0, fs: fileSystem });
-  let ledger: Ledger;
-  try {
-    ledger = await open();
-  } catch (error) {
-    if (!(error instanceof JournalBehindSnapshotError)) {
-      throw error;
-    }
-    // The journal is the truth: snapshots that cover more than it holds are set aside (kept,
-    // not deleted), and the projections are rebuilt from the journal.
-    const { folder, names } = setAsideSnapshots(fileSystem, path.resolve(storeDir));
-    out(`the journal is shorter than the snapshots say (${error.message.split(':')[0]}); moved ${names.length} snapshot(s) aside to ${folder}; the projections are rebuilt from the journal`);
-    repaired = true;
-    ledger = await open();
-  }
-  try {
-    if (!repaired) {
-      out(`store.json is intact (store id ${outcome.storeId}); nothing to repair`);
-    }
-    out(`the store opens: ${summarizeStats(ledger.stats())}; run \`context-ledger verify\` for a full check`);
-  } finally {
-    ledger.close();
+  const report = await repairStoreFolder(fileSystem, storeDir);
+  for (const line of report.lines) {
+    out(line.replace('run verify for a full check', 'run `context-ledger verify` for a full check'));
   }
   return 0;
 }

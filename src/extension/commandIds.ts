@@ -6,6 +6,7 @@ export const CommandId = {
   refreshSessions: 'contextLedger.refreshSessions',
   showEngineLog: 'contextLedger.showEngineLog',
   restartEngine: 'contextLedger.restartEngine',
+  repairStore: 'contextLedger.repairStore',
   /** A Sessions tree row's click, and its context menu. */
   openSession: 'contextLedger.openSession',
   renameSession: 'contextLedger.renameSession',

@@ -6,6 +6,7 @@ import { statsLines, summarizeStats, summarizeVerify, verifyLines } from '../cor
 import { CommandId } from './commandIds';
 import type { EngineClient } from './engineClient';
 import type { SessionsTreeProvider } from './sessionsTree';
+import type { RepairResult } from '../shared/engineProtocol';
 
 /** What the session commands need from the chat: showing a session, and forgetting one. */
 export interface SessionChat {
@@ -27,6 +28,7 @@ const handlers: Record<(typeof CommandId)[keyof typeof CommandId], CommandHandle
   [CommandId.newSession]: newSession,
   [CommandId.showLogStats]: showLogStats,
   [CommandId.verifyStore]: verifyStore,
+  [CommandId.repairStore]: repairStore,
   // Each returns what it did, so a caller (and a test) can tell success from a shown error.
   [CommandId.refreshSessions]: async ({ sessions }) => sessions.reload(),
   [CommandId.showEngineLog]: async ({ output }) => {
@@ -240,3 +242,45 @@ async function verifyStore({ engine, output }: CommandContext): Promise<unknown>
   });
   return report;
 }
+
+/**
+ * Repairs a store the engine could not open (store.json missing or damaged, a journal behind its
+ * snapshots), then restarts the engine on it. `{ confirmed: true }` skips the question (tests).
+ */
+async function repairStore({ engine, output, sessions }: CommandContext, options?: unknown): Promise<RepairResult | undefined> {
+  const info = await engine.info();
+  if (!info.openError) {
+    void vscode.window.showInformationMessage('Context Ledger: the store is open and needs no repair. Verify Store checks it in full.');
+    return undefined;
+  }
+  if (!(isRecord(options) && options.confirmed === true)) {
+    const choice = await vscode.window.showWarningMessage(
+      'Repair the Context Ledger store?',
+      { modal: true, detail: `${info.openError}\n\nRepair never changes the journal: a damaged store.json is moved aside and a new one written (keeping the store id where it can be recovered); snapshots that cover more than the journal holds are set aside and rebuilt.` },
+      'Repair',
+    );
+    if (choice !== 'Repair') {
+      return undefined;
+    }
+  }
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Context Ledger: repairing the store…' }, () => engine.repair());
+  output.appendLine('--- Repair store ---');
+  for (const line of result.lines) {
+    output.appendLine(line);
+  }
+  if (result.restartNeeded) {
+    await engine.restart();
+    sessions.refresh();
+  }
+  const after = await engine.info();
+  if (after.openError) {
+    throw new Error(`the store still cannot be opened after repair: ${after.openError}`);
+  }
+  void vscode.window.showInformationMessage(`Context Ledger: ${result.repaired ? 'the store was repaired and is open' : 'nothing needed repair'}. Verify Store checks what the journal lost.`, 'Show Details').then((choice) => {
+    if (choice) {
+      output.show(true);
+    }
+  });
+  return result;
+}
+

@@ -2,7 +2,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
-import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type StoreChangedParams } from '../shared/engineProtocol';
+import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type RepairResult, type StoreChangedParams } from '../shared/engineProtocol';
 import { ApiKeySender, startEngineProcess, type EngineProcess } from './engineProcess';
 import { Disposable } from './lifecycle';
 
@@ -132,6 +132,10 @@ export class EngineClient extends Disposable {
 
   info(): Promise<EngineInfo> {
     return this.client.sendRequest(EngineRequests.info);
+  }
+
+  repair(): Promise<RepairResult> {
+    return this.client.sendRequest(EngineRequests.repair);
   }
 
   override dispose(): void {

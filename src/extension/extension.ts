@@ -6,6 +6,7 @@ import { ChatFeature, type ChatApi } from './chat/chatFeature';
 import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
 import { EngineClient } from './engineClient';
+import { CommandId } from './commandIds';
 import { Disposable } from './lifecycle';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
@@ -103,7 +104,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Contex
     const info = await extension.engine.info();
     if (info.openError) {
       extension.output.error(`the store could not be opened: ${info.openError}`);
-      void vscode.window.showErrorMessage(`Context Ledger: the store could not be opened: ${info.openError}`);
+      const actions = info.openErrorRepairable ? ['Repair Store', 'Show Engine Log'] : ['Show Engine Log'];
+      void vscode.window.showErrorMessage(`Context Ledger: the store could not be opened: ${info.openError}`, ...actions).then((choice) => {
+        if (choice === 'Repair Store') {
+          void vscode.commands.executeCommand(CommandId.repairStore);
+        } else if (choice) {
+          extension.output.show(true);
+        }
+      });
     }
     return exposesTestHooks(context.extensionMode) ? extension.api() : undefined;
   } catch (error) {

@@ -14,7 +14,9 @@ import { EventValidationError } from '../core/log/events';
 import { JournalWriteError } from '../core/log/journal';
 import { JournalFormatError } from '../core/log/journalRecord';
 import { StoreTooNewError } from '../core/store/schema';
-import { StoreAccessError } from '../core/store/storeManifest';
+import { RepairableStoreError, StoreAccessError } from '../core/store/storeManifest';
+import { repairStore } from '../core/storeRepair';
+import { nodeFileSystem } from '../core/fs/fileSystem';
 import { ChatNotifications, ChatRequests, type ChatSendParams } from '../shared/chatProtocol';
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
 import { ApiKeyHolder } from './apiKeyHolder';
@@ -140,7 +142,22 @@ connection.onRequest(EngineRequests.info, () => ({
   storeDir: options?.storeDir ?? '',
   writerId: ledger?.writerId ?? '',
   openError: openError?.message ?? null,
+  openErrorRepairable: openError instanceof RepairableStoreError,
 }));
+connection.onRequest(EngineRequests.repair, async () => {
+  if (ledger || !options) {
+    return { repaired: false, lines: [ledger ? 'the store is open: nothing to repair (Verify Store checks it)' : 'the engine has not started'], restartNeeded: false };
+  }
+  try {
+    const report = await repairStore(nodeFileSystem, options.storeDir, options.wasmPath);
+    for (const line of report.lines) {
+      connection.console.info(`repair: ${line}`);
+    }
+    return { repaired: report.repaired, lines: report.lines, restartNeeded: true };
+  } catch (error) {
+    throw toResponseError(error);
+  }
+});
 
 // A clean shutdown leaves a fresh snapshot, so the next window opens without replaying a tail.
 const snapshotOnShutdownAfterEvents = 100;
