@@ -3,7 +3,8 @@
 // own. Both transcripts must be complete in both windows, both windows must show the same
 // order, and no turn may be interleaved into another's: in the log each question is followed
 // by its own answer. Then both send into the same session at once: one turn goes through, the
-// other is refused as a conflict and says so, and nothing of either is interleaved.
+// other is refused as a conflict and says so, the winner's turn appears in the loser's window
+// without a reload, and nothing of either is interleaved.
 // Screenshots: test-results/e2e/two-windows-*.png.
 import * as assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -50,6 +51,19 @@ function sessionFlow(events: readonly LoggedEvent[], sessionId: string): string[
   return events
     .filter((event) => event.sessionId === sessionId && (event.kind === 'message.user' || event.kind === 'message.assistant'))
     .map((event) => `${event.kind === 'message.user' ? 'Q' : 'A'}:${(event.body.text ?? '').split('\n')[0]}`);
+}
+
+/** Each chat request's events form one unbroken run in the session's part of the log. */
+function assertTurnsContiguous(events: readonly LoggedEvent[], sessionId: string): void {
+  const requests = events.filter((event) => event.sessionId === sessionId).map((event) => /^chat:([^:]+):/.exec(event.id)?.[1] ?? null);
+  const finished = new Set<string>();
+  requests.forEach((request, index) => {
+    const previous = index > 0 ? requests[index - 1] : null;
+    if (previous && previous !== request) {
+      finished.add(previous);
+    }
+    assert.ok(request === null || !finished.has(request), `turn ${request} of session ${sessionId} is split by another turn: ${JSON.stringify(requests)}`);
+  });
 }
 
 describe('two VS Code windows on one store', () => {
@@ -136,10 +150,9 @@ describe('two VS Code windows on one store', () => {
       [two, 'two'],
     ] as const) {
       assert.deepEqual(sessionFlow(events, sessionId), [`Q:Window ${label} asks question 1`, 'A:Answer of round 1.', `Q:Window ${label} asks question 2`, 'A:Answer of round 2.']);
-      const questions = new Map(events.filter((event) => event.sessionId === sessionId && event.kind === 'message.user').map((event) => [event.id, event]));
-      for (const answer of events.filter((event) => event.sessionId === sessionId && event.kind === 'message.assistant')) {
-        assert.ok(answer.parentId && questions.has(answer.parentId), `answer ${answer.id} does not answer a question of its own session`);
-      }
+      // Every event of a chat turn has an id made from its request id (chat:<request>:…): in the
+      // session's part of the log each turn's events form one run, never split by another turn.
+      assertTurnsContiguous(events, sessionId);
     }
     // Both windows show each session complete and in the log's order: each opens the other's.
     assert.deepEqual(await shownFlow(first), sessionFlow(events, one));
@@ -172,6 +185,7 @@ describe('two VS Code windows on one store', () => {
     await shots('same-session-race');
 
     const after = logEvents(env.chatStore);
+    assertTurnsContiguous(after, one);
     const flow = sessionFlow(after, one);
     const raced = flow.slice(4);
     // Every question in the log is directly followed by its answer: no turn inside another.
@@ -186,6 +200,8 @@ describe('two VS Code windows on one store', () => {
     if (answered.length === 1) {
       const loser = answered[0] === 'Q:Race from window one' ? second : first;
       await chatOf(loser).locator('.error-box', { hasText: /another window|conflict|Reload the session/i }).waitFor();
+      // And the turn that won shows up in the losing window on its own: it follows the session.
+      await chatOf(loser).locator('.user-text', { hasText: answered[0]!.slice(2) }).waitFor();
     }
   });
 });

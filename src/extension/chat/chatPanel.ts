@@ -79,6 +79,7 @@ export class ChatPanel extends Disposable {
   private readonly postedEmitter = this.register(new vscode.EventEmitter<HostMessage>());
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   private sessionsRefresh: NodeJS.Timeout | undefined;
+  private transcriptRefresh: NodeJS.Timeout | undefined;
   private rejected = 0;
   /** Every message posted to the webview (tests read it through the extension's API). */
   readonly onDidPost = this.postedEmitter.event;
@@ -112,7 +113,14 @@ export class ChatPanel extends Disposable {
     );
     this.register(host.onDidDispose(() => this.dispose()));
     this.register(services.engine.onChatProgress(({ requestId, progress }) => this.onProgress(requestId, progress)));
-    this.register(services.engine.onDidChangeStore(() => this.scheduleSessionsRefresh()));
+    this.register(
+      services.engine.onDidChangeStore((change) => {
+        this.scheduleSessionsRefresh();
+        if (this.sessionId !== null && change.sessionIds.includes(this.sessionId)) {
+          this.scheduleTranscriptRefresh();
+        }
+      }),
+    );
     this.register(services.keys.onDidChange(() => void services.keys.status().then((keyStatus) => this.post({ type: 'keyStatus', keyStatus }))));
     this.register(
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -491,6 +499,23 @@ export class ChatPanel extends Disposable {
     }, 250);
   }
 
+  /**
+   * Another window (or the CLI) wrote to the session this panel shows: show it, as a person
+   * expects of a shared conversation. Not while this panel's own turn runs: its answer streams in.
+   */
+  private scheduleTranscriptRefresh(): void {
+    if (this.transcriptRefresh) {
+      return;
+    }
+    this.transcriptRefresh = setTimeout(() => {
+      this.transcriptRefresh = undefined;
+      if (!this.ready || this.running) {
+        return;
+      }
+      void this.selectSession(null, this.sessionId).catch((error: unknown) => this.services.log.warn(`chat panel: could not reload the session: ${String(error)}`));
+    }, 300);
+  }
+
   private async postSessions(): Promise<void> {
     if (!this.ready) {
       return;
@@ -544,6 +569,7 @@ export class ChatPanel extends Disposable {
       void this.services.engine.chatCancel(this.running.requestId).catch(() => false);
     }
     clearTimeout(this.sessionsRefresh);
+    clearTimeout(this.transcriptRefresh);
     this.ready = false;
     this.disposedEmitter.fire();
     super.dispose();
