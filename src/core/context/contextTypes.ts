@@ -47,13 +47,16 @@ export interface MessagesRequest {
 
 /** One part of an assembled request, with why it is there and what it costs. */
 export interface ReceiptPart {
-  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt';
+  /** compaction: a committed summary in place of the range it covers (src/core/compaction). */
+  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt' | 'compaction';
   /** Log events the part was made from (empty for the system prompt). */
   readonly eventIds: readonly string[];
   readonly firstSeq: number | null;
   readonly lastSeq: number | null;
   readonly tokens: number;
   readonly reason: string;
+  /** A compaction part: the tokens its range would take as raw events. */
+  readonly replacesTokens?: number;
 }
 
 /**
