@@ -13,6 +13,7 @@ import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
+import { CompactionCliFailure, compactionCommands, compactionFlagOptions, compactionUsage, compactionValueOptions, runCompactionCommand } from './compactCommand';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
 const usage = `Usage: context-ledger [--store DIR] <command> [options]
@@ -41,6 +42,7 @@ Commands:
           [--tokens N] [--block N] [--idle-minutes N] [--detect-shift] [--system TEXT]
           [--prompt TEXT] [--model NAME] [--max-tokens N]
                                print the request that would be sent, and its receipt
+${compactionUsage}
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -53,6 +55,9 @@ Exit status: 0 success (an append whose events were already stored included), 1 
 
 const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key']);
 const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
+compactionValueOptions.forEach((name) => valueOptions.add(name));
+compactionFlagOptions.forEach((name) => flagOptions.add(name));
+valueOptions.add('id');
 const defaultModel = 'claude-sonnet-5-5';
 
 class CliFailure extends Error {
@@ -78,8 +83,9 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
     throw new UsageError('no store folder: pass --store DIR or set CONTEXT_LEDGER_STORE');
   }
   const json = options.has('json');
-  const writes = command === 'append' || command === 'snapshot';
+  const writes = command === 'append' || command === 'snapshot' || (command === 'compact' && options.has('yes')) || command === 'undo';
   const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair'];
+  known.push(...compactionCommands);
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
@@ -146,6 +152,13 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
         out(outcome.written ? `snapshot ${outcome.file} written (seq ${outcome.seq}, ${outcome.bytes} bytes, ${outcome.ms.toFixed(1)} ms)` : `no snapshot written: ${outcome.reason}`);
         return 0;
       }
+      case 'compact':
+      case 'undo':
+        try {
+          return await runCompactionCommand(ledger, command, rest, options, json, out);
+        } catch (error) {
+          throw error instanceof CompactionCliFailure ? new CliFailure(error.message, error.exitCode) : error;
+        }
     }
     return 2;
   } finally {

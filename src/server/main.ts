@@ -21,6 +21,7 @@ import { ChatNotifications, ChatRequests, type ChatSendParams } from '../shared/
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
 import { ApiKeyHolder } from './apiKeyHolder';
 import { ChatRequestError, ChatService } from './chatService';
+import { registerCompactionService } from './compactionService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -194,8 +195,11 @@ const chat = new ChatService({
     if (result.status === 'complete' && apiKeys.current) {
       fillExactCounts(store, params, apiKeys.current);
     }
+    void compaction.afterTurn(store, params, result);
   },
 });
+
+const compaction = registerCompactionService(connection, handle, { counter: tokenCounter, inFlight: (sessionId) => chat.isAnswering(sessionId), apiKey: (keyVersion) => apiKeys.keyOf(keyVersion), createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }), log: (message) => connection.console.info(message) });
 
 const exactCountsPerTurn = 16;
 // The placeholder counts exact per-event counts subtract, per model and endpoint, for the engine's life.

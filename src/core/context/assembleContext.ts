@@ -1,4 +1,5 @@
 import type { SessionWindowSetBody, StoredEvent } from '../log/events';
+import { CompactionTracker, compactedLayout, compactionBlocks, compactionUnitReason, isCompactionUnit, type ActiveCompaction } from '../compaction/compactionView';
 import {
   type ContextReceipt,
   type ExclusionReason,
@@ -87,6 +88,8 @@ export interface SessionControls {
   readonly pinned: ReadonlySet<string>;
   readonly windowSet: SessionWindowSetBody | null;
   readonly topicBoundarySeqs: readonly number[];
+  /** Committed, not undone compactions: each stands in for its range (src/core/compaction). */
+  readonly compactions: readonly ActiveCompaction[];
 }
 
 /** Folds a session's control events (in seq order) into its controls. */
@@ -94,6 +97,7 @@ export class ControlsTracker implements SessionControls {
   private readonly pins = new Set<string>();
   private latestWindowSet: SessionWindowSetBody | null = null;
   private readonly boundaries: number[] = [];
+  private readonly compactionTracker = new CompactionTracker();
 
   get pinned(): ReadonlySet<string> {
     return this.pins;
@@ -105,6 +109,10 @@ export class ControlsTracker implements SessionControls {
 
   get topicBoundarySeqs(): readonly number[] {
     return this.boundaries;
+  }
+
+  get compactions(): readonly ActiveCompaction[] {
+    return this.compactionTracker.compactions;
   }
 
   observe(event: StoredEvent): void {
@@ -120,6 +128,10 @@ export class ControlsTracker implements SessionControls {
         break;
       case 'topic.boundary':
         this.boundaries.push(event.seq);
+        break;
+      case 'compaction.committed':
+      case 'compaction.undone':
+        this.compactionTracker.observe(event);
         break;
       default:
         break;
@@ -179,7 +191,9 @@ export interface ContextPlan {
  * are suffixes, left-out runs are summed from prefix sums.
  */
 export function planContext(session: SessionLayout, options: ContextOptions): ContextPlan {
-  const { layout, controls } = session;
+  const { controls } = session;
+  // Compacted ranges are one unit each; without compactions this is the session's own layout.
+  const layout = compactedLayout(session.layout, controls.compactions, options.counter, options.promptText === undefined);
   const digests = layout.digests;
   const units = layout.units;
   const unitCount = units.length;
@@ -303,6 +317,10 @@ export function planContext(session: SessionLayout, options: ContextOptions): Co
     includedUnits.push(unit);
     total += unit.tokens;
     exact &&= unit.exact;
+    if (isCompactionUnit(unit)) {
+      parts.push({ kind: 'compaction', compactionId: unit.compaction.id, firstSeq: unit.firstSeq, lastSeq: unit.lastSeq, eventCount: unit.end - unit.start, tokens: unit.tokens, reason: compactionUnitReason(unit), replacesTokens: unit.replacesTokens });
+      continue;
+    }
     let eventCount = 0;
     for (let i = unit.start; i < unit.end; i++) {
       const digest = digests[i]!;
@@ -360,7 +378,7 @@ export function buildRequest(plan: ContextPlan, eventsOf: (unit: UnitSummary) =>
   const messages: RequestMessage[] = [];
   const isDropped = (event: ContentEvent): boolean => plan.droppedSeqs.has(event.seq);
   for (const unit of plan.includedUnits) {
-    messages.push(...buildUnitMessages(eventsOf(unit), isDropped));
+    messages.push(...(isCompactionUnit(unit) ? [{ role: 'user' as const, content: compactionBlocks(unit) }] : buildUnitMessages(eventsOf(unit), isDropped)));
   }
   if (options.promptText !== undefined) {
     messages.push({ role: 'user', content: [{ type: 'text', text: options.promptText }] });

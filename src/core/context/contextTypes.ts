@@ -47,11 +47,13 @@ export interface MessagesRequest {
 
 /** One part of an assembled request, with why it is there and what it costs. */
 export interface ReceiptPart {
-  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt';
+  /** compaction: a committed summary in place of the range it covers (src/core/compaction). */
+  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt' | 'compaction';
   /**
    * The session's content events from `firstSeq` to `lastSeq`, less those the receipt lists as
    * held back, are the ones the part was made from (`receiptEvents.ts` resolves them): a receipt
-   * names ranges and counts, so its size does not grow with the session.
+   * names ranges and counts, so its size does not grow with the session. A compaction part's
+   * range is the one its summary replaces.
    */
   readonly firstSeq: number | null;
   readonly lastSeq: number | null;
@@ -59,6 +61,10 @@ export interface ReceiptPart {
   readonly eventCount: number;
   readonly tokens: number;
   readonly reason: string;
+  /** A compaction part: the tokens its range would take as raw events. */
+  readonly replacesTokens?: number;
+  /** A compaction part: the `compaction.committed` event it stands for. */
+  readonly compactionId?: string;
 }
 
 /**

@@ -1,4 +1,6 @@
 import type { ContextReceipt, WindowSpec } from '../context/contextTypes';
+import type { CompactionCommittedBody, CompactionUndoneBody, SessionTierSetBody } from '../compaction/compactionTypes';
+import { compactionCommittedValidators, compactionUndoneValidators, sessionTierSetValidators } from '../compaction/compactionValidators';
 
 // The events of the conversation log. The journal stores them; every projection (sessions,
 // later facts, chunks, prompt versions) is derived from them. A new kind needs: its body type
@@ -79,6 +81,9 @@ export interface EventBodies {
   'turn.failed': TurnFailedBody;
   foreign: ForeignEventBody;
   'session.hidden': SessionHiddenBody;
+  'compaction.committed': CompactionCommittedBody;
+  'compaction.undone': CompactionUndoneBody;
+  'session.tierSet': SessionTierSetBody;
 }
 
 export type EventKind = keyof EventBodies;
@@ -100,6 +105,9 @@ export const eventKinds: readonly AppendableKind[] = [
   'message.superseded',
   'turn.failed',
   'session.hidden',
+  'compaction.committed',
+  'compaction.undone',
+  'session.tierSet',
 ];
 
 /** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
@@ -206,6 +214,9 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'message.superseded': [text('eventId', { max: 200 }), nonEmpty('eventId'), text('byRequestId', { max: 200 }), nonEmpty('byRequestId')],
   'turn.failed': [text('requestId', { max: 200 }), nonEmpty('requestId'), nullableText('userEventId'), errorInfo('error')],
   'session.hidden': [],
+  'compaction.committed': compactionCommittedValidators,
+  'compaction.undone': compactionUndoneValidators,
+  'session.tierSet': sessionTierSetValidators,
 };
 
 function nullableText(field: string): Validator {
@@ -249,6 +260,12 @@ function receiptShape(field: string): Validator {
     }
     if (!Array.isArray(receipt.parts) || !receipt.parts.every((part) => isRecord(part) && typeof part.kind === 'string' && countOrIds(part) && seqOrNull(part.firstSeq) && seqOrNull(part.lastSeq) && number(part.tokens) && typeof part.reason === 'string')) {
       return `"${field}.parts" must be a list of parts (kind, firstSeq, lastSeq, eventCount, tokens, reason)`;
+    }
+    if (!receipt.parts.every((part: Record<string, unknown>) => part.replacesTokens === undefined || (part.kind === 'compaction' && number(part.replacesTokens)))) {
+      return `"${field}.parts": only a compaction part has "replacesTokens", a number`;
+    }
+    if (!receipt.parts.every((part: Record<string, unknown>) => part.compactionId === undefined || (part.kind === 'compaction' && typeof part.compactionId === 'string'))) {
+      return `"${field}.parts": only a compaction part has "compactionId", a string`;
     }
     if (!Array.isArray(receipt.excluded) || !receipt.excluded.every((item) => isRecord(item) && number(item.eventCount) && Number.isSafeInteger(item.firstSeq) && Number.isSafeInteger(item.lastSeq) && number(item.tokens) && typeof item.reason === 'string')) {
       return `"${field}.excluded" must be a list of exclusions (eventCount, firstSeq, lastSeq, tokens, reason)`;

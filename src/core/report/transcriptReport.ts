@@ -46,6 +46,12 @@ function describeEvent(event: StoredEvent): string {
       const { error } = event.body;
       return `turn failed (${error.kind}${error.status !== null ? `, HTTP ${error.status}` : ''}${error.requestId ? `, API request ${error.requestId}` : ''}): ${error.message}`;
     }
+    case 'compaction.committed':
+      return `compaction of turns ${event.body.range.firstTurn}–${event.body.range.lastTurn} (events ${event.body.range.firstSeq}–${event.body.range.lastSeq}), ${event.body.tier}, by ${event.body.model}: ${event.body.summaryTokens} tokens in place of ${event.body.sourceTokens}`;
+    case 'compaction.undone':
+      return `compaction ${event.body.compactionId} undone (its turns go into requests as they were)`;
+    case 'session.tierSet':
+      return `fidelity tier set to ${event.body.tier}`;
     case 'foreign':
       return `unknown kind ${event.body.kind} (${event.body.problem}): ${truncate(JSON.stringify(event.body.body) ?? '', 200)}`;
   }

@@ -1,5 +1,5 @@
 import type { ContextReceipt } from '../../core/context/contextTypes';
-import { budgetUse } from '../../shared/receiptNumbers';
+import { budgetUse, compactionSaving } from '../../shared/receiptNumbers';
 import { h, icon } from './dom';
 import { exclusionLabel, formatTokens, partLabel, receiptSummary, seqRange, shownExclusions, shownParts, turnRange, windowText } from './format';
 
@@ -46,7 +46,7 @@ function receiptTables(receipt: ContextReceipt, turnOf: TurnLookup): HTMLElement
     h(
       'tr',
       {},
-      h('td', { class: 'part' }, h('span', {}, partLabel(part)), h('span', { class: 'reason' }, part.reason)),
+      h('td', { class: 'part' }, h('span', {}, partLabel(part)), h('span', { class: 'reason' }, part.reason), compactionSaving(part) ? h('span', { class: 'reason saving' }, compactionSaving(part)) : null),
       h('td', { class: 'seq' }, part.kind === 'system' ? '—' : where(part.firstSeq, part.lastSeq)),
       h('td', { class: 'num' }, formatTokens(part.tokens)),
     ),
