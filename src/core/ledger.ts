@@ -11,6 +11,7 @@ import { UlidGenerator } from './log/ulid';
 import { watchJournal } from './log/journalWatcher';
 import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
+import { ImportCursorsModule } from './import/importCursorsModule';
 import { RecoveryLog } from './store/recoveryLog';
 import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import type { ProjectionModule } from './store/modules/projectionModule';
@@ -291,6 +292,12 @@ export class Ledger {
   readSession(id: string, range: queries.SessionRange = {}): StoredEvent[] {
     this.catchUpIfOpen();
     return queries.readSessionEvents(this.db, this.reader, id, range);
+  }
+
+  /** A read model by its name, caught up with the journal (a capability queries its own module). */
+  readModel(name: string): ProjectionModule | undefined {
+    this.catchUpIfOpen();
+    return this.projections.modules.find((module) => module.name === name);
   }
 
   /** Every stored event in seq order (export, verification). */
@@ -597,7 +604,7 @@ export class Ledger {
 
 /** The read models of this version, in the order they are applied. */
 function createModules(): ProjectionModule[] {
-  return [new SessionsModule()];
+  return [new SessionsModule(), new ImportCursorsModule()];
 }
 
 function awaitKey(event: JournalEvent): string {
