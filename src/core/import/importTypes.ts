@@ -49,6 +49,19 @@ export interface ImportSummary {
 
 export type ImportFormat = 'claude-code' | 'jsonl' | 'markdown';
 
+/** A transcript found under the paths of an import (what the quick pick lists). */
+export interface ScannedTranscript {
+  readonly file: string;
+  readonly format: ImportFormat;
+  readonly bytes: number;
+  readonly modifiedMs: number;
+  /** The first words of the session (its title or first question), when the head shows them. */
+  readonly title: string | null;
+  /** Bytes already imported (0: never). */
+  readonly importedBytes: number;
+}
+
+
 /** What one source line became: events, or a problem, or nothing (a record kept no event). */
 export interface LineOutcome {
   readonly drafts: EventDraft[];

@@ -88,6 +88,11 @@ export class Importer {
     this.cursors = module;
   }
 
+  /** Bytes of `file` imported so far (0: never). */
+  importedBytes(file: string): number {
+    return this.cursors.cursor(path.resolve(file))?.bytes ?? 0;
+  }
+
   async importPaths(paths: readonly string[], options: ImportOptions = {}): Promise<ImportSummary> {
     const files = findTranscriptFiles(paths);
     const acc: Accumulator = { problems: [], notImported: {}, sessions: new Set(), eventsAdded: 0, duplicates: 0 };
