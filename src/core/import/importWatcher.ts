@@ -69,8 +69,11 @@ export class ImportWatcher {
   }
 
   private pass(): Promise<void> {
-    if (this.running !== undefined || this.disposed) {
-      return this.running ?? Promise.resolve();
+    if (this.running !== undefined) {
+      return this.running;
+    }
+    if (this.disposed) {
+      return Promise.resolve();
     }
     clearTimeout(this.timer);
     this.running = (async () => {
