@@ -14,6 +14,7 @@ import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
 import { CompactionCliFailure, compactionCommands, compactionFlagOptions, compactionUsage, compactionValueOptions, runCompactionCommand } from './compactCommand';
+import { runImport } from './importCommand';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
 const usage = `Usage: context-ledger [--store DIR] <command> [options]
@@ -23,7 +24,7 @@ Commands:
   show SESSION [--last N]      print a session as a readable transcript
   stats                        store statistics
   verify                       check the journal, projections and snapshots
-  export [--format jsonl|md] [--session ID] [--out FILE]
+  export [SESSION] [--format jsonl|md] [--session ID] [--out FILE]
                                export events as JSON lines (default) or Markdown
   append [--batch-key KEY]     append events given as JSON lines on stdin (UTF-8; a byte
                                order mark at the start is skipped). A line without an "id"
@@ -43,6 +44,11 @@ Commands:
           [--prompt TEXT] [--model NAME] [--max-tokens N]
                                print the request that would be sent, and its receipt
 ${compactionUsage}
+  import PATH...               import transcripts: Claude Code sessions (~/.claude/projects,
+                               a project folder or .jsonl files, subagents included), this
+                               store's JSONL export, Markdown transcripts; format detected per
+                               file. Again later: only what the files gained is added. Progress
+                               on stderr; Ctrl-C stops cleanly (exit 130), the next run goes on
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -71,7 +77,7 @@ class CliFailure extends Error {
 
 type Output = (line: string) => void;
 
-export async function runCli(argv: readonly string[], out: Output, readStdin: () => Promise<Buffer>, fileSystem: FileSystem = nodeFileSystem): Promise<number> {
+export async function runCli(argv: readonly string[], out: Output, readStdin: () => Promise<Buffer>, fileSystem: FileSystem = nodeFileSystem, err: Output = () => undefined): Promise<number> {
   const { positionals, options } = parseArgs(argv, valueOptions, flagOptions);
   const [command, ...rest] = positionals;
   if (options.has('help') || command === '--help' || command === 'help' || command === undefined) {
@@ -84,13 +90,19 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   const json = options.has('json');
   const writes = command === 'append' || command === 'snapshot' || (command === 'compact' && options.has('yes')) || command === 'undo';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair'];
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import'];
   known.push(...compactionCommands);
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
   if (command === 'repair') {
     return repairStore(storeDir, fileSystem, out);
+  }
+  if (command === 'import') {
+    if (rest.length === 0) {
+      throw new UsageError('import needs one or more PATHs (files or folders, e.g. ~/.claude/projects)');
+    }
+    return runImport(storeDir, rest, { json, fs: fileSystem }, out, err);
   }
   const batchKey = options.get('batch-key');
   if (batchKey !== undefined && (command !== 'append' || typeof batchKey !== 'string' || batchKey === '')) {
@@ -139,6 +151,9 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
         return report.ok ? 0 : 1;
       }
       case 'export':
+        if (rest[0] !== undefined && !options.has('session')) {
+          options.set('session', rest[0]);
+        }
         return exportEvents(ledger, options, out);
       case 'append': {
         const verdicts = await appendDrafts(ledger, input!);
@@ -333,7 +348,7 @@ export interface CliIo {
 /** Runs one command and returns its exit status; errors become one line on `err`. */
 export async function cliMain(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    return await runCli(argv, io.out, io.readStdin, io.fs);
+    return await runCli(argv, io.out, io.readStdin, io.fs, io.err);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     io.err(`context-ledger: ${error instanceof UsageError ? 'usage: ' : 'error: '}${message}`);

@@ -12,6 +12,7 @@ import { watchJournal } from './log/journalWatcher';
 import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
 import { CompactionsModule, listCompactions, type CompactionRow } from './store/modules/compactionsModule';
+import { ImportCursorsModule } from './import/importCursorsModule';
 import { RecoveryLog } from './store/recoveryLog';
 import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import type { ProjectionModule } from './store/modules/projectionModule';
@@ -298,6 +299,12 @@ export class Ledger {
   listCompactions(sessionId: string, includeUndone = false): CompactionRow[] {
     this.catchUpIfOpen();
     return listCompactions(this.db, sessionId, includeUndone);
+  }
+
+  /** A read model by its name, caught up with the journal (a capability queries its own module). */
+  readModel(name: string): ProjectionModule | undefined {
+    this.catchUpIfOpen();
+    return this.projections.modules.find((module) => module.name === name);
   }
 
   /** Every stored event in seq order (export, verification). */
@@ -604,7 +611,7 @@ export class Ledger {
 
 /** The read models of this version, in the order they are applied. */
 function createModules(): ProjectionModule[] {
-  return [new SessionsModule(), new CompactionsModule()];
+  return [new SessionsModule(), new CompactionsModule(), new ImportCursorsModule()];
 }
 
 function awaitKey(event: JournalEvent): string {

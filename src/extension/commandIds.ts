@@ -29,3 +29,8 @@ export const ChatCommandId = {
   newTopic: 'contextLedger.newTopic',
   showContextReceipt: 'contextLedger.showContextReceipt',
 } as const;
+
+/** Import's commands (registered by src/extension/import/importCommands.ts). */
+export const ImportCommandId = {
+  importClaudeCode: 'contextLedger.importClaudeCodeSessions',
+} as const;

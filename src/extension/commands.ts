@@ -195,14 +195,16 @@ async function exportSession({ engine }: CommandContext, argument?: unknown, tar
       : await vscode.window.showSaveDialog({
           title: `Export "${session.name}"`,
           saveLabel: 'Export',
-          filters: { Markdown: ['md'] },
+          // JSON lines: the events as stored (`context-ledger import` reads them back); Markdown: to read.
+          filters: { Markdown: ['md'], 'JSON Lines (events)': ['jsonl'] },
           ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, fileName) } : {}),
         });
   if (!uri) {
     return undefined;
   }
   const { session: current, events } = await engine.readSession({ sessionId: session.id });
-  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(markdownTranscript(current ?? session, events)));
+  const text = uri.path.endsWith('.jsonl') ? events.map((event) => JSON.stringify(event)).join('\n') + (events.length > 0 ? '\n' : '') : markdownTranscript(current ?? session, events);
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
   void vscode.window.showInformationMessage(`Context Ledger: exported "${session.name}" (${events.length} events).`, 'Open').then((choice) => {
     if (choice) {
       void vscode.window.showTextDocument(uri);

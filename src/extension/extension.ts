@@ -5,6 +5,7 @@ import { ApiKeyStore } from './chat/apiKey';
 import { ChatFeature, type ChatApi } from './chat/chatFeature';
 import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
+import { registerImportCommands } from './import/importCommands';
 import { EngineClient } from './engineClient';
 import { CommandId } from './commandIds';
 import { Disposable } from './lifecycle';
@@ -54,6 +55,7 @@ class ContextLedgerExtension extends Disposable {
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }
+    registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

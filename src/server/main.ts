@@ -22,6 +22,7 @@ import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitia
 import { ApiKeyHolder } from './apiKeyHolder';
 import { ChatRequestError, ChatService } from './chatService';
 import { registerCompactionService } from './compactionService';
+import { registerImportService } from './importService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -236,6 +237,7 @@ function classifyTurnError(error: unknown, partialText: string): ChatErrorInfo {
 
 connection.onRequest(ChatRequests.send, handle((store, params) => chat.send(store, params)));
 connection.onRequest(ChatRequests.cancel, (params) => chat.cancel((params as { requestId?: unknown } | null)?.requestId));
+registerImportService(connection, handle);
 function openContextIndex(): ContextIndex {
   if (!contextIndex) {
     throw toResponseError(openError ?? new Error('the store is not open yet'));

@@ -63,6 +63,42 @@ export interface TurnFailedBody {
 export interface ForeignEventBody { readonly kind: string; readonly body: unknown; readonly problem: string }
 /** Deleted from the Sessions view: hidden from lists, never erased from the log. */
 export type SessionHiddenBody = Record<string, never>;
+/** How far a source file has been imported (the re-import cursor: src/core/import/importCursorsModule.ts). */
+export interface ImportCursorBody {
+  /** The source file's absolute path. */
+  readonly path: string;
+  /** 'claude-code', 'jsonl' (this store's own export) or 'markdown'. */
+  readonly format: string;
+  /** Bytes and whole lines of the file imported so far. */
+  readonly bytes: number;
+  readonly lines: number;
+  /** SHA-256 (hex) of the file's first min(bytes, 4096) bytes: a rewritten file starts over. */
+  readonly headDigest: string;
+}
+/** A thinking block of an imported assistant answer (Claude Code); never sent to a model again. */
+export interface ImportThinkingBody { readonly text: string; readonly redacted?: boolean }
+/** A record of an imported transcript that is not conversation: meta and system lines, command output. */
+export interface ImportRecordBody { readonly recordType: string; readonly subtype?: string; readonly text: string }
+/** Where Claude Code compacted its own context (/compact or automatic): its `compact_boundary`. */
+export interface ImportCompactBoundaryBody { readonly trigger?: string; readonly preTokens?: number }
+/** The summary Claude Code continued from after that boundary (a user line with isCompactSummary). */
+export interface ImportCompactSummaryBody { readonly text: string }
+/** An API request Claude Code recorded that it sent (its `api-request` records): the imported turn's receipt. */
+export interface ImportRequestBody {
+  readonly requestRef: string;
+  readonly model?: string;
+  /** Messages in the request (kept from the previous request + new ones). */
+  readonly messageCount: number;
+  readonly newMessageCount: number;
+  /** Characters of the messages, system prompt and tools this importer could see. */
+  readonly messageChars: number;
+  readonly systemChars: number;
+  readonly toolCount: number;
+  /** chars / 4: Claude Code records no token counts with the request. */
+  readonly estimatedTokens: number;
+  /** False when messages kept from before the import's start could not be measured. */
+  readonly complete: boolean;
+}
 
 export interface EventBodies {
   'session.started': SessionStartedBody;
@@ -84,6 +120,12 @@ export interface EventBodies {
   'compaction.committed': CompactionCommittedBody;
   'compaction.undone': CompactionUndoneBody;
   'session.tierSet': SessionTierSetBody;
+  'import.cursor': ImportCursorBody;
+  'import.thinking': ImportThinkingBody;
+  'import.record': ImportRecordBody;
+  'import.compactBoundary': ImportCompactBoundaryBody;
+  'import.compactSummary': ImportCompactSummaryBody;
+  'import.request': ImportRequestBody;
 }
 
 export type EventKind = keyof EventBodies;
@@ -108,6 +150,12 @@ export const eventKinds: readonly AppendableKind[] = [
   'compaction.committed',
   'compaction.undone',
   'session.tierSet',
+  'import.cursor',
+  'import.thinking',
+  'import.record',
+  'import.compactBoundary',
+  'import.compactSummary',
+  'import.request',
 ];
 
 /** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
@@ -217,7 +265,32 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'compaction.committed': compactionCommittedValidators,
   'compaction.undone': compactionUndoneValidators,
   'session.tierSet': sessionTierSetValidators,
+  'import.cursor': [text('path', { max: 4096 }), nonEmpty('path'), text('format', { max: 40 }), wholeNumber('bytes'), wholeNumber('lines'), text('headDigest', { max: 64 })],
+  'import.thinking': [text('text'), flag('redacted')],
+  'import.record': [text('recordType', { max: 100 }), nonEmpty('recordType'), text('subtype', { optional: true, max: 100 }), text('text')],
+  'import.compactBoundary': [text('trigger', { optional: true, max: 100 }), optionalWholeNumber('preTokens')],
+  'import.compactSummary': [text('text')],
+  'import.request': [
+    text('requestRef', { max: 200 }),
+    nonEmpty('requestRef'),
+    text('model', { optional: true, max: 200 }),
+    wholeNumber('messageCount'),
+    wholeNumber('newMessageCount'),
+    wholeNumber('messageChars'),
+    wholeNumber('systemChars'),
+    wholeNumber('toolCount'),
+    wholeNumber('estimatedTokens'),
+    flag('complete'),
+  ],
 };
+
+function wholeNumber(field: string): Validator {
+  return (body) => (Number.isSafeInteger(body[field]) && (body[field] as number) >= 0 ? undefined : `"${field}" must be a whole number`);
+}
+
+function optionalWholeNumber(field: string): Validator {
+  return (body) => (body[field] === undefined ? undefined : wholeNumber(field)(body));
+}
 
 function nullableText(field: string): Validator {
   return (body) => (body[field] === null || (typeof body[field] === 'string' && body[field].length <= 200) ? undefined : `"${field}" must be a string or null`);

@@ -52,6 +52,20 @@ function describeEvent(event: StoredEvent): string {
       return `compaction ${event.body.compactionId} undone (its turns go into requests as they were)`;
     case 'session.tierSet':
       return `fidelity tier set to ${event.body.tier}`;
+    case 'import.cursor':
+      return `imported ${event.body.lines} lines (${event.body.bytes} bytes) of ${event.body.path} (${event.body.format})`;
+    case 'import.thinking':
+      return `thinking${event.body.redacted ? ' (redacted)' : ''}: ${indent(event.body.text)}`;
+    case 'import.record':
+      return `${event.body.recordType}${event.body.subtype ? ` (${event.body.subtype})` : ''}, not user input: ${indent(event.body.text)}`;
+    case 'import.compactBoundary':
+      return `Claude Code compacted its context here${event.body.trigger ? ` (${event.body.trigger})` : ''}${event.body.preTokens !== undefined ? `, ${event.body.preTokens} tokens before` : ''}`;
+    case 'import.compactSummary':
+      return `Claude Code's summary, which it continued from: ${indent(event.body.text)}`;
+    case 'import.request': {
+      const request = event.body;
+      return `API request ${request.requestRef} (recorded by Claude Code)${request.model ? ` to ${request.model}` : ''}: ${request.messageCount} messages (${request.newMessageCount} new), ${request.toolCount} tools, ~${request.estimatedTokens} tokens estimated${request.complete ? '' : ' (messages from before the import start not measured)'}`;
+    }
     case 'foreign':
       return `unknown kind ${event.body.kind} (${event.body.problem}): ${truncate(JSON.stringify(event.body.body) ?? '', 200)}`;
   }
