@@ -1,6 +1,7 @@
 import { NotificationType, RequestType } from 'vscode-jsonrpc';
 import type { ChatSettings } from '../core/chat/chatTypes';
-import type { CompactionCommittedBody, CompactionRange, CompactionTier, SummaryTier } from '../core/compaction/compactionTypes';
+import type { CompactionPreview } from '../core/compaction/compactionEngine';
+import type { CompactionCommittedBody, CompactionRange, CompactionTier } from '../core/compaction/compactionTypes';
 
 // Compaction requests between a client (the extension's commands, a memory panel) and the
 // engine: preview (changes nothing), commit (the preview's body back, with the session version
@@ -27,15 +28,7 @@ export interface CompactionPreviewParams {
   readonly model?: CompactionModelChoice;
 }
 
-export interface CompactionPreviewResult {
-  readonly sessionId: string;
-  readonly sessionVersion: number;
-  readonly tier: SummaryTier;
-  readonly body: CompactionCommittedBody;
-  readonly trailText: string;
-  /** Exactly what replaces the range in a request. */
-  readonly messageText: string;
-  readonly sourceEventCount: number;
+export interface CompactionPreviewResult extends CompactionPreview {
   /** Why the offline compactor wrote it though a model was asked for (no key), if so. */
   readonly note: string | null;
 }

@@ -127,7 +127,12 @@ describe('two VS Code windows on one store', () => {
       // Slow answers, so the two turns overlap in time: both engines append while the other does.
       await scriptAnswers(env.messagesApi, [1, 2].map(() => ({ kind: 'answer', content: [{ type: 'text', text: `Answer of round ${round}.\n\nIt streams slowly.` }], chunks: 12, delayMs: 60 })));
       await Promise.all([send(first, `Window one asks question ${round}`), send(second, `Window two asks question ${round}`)]);
-      await Promise.all([chatOf(first).locator('article.turn.assistant.streaming').first().waitFor(), chatOf(second).locator('article.turn.assistant.streaming').first().waitFor()]);
+      // The answers may be over before a look at them: wait for what they end with, not for streaming.
+      const answered = (workbench: Workbench) => chatOf(workbench).locator('article.turn.assistant .markdown', { hasText: `Answer of round ${round}.` }).last().waitFor({ timeout: 30_000 });
+      await Promise.all([answered(first), answered(second)]).catch(async (error: unknown) => {
+        await shots(`round-${round}-FAILED`);
+        throw error;
+      });
       await Promise.all([idle(first), idle(second)]);
     }
     await shots('each-in-its-own-session');
