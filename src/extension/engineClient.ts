@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { NotificationType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
 import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type StoreChangedParams } from '../shared/engineProtocol';
@@ -129,6 +130,20 @@ export class EngineClient extends Disposable {
     return this.client.sendRequest(ChatRequests.cancel, { requestId });
   }
 
+
+  /** A request of a capability with its own protocol file (src/shared/compactionProtocol.ts, …). */
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    return this.client.sendRequest(type, params as RequestParam<P>);
+  }
+
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    return this.client.onNotification(type, handler);
+  }
+
+  /** The key version a request that may use the key names (the key itself goes beside LSP). */
+  keyVersion(): Promise<number> {
+    return this.keys.sync();
+  }
 
   info(): Promise<EngineInfo> {
     return this.client.sendRequest(EngineRequests.info);

@@ -5,6 +5,7 @@ import { ApiKeyStore } from './chat/apiKey';
 import { ChatFeature, type ChatApi } from './chat/chatFeature';
 import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
+import { CompactionFeature } from './compactionCommands';
 import { EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
 import { SessionsTreeProvider } from './sessionsTree';
@@ -50,6 +51,7 @@ class ContextLedgerExtension extends Disposable {
     sessions.attach(this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false })));
     this.chat = this.register(new ChatFeature({ context, engine: this.engine, keys, log: this.output, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     this.register(this.chat.onDidChangeActiveSession((sessionId) => sessions.setActiveSession(sessionId)));
+    this.register(new CompactionFeature({ engine: this.engine, activeSessionId: () => this.chat.activeSessionId, hasApiKey: async () => (await keys.resolveKey()) !== null, output: this.output }));
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }
