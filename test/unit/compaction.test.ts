@@ -323,6 +323,8 @@ describe('compaction', () => {
     const notice = await service.afterTurn(ledger, session, result(850));
     assert.ok(notice?.compactionId, 'compacted');
     assert.match(notices[0]!, /took 85% of the context budget, so turns 1–8 were compacted \(balanced\)/);
+    assert.equal(await service.afterTurn(ledger, session, result(850)), null, 'the same turns are not compacted twice');
+    assert.equal(ledger.listCompactions(session.sessionId).length, 1);
     await service.setTier(ledger, { sessionId: session.sessionId, tier: 'full' });
     const warned = await service.afterTurn(ledger, session, result(950));
     assert.equal(warned?.compactionId, '');

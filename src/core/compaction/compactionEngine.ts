@@ -26,7 +26,7 @@ export class CompactionStaleError extends Error {
     readonly sawVersion: number,
     readonly currentVersion: number,
   ) {
-    super(`session ${sessionId} changed since the preview (it saw version ${sawVersion}, the session is at ${currentVersion}): a turn arrived in between. Preview the compaction again.`);
+    super(`session ${sessionId} changed since the preview (it saw version ${sawVersion}, the session is at ${currentVersion}): a turn or another event arrived in between. Preview the compaction again.`);
   }
 }
 
