@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { NotificationType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
 import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type RepairResult, type StoreChangedParams } from '../shared/engineProtocol';
@@ -145,6 +146,20 @@ export class EngineClient extends Disposable {
 
   importCancel(requestId: string): Promise<boolean> {
     return this.client.sendRequest(ImportRequests.cancel, { requestId });
+  }
+
+  /** A request of a capability with its own protocol file (src/shared/compactionProtocol.ts, …). */
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    return this.client.sendRequest(type, params as RequestParam<P>);
+  }
+
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    return this.client.onNotification(type, handler);
+  }
+
+  /** The key version a request that may use the key names (the key itself goes beside LSP). */
+  keyVersion(): Promise<number> {
+    return this.keys.sync();
   }
 
   info(): Promise<EngineInfo> {

@@ -6,6 +6,7 @@ import { ChatFeature, type ChatApi } from './chat/chatFeature';
 import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
 import { registerImportCommands } from './import/importCommands';
+import { CompactionFeature } from './compactionCommands';
 import { EngineClient } from './engineClient';
 import { CommandId } from './commandIds';
 import { Disposable } from './lifecycle';
@@ -52,6 +53,7 @@ class ContextLedgerExtension extends Disposable {
     sessions.attach(this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false })));
     this.chat = this.register(new ChatFeature({ context, engine: this.engine, keys, log: this.output, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     this.register(this.chat.onDidChangeActiveSession((sessionId) => sessions.setActiveSession(sessionId)));
+    this.register(new CompactionFeature({ engine: this.engine, activeSessionId: () => this.chat.activeSessionId, hasApiKey: async () => (await keys.resolveKey()) !== null, output: this.output }));
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }

@@ -260,6 +260,10 @@ export class CompactionService {
     }
     try {
       const preview = await previewCompaction(context, { sessionId: params.sessionId, tier });
+      const { firstSeq, lastSeq } = preview.body.range;
+      if (ledger.listCompactions(params.sessionId).some((row) => row.firstSeq <= firstSeq && row.lastSeq >= lastSeq)) {
+        return null; // Those turns are compacted already: only the newest turns are over the share.
+      }
       const committed = await commitCompaction(context, { sessionId: params.sessionId, body: preview.body });
       const { firstTurn, lastTurn } = committed.body.range;
       const notice = {

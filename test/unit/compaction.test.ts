@@ -5,6 +5,7 @@ import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { ResponseError } from 'vscode-languageserver/node';
 import type { ChatSettings } from '../../src/core/chat/chatTypes';
 import { deriveTrail } from '../../src/core/compaction/artifactTrail';
+import { assembleContext, checkMessagesRequest } from '../../src/core/context/assembleContext';
 import { ContextIndex } from '../../src/core/context/contextIndex';
 import { CachedTokenCounter } from '../../src/core/context/tokenCounts';
 import { Ledger } from '../../src/core/ledger';
@@ -12,6 +13,7 @@ import { createModelPort } from '../../src/core/llm/modelPort';
 import { EventValidationError, parseEventDraft, type EventDraft } from '../../src/core/log/events';
 import { CompactionService } from '../../src/server/compactionService';
 import { CompactionErrorCode, type CompactionPreviewResult } from '../../src/shared/compactionProtocol';
+import { compactionSaving } from '../../src/shared/receiptNumbers';
 import { createTestChatService } from '../fixtures/chatService';
 import { generateCodingSession } from '../fixtures/codingSessions';
 import { ContextLog } from '../fixtures/contextLog';
@@ -321,10 +323,71 @@ describe('compaction', () => {
     const notice = await service.afterTurn(ledger, session, result(850));
     assert.ok(notice?.compactionId, 'compacted');
     assert.match(notices[0]!, /took 85% of the context budget, so turns 1–8 were compacted \(balanced\)/);
+    assert.equal(await service.afterTurn(ledger, session, result(850)), null, 'the same turns are not compacted twice');
+    assert.equal(ledger.listCompactions(session.sessionId).length, 1);
     await service.setTier(ledger, { sessionId: session.sessionId, tier: 'full' });
     const warned = await service.afterTurn(ledger, session, result(950));
     assert.equal(warned?.compactionId, '');
     assert.match(notices[1]!, /tier is "full", so it is never compacted/);
     assert.throws(() => service.configure({ autoAtShare: 2 }), /autoAtShare/);
+  });
+  it('keeps every request valid with compactions of any range, windows and budgets, the same from events and from the index', async () => {
+    const session = generateCodingSession(13, 24);
+    const ledger = await open('ranges', session.drafts);
+    const service = serviceFor();
+    const counter = new CachedTokenCounter();
+    const windows = [{ kind: 'full' as const }, { kind: 'sliding' as const, turns: 5 }, { kind: 'tumbling' as const, blockTurns: 7 }];
+    for (const [firstTurn, lastTurn] of [[1, 3], [4, 20], [1, 22], [10, 10]] as const) {
+      const preview = await service.preview(ledger, { sessionId: session.sessionId, range: { firstTurn, lastTurn } });
+      const committed = await service.commit(ledger, { sessionId: session.sessionId, body: preview.body });
+      const events = ledger.readSession(session.sessionId);
+      for (const window of windows) {
+        for (const budgetTokens of [100_000, 2_000, 900]) {
+          const options = { window, budgetTokens, systemPrompt: 'sys', promptText: 'continue', nowMs: 1, counter };
+          let assembled;
+          try {
+            assembled = assembleContext(events, options);
+          } catch (error) {
+            assert.match(String(error), /budget/);
+            continue;
+          }
+          assert.deepEqual(checkMessagesRequest(assembled.request), [], JSON.stringify({ firstTurn, lastTurn, window, budgetTokens }));
+          assert.ok(assembled.receipt.totalTokens <= budgetTokens);
+          const fromIndex = new ContextIndex(ledger, counter).assemble(session.sessionId, options);
+          assert.deepEqual(fromIndex.request, assembled.request, 'the index assembles the same request');
+          const part = assembled.receipt.parts.find((candidate) => candidate.kind === 'compaction');
+          if (window.kind === 'full' && budgetTokens === 100_000) {
+            assert.ok(part, `the compaction of turns ${firstTurn}–${lastTurn} goes in`);
+            assert.match(compactionSaving(part) ?? '', /^saves [\d,]+ of [\d,]+ tokens$/);
+            // No event of the range is sent raw beside its summary.
+            const raw = JSON.stringify(assembled.request);
+            for (const event of events.filter((candidate) => candidate.seq >= preview.body.range.firstSeq && candidate.seq <= preview.body.range.lastSeq && candidate.kind === 'tool.use')) {
+              assert.ok(event.kind === 'tool.use' && !raw.includes(`"id":"${event.body.toolUseId}"`), 'a compacted tool call is not sent');
+            }
+          }
+        }
+      }
+      await service.undo(ledger, { sessionId: session.sessionId, compactionId: committed.compactionId });
+    }
+  });
+  it('a wider compaction holds a narrower one inside it; undoing it brings the narrower one back', async () => {
+    const session = generateCodingSession(14, 14);
+    const ledger = await open('nested', session.drafts);
+    const service = serviceFor();
+    const commit = async (firstTurn: number, lastTurn: number) => service.commit(ledger, { sessionId: session.sessionId, body: (await service.preview(ledger, { sessionId: session.sessionId, range: { firstTurn, lastTurn } })).body });
+    const compactionParts = () =>
+      new ContextIndex(ledger, new CachedTokenCounter())
+        .assemble(session.sessionId, { window: { kind: 'full' }, budgetTokens: 100_000, systemPrompt: 's', promptText: 'next', nowMs: 1 })
+        .receipt.parts.filter((part) => part.kind === 'compaction')
+        .map((part) => part.reason.replace(/,.*/, ''));
+    const inner = await commit(1, 4);
+    await commit(1, 10);
+    assert.deepEqual(compactionParts(), ['summary of turns 1–10']);
+    await assert.rejects(commit(8, 12), /overlaps compaction/);
+    await service.undo(ledger, { sessionId: session.sessionId });
+    assert.deepEqual(compactionParts(), ['summary of turns 1–4']);
+    await service.undo(ledger, { sessionId: session.sessionId });
+    assert.deepEqual(compactionParts(), []);
+    assert.deepEqual(service.list(ledger, { sessionId: session.sessionId, includeUndone: true }).map((item) => [item.id === inner.compactionId, item.undoneSeq !== null]), [[true, true], [false, true]]);
   });
 });

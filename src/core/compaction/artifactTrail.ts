@@ -193,8 +193,9 @@ export function deriveTrail(events: readonly StoredEvent[]): ArtifactTrail {
     }
   }
   // A tool call that never got a result is an error of its own.
+  const answered = new Set(events.flatMap((event) => (event.kind === 'tool.result' ? [event.body.toolUseId] : [])));
   for (const [toolUseId, tool] of pendingTools) {
-    if (!events.some((event) => event.kind === 'tool.result' && event.body.toolUseId === toolUseId)) {
+    if (!answered.has(toolUseId)) {
       errors.push({ source: 'tool', ref: toolUseId, message: `no result was logged for this ${tool.kind === 'other' ? 'tool' : tool.kind} call` });
     }
   }

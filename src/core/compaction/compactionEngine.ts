@@ -26,7 +26,7 @@ export class CompactionStaleError extends Error {
     readonly sawVersion: number,
     readonly currentVersion: number,
   ) {
-    super(`session ${sessionId} changed since the preview (it saw version ${sawVersion}, the session is at ${currentVersion}): a turn arrived in between. Preview the compaction again.`);
+    super(`session ${sessionId} changed since the preview (it saw version ${sawVersion}, the session is at ${currentVersion}): a turn or another event arrived in between. Preview the compaction again.`);
   }
 }
 
@@ -135,8 +135,8 @@ function buildBody(
   context: CompactionContext,
   resolved: ReturnType<typeof resolveRange>,
   fields: { summary: string; tier: SummaryTier; model: string; promptVersion: string | null; sessionVersion: number },
-): { body: CompactionCommittedBody; trail: ArtifactTrail } {
-  const trail = deriveTrail(resolved.events);
+  trail: ArtifactTrail = deriveTrail(resolved.events),
+): CompactionCommittedBody {
   const draft: CompactionCommittedBody = {
     summary: fields.summary,
     range: resolved.range,
@@ -150,7 +150,7 @@ function buildBody(
     summaryTokens: 0,
   };
   const summaryTokens = context.counter.count([{ type: 'text', text: compactionMessageText(draft) }]).tokens + messageOverheadTokens;
-  return { body: { ...draft, summaryTokens }, trail };
+  return { ...draft, summaryTokens };
 }
 
 export async function previewCompaction(context: CompactionContext, params: PreviewParams, summarizer: Summarizer = { kind: 'offline' }): Promise<CompactionPreview> {
@@ -173,7 +173,7 @@ export async function previewCompaction(context: CompactionContext, params: Prev
     summary = summarizeOffline({ tier, events: resolved.events, firstTurn: resolved.range.firstTurn }) || '(nothing in these turns beyond the artifact trail)';
     model = 'offline';
   }
-  const { body } = buildBody(context, resolved, { summary, tier, model, promptVersion: params.promptVersion ?? null, sessionVersion: version });
+  const body = buildBody(context, resolved, { summary, tier, model, promptVersion: params.promptVersion ?? null, sessionVersion: version }, trail);
   return { sessionId: params.sessionId, sessionVersion: version, tier, body, trailText: renderTrail(body.trail), messageText: compactionMessageText(body), sourceEventCount: resolved.events.length };
 }
 
@@ -204,7 +204,7 @@ export async function commitCompaction(context: CompactionContext, params: Commi
   if (overlap) {
     throw new CompactionRangeError(`turns ${resolved.range.firstTurn}–${resolved.range.lastTurn} cannot be compacted: ${overlap}`);
   }
-  const { body } = buildBody(context, resolved, { summary: seen.summary, tier, model: seen.model, promptVersion: seen.promptVersion ?? null, sessionVersion: version });
+  const body = buildBody(context, resolved, { summary: seen.summary, tier, model: seen.model, promptVersion: seen.promptVersion ?? null, sessionVersion: version });
   const id = compactionIdOf(body);
   // expectedVersion makes the check and the append one step: a turn landing now is a conflict.
   const [verdict] = await context.ledger.append([{ kind: 'compaction.committed', id, sessionId: params.sessionId, body, expectedVersion: version }]);
