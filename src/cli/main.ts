@@ -15,6 +15,7 @@ import { loadSqlJs } from '../core/store/sqlJsLoader';
 import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
+import { runRetrievalCommand } from './retrievalCommands';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
@@ -44,17 +45,22 @@ Commands:
           [--tokens N] [--block N] [--idle-minutes N] [--detect-shift] [--system TEXT]
           [--prompt TEXT] [--model NAME] [--max-tokens N]
                                print the request that would be sent, and its receipt
+  index FOLDER [--exclude GLOBS]
+                               build or refresh the retrieval index of FOLDER (in
+                               STORE/retrieval/index.sqlite; GLOBS: comma-separated)
+  search "QUERY" [--limit N]   search the retrieval index; every hit is checked against
+                               its file first (--json: [{path, startLine, endLine, text, score}])
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
-  --json        machine-readable output (sessions, show, stats, verify, append, context)
+  --json        machine-readable output (sessions, show, stats, verify, append, context, index, search)
   --help        this text
 
 Exit status: 0 success (an append whose events were already stored included), 1 failure
 (or problems found by verify; a store whose store.json is missing or damaged: see repair),
 2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
-const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key']);
+const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'exclude', 'limit']);
 const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
 const defaultModel = 'claude-sonnet-5-5';
 
@@ -82,12 +88,15 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   const json = options.has('json');
   const writes = command === 'append' || command === 'snapshot';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair'];
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'index', 'search'];
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
   if (command === 'repair') {
     return repairStore(storeDir, fileSystem, out);
+  }
+  if (command === 'index' || command === 'search') {
+    return runRetrievalCommand(command, rest, options, storeDir, fileSystem, out);
   }
   const batchKey = options.get('batch-key');
   if (batchKey !== undefined && (command !== 'append' || typeof batchKey !== 'string' || batchKey === '')) {

@@ -19,6 +19,7 @@ import { ChatNotifications, ChatRequests, type ChatSendParams } from '../shared/
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
 import { ApiKeyHolder } from './apiKeyHolder';
 import { ChatRequestError, ChatService } from './chatService';
+import { registerRetrievalService } from './retrievalService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -145,6 +146,7 @@ connection.onRequest(EngineRequests.info, () => ({
 // A clean shutdown leaves a fresh snapshot, so the next window opens without replaying a tail.
 const snapshotOnShutdownAfterEvents = 100;
 
+const retrieval = registerRetrievalService(connection, () => options);
 const chat = new ChatService({
   assemble: {
     warmUp: (sessionId) => openContextIndex().warmUp(sessionId),
@@ -171,6 +173,7 @@ const chat = new ChatService({
     }
     return workspace;
   },
+  retrieval: () => retrieval.current(),
   onProgress: (requestId, progress) => void connection.sendNotification(ChatNotifications.progress, { requestId, progress }),
   log: (message) => connection.console.info(message),
   afterTurn: (store, params, result) => {

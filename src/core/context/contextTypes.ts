@@ -47,13 +47,15 @@ export interface MessagesRequest {
 
 /** One part of an assembled request, with why it is there and what it costs. */
 export interface ReceiptPart {
-  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt';
+  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt' | 'retrieved';
   /** Log events the part was made from (empty for the system prompt). */
   readonly eventIds: readonly string[];
   readonly firstSeq: number | null;
   readonly lastSeq: number | null;
   readonly tokens: number;
   readonly reason: string;
+  /** For `retrieved`: the workspace chunks that went in, by file and lines. */
+  readonly chunks?: ReadonlyArray<{ readonly path: string; readonly startLine: number; readonly endLine: number; readonly tokens: number }>;
 }
 
 /**

@@ -170,3 +170,16 @@ export class Statements {
     this.prepared.clear();
   }
 }
+
+/** The folder a saved index is of, or undefined if there is no readable saved index. */
+export function readSavedWorkspaceFolder(sql: SqlJsStatic, fs: FileSystem, file: string): string | undefined {
+  let db: Database | undefined;
+  try {
+    db = new sql.Database(fs.readFileSync(file));
+    return readMeta(db, 'workspaceRoot');
+  } catch {
+    return undefined;
+  } finally {
+    db?.close();
+  }
+}

@@ -126,7 +126,15 @@ export class RetrievalIndex {
     const existing = this.fileRow(relative);
     const unsavedText = this.unsaved.get(relative);
     const reading = this.scope.read(relative, unsavedText !== undefined ? { unsavedText } : {});
-    const outcome = this.transaction(() => this.apply(relative, reading, existing));
+    const outcome = this.transaction(() => {
+      if (!existing && reading.kind === 'missing') {
+        // A folder deleted or renamed away: the watcher names only the folder.
+        for (const row of this.statements.all("SELECT path FROM files WHERE substr(path, 1, ?) = ?", [relative.length + 1, `${relative}/`])) {
+          this.apply(row.path as string, this.scope.read(row.path as string), this.fileRow(row.path as string));
+        }
+      }
+      return this.apply(relative, reading, existing);
+    });
     if (outcome === 'indexed' || outcome === 'removed') {
       this.counters.reindexes++;
       this.lastReindex = { path: relative, ms: performance.now() - started, atMs: this.now() };
@@ -263,8 +271,25 @@ export class RetrievalIndex {
     return { hits, partial: !this.complete || this.scanning !== undefined, staleDropped, rechunked, ms: performance.now() - started };
   }
 
+  /**
+   * The read-time check of one file, for callers outside the ranking (search_text): true if the
+   * index holds its current version; a changed file is re-chunked (false), a gone one dropped.
+   */
+  verifyFile(fileId: number, relative: string): boolean {
+    const fresh = this.checkAtRead({ fileId, path: relative }).verdict === 'fresh';
+    if (!fresh) {
+      this.counters.staleReadsPrevented++;
+    }
+    return fresh;
+  }
+
+  /** True when the index covers the whole folder and no scan is running. */
+  get ready(): boolean {
+    return this.complete && this.scanning === undefined;
+  }
+
   /** The read-time check of one hit's file. */
-  private checkAtRead(place: RankedPlace): { verdict: Verdict; hash: string } {
+  private checkAtRead(place: Pick<RankedPlace, 'fileId' | 'path'>): { verdict: Verdict; hash: string } {
     this.counters.readChecks++;
     const file = this.fileRow(place.path);
     if (!file || file.id !== place.fileId) {
