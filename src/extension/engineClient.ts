@@ -3,6 +3,7 @@ import { LanguageClient, State, type LanguageClientOptions, type ServerOptions }
 import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
 import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type StoreChangedParams } from '../shared/engineProtocol';
+import type { NotificationType, RequestParam, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { ApiKeySender, startEngineProcess, type EngineProcess } from './engineProcess';
 import { Disposable } from './lifecycle';
 
@@ -132,6 +133,23 @@ export class EngineClient extends Disposable {
 
   info(): Promise<EngineInfo> {
     return this.client.sendRequest(EngineRequests.info);
+  }
+
+  /** A request of a capability's own protocol (src/shared/<capability>Protocol.ts). */
+  request<P, R>(type: RequestType<P, R, void>, params: RequestParam<P>, token?: vscode.CancellationToken): Promise<R> {
+    return this.client.sendRequest(type, params, token);
+  }
+
+  request0<R>(type: RequestType0<R, void>): Promise<R> {
+    return this.client.sendRequest(type);
+  }
+
+  notify<P>(type: NotificationType<P>, params: RequestParam<P>): Promise<void> {
+    return this.client.sendNotification(type, params);
+  }
+
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    return this.client.onNotification(type, handler);
   }
 
   override dispose(): void {

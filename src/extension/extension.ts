@@ -7,6 +7,7 @@ import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
 import { EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
+import { RetrievalFeature } from './retrieval/retrievalFeature';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
 
@@ -50,6 +51,7 @@ class ContextLedgerExtension extends Disposable {
     sessions.attach(this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false })));
     this.chat = this.register(new ChatFeature({ context, engine: this.engine, keys, log: this.output, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     this.register(this.chat.onDidChangeActiveSession((sessionId) => sessions.setActiveSession(sessionId)));
+    this.register(new RetrievalFeature(this.engine, this.output));
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }

@@ -6,81 +6,14 @@ import { looksLikeSecretToken, redactSecrets } from '../../src/core/retrieval/re
 import { RetrievalIndex } from '../../src/core/retrieval/retrievalIndex';
 import { loadSqlJs } from '../../src/core/store/sqlJsLoader';
 import { WorkspaceFiles } from '../../src/core/tools/workspaceFiles';
+import { allCanaries, assertNoCanary, inlineCanaries, pemBody, writeSecretWorkspace } from '../fixtures/secretWorkspace';
 import { makeTempDir } from '../fixtures/tempDir';
-import { git, hasGit, writeTree } from '../fixtures/workspaceTree';
+import { git, hasGit } from '../fixtures/workspaceTree';
 
 // Secrets never reach the index: secret files are not read, ignored files are not walked, files
 // holding credentials are skipped whole, and key-shaped strings inside indexed files are
 // replaced. Every canary is looked for in the saved index's bytes (as written and lowercased,
 // since terms are lowercased) and in search results.
-
-const pemBody = 'MIIEowIBAAKCAQEAx7Qm3Zk1pLr9TqWvN2bY8sHcJfK4eRdU6oPiA5gXyBtE0nCwVmL\n';
-export const fileCanaries: Record<string, string> = {
-  '.env': 'API_TOKEN=canaryDotEnvZq81\n',
-  '.env.local': 'KEY=canaryEnvLocalZq82\n',
-  'deploy/prod.env': 'KEY=canaryProdEnvZq83\n',
-  'keys/id_rsa': `-----BEGIN OPENSSH PRIVATE KEY-----\ncanaryIdRsaZq84\n${pemBody}-----END OPENSSH PRIVATE KEY-----\n`,
-  'certs/server.pem': 'canaryPemZq85\n',
-  'certs/site.crt': 'canaryCrtZq86\n',
-  'config/credentials.json': '{"token": "canaryCredentialsZq87"}\n',
-  'infra/terraform.tfstate': '{"secret": "canaryTfstateZq88"}\n',
-  '.npmrc': '//registry.example/:_authToken=canaryNpmrcZq89\n',
-  '.aws/config': 'aws_secret_access_key = canaryAwsFolderZq90\n',
-  'notes/backup-of-key.txt': `-----BEGIN RSA PRIVATE KEY-----\n${pemBody}${pemBody}canaryRenamedKeyZq91\n-----END RSA PRIVATE KEY-----\n`,
-  'config/service.json': '{"type": "service_account", "private_key": "canaryServiceAccountZq92", "client_email": "x@y"}\n',
-  'ignored-notes.txt': 'canaryGitignoredZq93\n',
-  'sub/local.txt': 'canaryNestedIgnoreZq94\n',
-  'excluded.txt': 'canaryInfoExcludeZq95\n',
-  'private/plan.md': 'canaryFilesExcludeZq96\n',
-  'drafts/idea.draft.md': 'canaryOwnSettingZq97\n',
-  'big/huge.txt': `canaryTooLargeZq98 ${'x'.repeat(70_000)}\n`,
-  'bin/blob.dat': 'canaryBinaryZq99\u0000\u0001\n',
-};
-
-export const inlineCanaries: Record<string, string> = {
-  anthropic: 'sk-ant-api03-canaryInlineAnthropicQw01aaaaBBBB',
-  openai: 'sk-proj-canaryInlineOpenAiQw02xxxxYYYYzzzz',
-  github: 'ghp_canaryInlineGithubQw03abcdEFGHijkl',
-  aws: 'AKIACANARYAWSQW04ZZZ',
-  slack: 'xoxb-1234-canaryInlineSlackQw05',
-  gitlab: 'glpat-canaryInlineGitlabQw06abcd',
-  google: 'AIzaSyCanaryInlineGoogleQw07abcdefghijk',
-  stripe: 'sk_live_canaryInlineStripeQw08abcd',
-  jwt: 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJjYW5hcnlRdzA5In0.canaryJwtSignatureQw09abc',
-  entropy: 'Zx8vQ2mN7pL4kR9tW3yB6cF1hJ5gD0sAq',
-  urlPassword: 'canaryUrlPasswordQw10',
-};
-
-export function writeSecretWorkspace(root: string): void {
-  fs.mkdirSync(root, { recursive: true });
-  writeTree(root, fileCanaries);
-  writeTree(root, {
-    '.gitignore': 'ignored-notes.txt\n',
-    'sub/.gitignore': 'local.txt\n',
-    'src/config.ts': [
-      'export const settings = {',
-      ...Object.entries(inlineCanaries).map(([name, value]) => (name === 'urlPassword' ? `  database: "postgres://admin:${value}@db.internal/app",` : `  ${name}Key: "${value}",`)),
-      '};',
-      'export function connectDatabase() { return settings.database; }',
-      '',
-    ].join('\n'),
-    'src/readme.md': 'How to connect the database with the settings key.\n',
-  });
-  fs.mkdirSync(path.join(root, '.git', 'info'), { recursive: true });
-  fs.writeFileSync(path.join(root, '.git', 'info', 'exclude'), 'excluded.txt\n');
-}
-
-export function allCanaries(): string[] {
-  const fromFiles = Object.values(fileCanaries).map((content) => /canary\w+Zq\d\d/.exec(content)![0]);
-  return [...fromFiles, ...Object.values(inlineCanaries)];
-}
-
-export function assertNoCanary(haystack: string, label: string): void {
-  const lower = haystack.toLowerCase();
-  for (const canary of allCanaries()) {
-    assert.ok(!haystack.includes(canary) && !lower.includes(canary.toLowerCase()), `${label} holds the canary ${canary}`);
-  }
-}
 
 describe('retrieval never indexes secrets', { skip: !hasGit && 'git is not installed' }, () => {
   let temp: ReturnType<typeof makeTempDir>;
