@@ -19,6 +19,8 @@ export interface RankedPlace {
 }
 
 const maxMatchedTerms = 12;
+/** Postings scored per query at most (beyond the two rarest terms). */
+const maxScoredRows = 1500;
 /** A term in more than this share of chunks is dropped when rarer terms remain. */
 const commonTermShare = 0.25;
 /** Path BM25 is added at this weight (paths are short, so their scores run high). */
@@ -38,27 +40,43 @@ export function rankChunks(index: RetrievalIndex, query: string, limit: number):
     .filter((entry) => entry.documents > 0)
     .sort((a, b) => a.documents - b.documents);
   const rare = withCounts.filter((entry) => entry.documents <= chunkCount * commonTermShare);
-  const matched = (rare.length >= 2 ? rare : withCounts).slice(0, maxMatchedTerms);
+  // Rarest first, while the rows to score stay bounded (each row costs a call into JS); the
+  // two rarest terms always count.
+  const matched: typeof withCounts = [];
+  let rows = 0;
+  for (const entry of (rare.length >= 2 ? rare : withCounts).slice(0, maxMatchedTerms)) {
+    if (matched.length >= 2 && rows + entry.documents > maxScoredRows) {
+      break;
+    }
+    matched.push(entry);
+    rows += entry.documents;
+  }
 
   const scores = new Map<string, RankedPlace>();
   if (matched.length > 0) {
     index.phraseWeights = matched.map(() => 1);
-    const rows = sql.all(
-      `SELECT c.id, c.hash, c.text, s.score FROM (SELECT docid, ${bm25FunctionName}(matchinfo(chunk_terms, 'pcnalx')) AS score FROM chunk_terms WHERE chunk_terms MATCH ? ORDER BY score DESC LIMIT ?) s JOIN chunks c ON c.id = s.docid ORDER BY s.score DESC`,
-      [matched.map((entry) => entry.term).join(' OR '), limit],
-    );
-    for (const row of rows) {
-      for (const place of sql.all('SELECT fc.file_id, f.path, fc.start_line, fc.end_line FROM file_chunks fc JOIN files f ON f.id = fc.file_id WHERE fc.chunk_id = ? LIMIT 8', [row.id as number])) {
+    // Scored alone, so SQLite computes each row's BM25 once (a join would evaluate it again).
+    const scored = sql.all(`SELECT docid, ${bm25FunctionName}(matchinfo(chunk_terms, 'pcnalx')) AS score FROM chunk_terms WHERE chunk_terms MATCH ? ORDER BY score DESC LIMIT ?`, [
+      matched.map((entry) => entry.term).join(' OR '),
+      limit,
+    ]);
+    for (const top of scored) {
+      const chunk = sql.one('SELECT id, hash, text FROM chunks WHERE id = ?', [top.docid as number]);
+      if (!chunk) {
+        continue;
+      }
+      const row = { id: chunk.id as number, hash: chunk.hash as string, text: chunk.text as string, score: top.score as number };
+      for (const place of sql.all('SELECT fc.file_id, f.path, fc.start_line, fc.end_line FROM file_chunks fc JOIN files f ON f.id = fc.file_id WHERE fc.chunk_id = ? LIMIT 8', [row.id])) {
         const key = `${place.file_id as number}:${place.start_line as number}`;
         scores.set(key, {
-          chunkId: row.id as number,
-          chunkHash: row.hash as string,
-          text: row.text as string,
+          chunkId: row.id,
+          chunkHash: row.hash,
+          text: row.text,
           fileId: place.file_id as number,
           path: place.path as string,
           startLine: place.start_line as number,
           endLine: place.end_line as number,
-          score: row.score as number,
+          score: row.score,
         });
       }
     }

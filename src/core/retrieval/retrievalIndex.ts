@@ -162,31 +162,42 @@ export class RetrievalIndex {
     this.progress = progress;
     const excluded: Array<[string, string]> = [];
     let batch: string[] = [];
-    const flush = (): void => {
+    // A batch is written in transactions of at most a few milliseconds each, with a turn of the
+    // event loop between them, however large its files are.
+    const flush = async (): Promise<void> => {
       const paths = batch;
       batch = [];
       let indexed = 0;
       let unchanged = 0;
-      this.transaction(() => {
-        for (const [relative, reason] of excluded.splice(0)) {
-          this.recordSkipped(relative, reason);
-        }
-        for (const relative of paths) {
-          const existing = this.fileRow(relative);
-          const stat = existing && !this.unsaved.has(relative) ? this.scope.statOf(relative) : undefined;
-          if (existing && stat && existing.source === 'disk' && stat.size === existing.size && stat.mtimeMs === existing.mtimeMs) {
-            unchanged++;
-            continue;
+      let next = 0;
+      while (next < paths.length || excluded.length > 0) {
+        const sliceEnds = performance.now() + 8;
+        this.transaction(() => {
+          for (const [relative, reason] of excluded.splice(0)) {
+            this.recordSkipped(relative, reason);
           }
-          const unsavedText = this.unsaved.get(relative);
-          const outcome = this.apply(relative, this.scope.read(relative, { walked: true, ...(unsavedText !== undefined ? { unsavedText } : {}) }), existing);
-          if (outcome === 'indexed') {
-            indexed++;
-          } else if (outcome === 'unchanged') {
-            unchanged++;
+          for (; next < paths.length && performance.now() < sliceEnds; next++) {
+            const relative = paths[next]!;
+            const existing = this.fileRow(relative);
+            const stat = existing && !this.unsaved.has(relative) ? this.scope.statOf(relative) : undefined;
+            if (existing && stat && existing.source === 'disk' && stat.size === existing.size && stat.mtimeMs === existing.mtimeMs) {
+              unchanged++;
+              continue;
+            }
+            const unsavedText = this.unsaved.get(relative);
+            const outcome = this.apply(relative, this.scope.read(relative, { walked: true, ...(unsavedText !== undefined ? { unsavedText } : {}) }), existing);
+            if (outcome === 'indexed') {
+              indexed++;
+            } else if (outcome === 'unchanged') {
+              unchanged++;
+            }
           }
+        });
+        if (next < paths.length) {
+          await nextTurn();
+          this.assertOpen();
         }
-      });
+      }
       progress = { ...progress, filesIndexed: progress.filesIndexed + indexed, filesUnchanged: progress.filesUnchanged + unchanged };
       this.progress = progress;
       options.onProgress?.(progress);
@@ -202,14 +213,14 @@ export class RetrievalIndex {
       progress = { ...progress, filesSeen: progress.filesSeen + 1 };
       batch.push(relative);
       if (batch.length >= scanBatchFiles) {
-        flush();
+        await flush();
       }
       if (performance.now() - sliceStart >= 8) {
         await nextTurn();
         sliceStart = performance.now();
       }
     }
-    flush();
+    await flush();
     options.signal?.throwIfAborted();
     // Files the index holds that the walk did not give: gone, or excluded now. A file created
     // after the walk passed its folder is checked, not dropped.

@@ -10,6 +10,8 @@ const wordPattern = /[\p{L}\p{N}_$]+/gu;
 /** Humps of a camelCase or PascalCase word: `HTTPServer` -> HTTP, Server; `utf8Decode` -> utf, 8, Decode. */
 const humpPattern = /\p{Lu}+(?=\p{Lu}\p{Ll})|\p{Lu}?\p{Ll}+|\p{Lu}+|\p{N}+/gu;
 
+const plainWord = /^[a-z]+$/;
+
 /** Words longer than this are not terms (base64 blobs, minified lines). */
 const maxTermLength = 64;
 
@@ -32,6 +34,13 @@ function normalise(word: string): string {
 export function appendTerms(text: string, out: string[]): void {
   for (const match of text.matchAll(wordPattern)) {
     const word = match[0];
+    // Most words are plain lowercase: one term, nothing to split.
+    if (plainWord.test(word)) {
+      if (word.length <= maxTermLength) {
+        out.push(word);
+      }
+      continue;
+    }
     const whole = normalise(word);
     if (whole.length === 0 || whole.length > maxTermLength) {
       continue;
