@@ -12,6 +12,7 @@ import { repairStore as repairStoreFolder } from '../core/storeRepair';
 import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
+import { runRetrievalCommand } from './retrievalCommands';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
 import { CompactionCliFailure, compactionCommands, compactionFlagOptions, compactionUsage, compactionValueOptions, runCompactionCommand } from './compactCommand';
 import { runImport } from './importCommand';
@@ -49,17 +50,22 @@ ${compactionUsage}
                                store's JSONL export, Markdown transcripts; format detected per
                                file. Again later: only what the files gained is added. Progress
                                on stderr; Ctrl-C stops cleanly (exit 130), the next run goes on
+  index FOLDER [--exclude GLOBS]
+                               build or refresh the retrieval index of FOLDER (in
+                               STORE/retrieval/index.sqlite; GLOBS: comma-separated)
+  search "QUERY" [--limit N]   search the retrieval index; every hit is checked against
+                               its file first (--json: [{path, startLine, endLine, text, score}])
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
-  --json        machine-readable output (sessions, show, stats, verify, append, context)
+  --json        machine-readable output (sessions, show, stats, verify, append, context, index, search)
   --help        this text
 
 Exit status: 0 success (an append whose events were already stored included), 1 failure
 (or problems found by verify; a store whose store.json is missing or damaged: see repair),
 2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
-const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key']);
+const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'exclude', 'limit']);
 const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
 compactionValueOptions.forEach((name) => valueOptions.add(name));
 compactionFlagOptions.forEach((name) => flagOptions.add(name));
@@ -90,7 +96,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   const json = options.has('json');
   const writes = command === 'append' || command === 'snapshot' || (command === 'compact' && options.has('yes')) || command === 'undo';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import'];
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import', 'index', 'search'];
   known.push(...compactionCommands);
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
@@ -103,6 +109,9 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
       throw new UsageError('import needs one or more PATHs (files or folders, e.g. ~/.claude/projects)');
     }
     return runImport(storeDir, rest, { json, fs: fileSystem }, out, err);
+  }
+  if (command === 'index' || command === 'search') {
+    return runRetrievalCommand(command, rest, options, storeDir, fileSystem, out);
   }
   const batchKey = options.get('batch-key');
   if (batchKey !== undefined && (command !== 'append' || typeof batchKey !== 'string' || batchKey === '')) {

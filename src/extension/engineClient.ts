@@ -1,10 +1,10 @@
 import * as vscode from 'vscode';
 import { LanguageClient, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import type { NotificationType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
 import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type RepairResult, type StoreChangedParams } from '../shared/engineProtocol';
 import { ImportNotifications, ImportRequests, type ImportProgressParams, type ImportRunParams, type ImportScanResult, type ImportSummary } from '../shared/importProtocol';
+import type { NotificationType, RequestParam, RequestType, RequestType0 } from 'vscode-jsonrpc';
 import { ApiKeySender, startEngineProcess, type EngineProcess } from './engineProcess';
 import { Disposable } from './lifecycle';
 
@@ -148,15 +148,6 @@ export class EngineClient extends Disposable {
     return this.client.sendRequest(ImportRequests.cancel, { requestId });
   }
 
-  /** A request of a capability with its own protocol file (src/shared/compactionProtocol.ts, …). */
-  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
-    return this.client.sendRequest(type, params as RequestParam<P>);
-  }
-
-  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
-    return this.client.onNotification(type, handler);
-  }
-
   /** The key version a request that may use the key names (the key itself goes beside LSP). */
   keyVersion(): Promise<number> {
     return this.keys.sync();
@@ -168,6 +159,23 @@ export class EngineClient extends Disposable {
 
   repair(): Promise<RepairResult> {
     return this.client.sendRequest(EngineRequests.repair);
+  }
+
+  /** A request of a capability's own protocol (src/shared/<capability>Protocol.ts). */
+  request<P, R>(type: RequestType<P, R, void>, params: RequestParam<P>, token?: vscode.CancellationToken): Promise<R> {
+    return this.client.sendRequest(type, params, token);
+  }
+
+  request0<R>(type: RequestType0<R, void>): Promise<R> {
+    return this.client.sendRequest(type);
+  }
+
+  notify<P>(type: NotificationType<P>, params: RequestParam<P>): Promise<void> {
+    return this.client.sendNotification(type, params);
+  }
+
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    return this.client.onNotification(type, handler);
   }
 
   override dispose(): void {

@@ -10,6 +10,7 @@ import { CompactionFeature } from './compactionCommands';
 import { EngineClient } from './engineClient';
 import { CommandId } from './commandIds';
 import { Disposable } from './lifecycle';
+import { RetrievalFeature } from './retrieval/retrievalFeature';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
 
@@ -54,6 +55,7 @@ class ContextLedgerExtension extends Disposable {
     this.chat = this.register(new ChatFeature({ context, engine: this.engine, keys, log: this.output, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     this.register(this.chat.onDidChangeActiveSession((sessionId) => sessions.setActiveSession(sessionId)));
     this.register(new CompactionFeature({ engine: this.engine, activeSessionId: () => this.chat.activeSessionId, hasApiKey: async () => (await keys.resolveKey()) !== null, output: this.output }));
+    this.register(new RetrievalFeature(this.engine, this.output));
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }

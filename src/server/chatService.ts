@@ -4,6 +4,8 @@ import type { Ledger } from '../core/ledger';
 import { checkBaseUrl } from '../core/llm/baseUrl';
 import { describeWindowProblem } from '../core/log/events';
 import type { WorkspaceFiles } from '../core/tools/workspaceFiles';
+import type { RetrievalIndex } from '../core/retrieval/retrievalIndex';
+import { withRetrievedContext } from '../core/retrieval/retrievedContext';
 import type { ChatSendParams } from '../shared/chatProtocol';
 
 export interface ModelConnection {
@@ -20,9 +22,14 @@ export interface ChatServiceDependencies {
   readonly workspace: () => WorkspaceFiles | undefined;
   readonly onProgress: (requestId: string, progress: ChatProgress) => void;
   readonly log: (message: string) => void;
+  /** The workspace's retrieval index once it is open: retrieved context and search_text use it. */
+  readonly retrieval?: () => RetrievalIndex | undefined;
   /** Called after every finished turn (for background work such as exact token counts). */
   readonly afterTurn?: (ledger: Ledger, params: ChatSendParams, result: ChatSendResult) => void;
 }
+
+/** Retrieved-context tokens per request when the extension does not say (contextLedger.retrieval.budgetTokens). */
+const defaultRetrievalBudgetTokens = 4000;
 
 /** Thrown for a malformed request from the extension; the server turns it into an error reply. */
 export class ChatRequestError extends Error {
@@ -55,9 +62,10 @@ export class ChatService {
         {
           ledger,
           model: this.deps.createModel({ apiKey: apiKey ?? '', settings: request.settings }),
-          assemble: this.deps.assemble,
+          assemble: this.assembleFor(request),
           classifyError: this.deps.classifyError,
           workspace: this.deps.workspace(),
+          ...(this.deps.retrieval ? { retrieval: this.deps.retrieval } : {}),
           onProgress: (progress) => this.deps.onProgress(request.requestId, progress),
           log: this.deps.log,
         },
@@ -83,6 +91,13 @@ export class ChatService {
   /** A turn of this session is running (compaction's causal barrier asks). */
   isAnswering(sessionId: string): boolean {
     return [...this.running.values()].some((turn) => turn.sessionId === sessionId);
+  }
+
+  /** The assembly of one turn: with retrieved context for its question when an index is open. */
+  private assembleFor(request: ChatSendParams): AssemblePort {
+    const budget = request.settings.retrievalBudgetTokens ?? defaultRetrievalBudgetTokens;
+    const retrieval = this.deps.retrieval;
+    return retrieval && budget > 0 ? withRetrievedContext(this.deps.assemble, retrieval, request.text, budget, this.deps.log) : this.deps.assemble;
   }
 
   cancel(requestId: unknown): boolean {
@@ -174,5 +189,16 @@ function checkSettings(value: unknown): ChatSettings {
     window: settings.window!,
     systemPrompt: settings.systemPrompt,
     timeoutMs: positive('timeoutMs'),
+    ...retrievalBudget(settings.retrievalBudgetTokens),
   };
+}
+
+function retrievalBudget(value: unknown): { retrievalBudgetTokens?: number } {
+  if (value === undefined) {
+    return {};
+  }
+  if (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > 200_000) {
+    throw new ChatRequestError('setting "retrievalBudgetTokens" must be a whole number from 0 to 200,000');
+  }
+  return { retrievalBudgetTokens: value as number };
 }

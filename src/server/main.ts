@@ -23,6 +23,7 @@ import { ApiKeyHolder } from './apiKeyHolder';
 import { ChatRequestError, ChatService } from './chatService';
 import { registerCompactionService } from './compactionService';
 import { registerImportService } from './importService';
+import { registerRetrievalService } from './retrievalService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -164,6 +165,7 @@ connection.onRequest(EngineRequests.repair, async () => {
 // A clean shutdown leaves a fresh snapshot, so the next window opens without replaying a tail.
 const snapshotOnShutdownAfterEvents = 100;
 
+const retrieval = registerRetrievalService(connection, () => options);
 const chat = new ChatService({
   assemble: {
     warmUp: (sessionId) => openContextIndex().warmUp(sessionId),
@@ -190,6 +192,7 @@ const chat = new ChatService({
     }
     return workspace;
   },
+  retrieval: () => retrieval.current(),
   onProgress: (requestId, progress) => void connection.sendNotification(ChatNotifications.progress, { requestId, progress }),
   log: (message) => connection.console.info(message),
   afterTurn: (store, params, result) => {

@@ -46,7 +46,8 @@ export type WebviewMessage =
   | { readonly type: 'insertCode'; readonly requestId: string; readonly code: string }
   | { readonly type: 'runCommand'; readonly requestId: string; readonly command: PanelCommand }
   /** Open a workspace file a tool call named (a path relative to the folder; never outside it). */
-  | { readonly type: 'openFile'; readonly requestId: string; readonly path: string };
+  /** `line` (1-based): where to reveal, for a retrieved chunk listed in a receipt. */
+  | { readonly type: 'openFile'; readonly requestId: string; readonly path: string; readonly line?: number };
 
 export type WebviewMessageType = WebviewMessage['type'];
 
@@ -215,7 +216,7 @@ const webviewFields: Record<WebviewMessageType, readonly string[]> = {
   copyCode: ['type', 'requestId', 'code'],
   insertCode: ['type', 'requestId', 'code'],
   runCommand: ['type', 'requestId', 'command'],
-  openFile: ['type', 'requestId', 'path'],
+  openFile: ['type', 'requestId', 'path', 'line'],
 };
 
 function isWebviewMessageType(value: unknown): value is WebviewMessageType {
@@ -276,7 +277,11 @@ function webviewMessage(input: unknown): WebviewMessage {
       if (controlCharacters.test(path)) {
         fail('"path" has control characters');
       }
-      return { type, requestId: id(input, 'requestId'), path };
+      const line = input.line;
+      if (line !== undefined && (!Number.isSafeInteger(line) || (line as number) < 1 || (line as number) > 100_000_000)) {
+        fail('"line" must be a whole number from 1');
+      }
+      return { type, requestId: id(input, 'requestId'), path, ...(line !== undefined ? { line: line as number } : {}) };
     }
   }
 }

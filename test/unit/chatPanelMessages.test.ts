@@ -32,6 +32,7 @@ describe('chat panel messages from the webview', () => {
       { type: 'insertCode', requestId: 'r7', code: '' },
       { type: 'runCommand', requestId: 'r8', command: 'setApiKey' },
       { type: 'openFile', requestId: 'r9', path: 'src/fizzbuzz.ts' },
+      { type: 'openFile', requestId: 'r10', path: 'src/fizzbuzz.ts', line: 12 },
     ];
     for (const message of good) {
       assert.deepEqual(accepted(message), message);
@@ -91,6 +92,8 @@ describe('chat panel messages from the webview', () => {
     assert.match(rejected({ type: 'openFile', requestId: 'r', path: 'a\nb' }), /"path" has control characters/);
     assert.match(rejected({ type: 'openFile', requestId: 'r', path: 'x'.repeat(1001) }), /"path" is longer than 1000/);
     assert.match(rejected({ type: 'openFile', requestId: 'r' }), /"path" must be a string/);
+    assert.match(rejected({ type: 'openFile', requestId: 'r', path: 'a.ts', line: 0 }), /"line" must be a whole number from 1/);
+    assert.match(rejected({ type: 'openFile', requestId: 'r', path: 'a.ts', line: '3' }), /"line" must be a whole number from 1/);
   });
 
   it('never throws, whatever it is given', () => {

@@ -25,6 +25,7 @@ describe('chat settings', () => {
       window: { kind: 'sliding', turns: 20 },
       systemPrompt: chatDefaults.systemPrompt,
       timeoutMs: 120_000,
+      retrievalBudgetTokens: 4000,
     });
   });
 
@@ -38,6 +39,7 @@ describe('chat settings', () => {
         window: { ...windowDefaults, kind: 'full' },
         systemPrompt: '',
         requestTimeoutSeconds: 30,
+        'retrieval.budgetTokens': 1500,
       }),
     );
     assert.deepEqual(problems, []);
@@ -49,6 +51,7 @@ describe('chat settings', () => {
       window: { kind: 'full' },
       systemPrompt: '',
       timeoutMs: 30_000,
+      retrievalBudgetTokens: 1500,
     });
   });
 
@@ -131,6 +134,7 @@ describe('chat settings in an untrusted workspace', () => {
       systemPrompt: chatDefaults.systemPrompt,
       // Not restricted: a timeout spends nothing.
       timeoutMs: 30_000,
+      retrievalBudgetTokens: 4000,
     });
   });
 

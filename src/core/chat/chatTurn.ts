@@ -3,6 +3,7 @@ import type { Ledger } from '../ledger';
 import type { EventDraft, StoredEvent } from '../log/events';
 import { modelToolDefinitions, runModelTool, type ToolDefinition } from '../tools/modelTools';
 import type { WorkspaceFiles } from '../tools/workspaceFiles';
+import type { RetrievalIndex } from '../retrieval/retrievalIndex';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from './chatTypes';
 import { assembleWithinBudget, type ExactCountState } from './exactBudget';
 import { acceptedId, openTurnOfOthers, TurnConflictError, turnIds, TurnLog } from './turnLog';
@@ -65,6 +66,8 @@ export interface ChatTurnDependencies {
   readonly assemble: AssemblePort;
   readonly classifyError: (error: unknown, partialText: string) => ChatErrorInfo;
   readonly workspace: WorkspaceFiles | undefined;
+  /** The retrieval index, when open: search_text answers from it once it is complete. */
+  readonly retrieval?: () => RetrievalIndex | undefined;
   readonly onProgress: (progress: ChatProgress) => void;
   readonly log?: (message: string) => void;
 }
@@ -203,7 +206,7 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
       // so the engine answers other requests meanwhile; Stop aborts a running search.
       const results: EventDraft[] = [];
       for (const [index, use] of result.toolUses.entries()) {
-        const outcome = await runModelTool(deps.workspace, use.name, use.input, signal);
+        const outcome = await runModelTool(deps.workspace, use.name, use.input, signal, deps.retrieval?.());
         deps.onProgress({ type: 'toolResult', toolUseId: use.id, content: outcome.content, isError: outcome.isError });
         results.push({ kind: 'tool.result', id: turnIds.toolResult(params.requestId, round, index), sessionId: params.sessionId, body: { toolUseId: use.id, content: outcome.content, isError: outcome.isError } });
       }

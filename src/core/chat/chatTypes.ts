@@ -15,6 +15,8 @@ export interface ChatSettings {
   readonly systemPrompt: string;
   /** Cap on the wall time of one send: every retry and tool round included. */
   readonly timeoutMs: number;
+  /** Tokens of retrieved workspace chunks added to each request (0: none; absent: the default). */
+  readonly retrievalBudgetTokens?: number;
 }
 
 export type ChatProgress =

@@ -1,6 +1,8 @@
 import { displayLine, displayPath, fenceAsData } from './toolText';
 import { WorkspaceAccessError, type WorkspaceFiles } from './workspaceFiles';
 import { describeSearchCoverage, searchWorkspace } from './workspaceSearch';
+import type { RetrievalIndex } from '../retrieval/retrievalIndex';
+import { searchIndexedText } from '../retrieval/indexedSearch';
 
 // The read-only tools the model may call. Their results enter the prompt, so workspace content
 // is fenced as data: a header that says it is data and not instructions, and a fence that the
@@ -47,7 +49,7 @@ export interface ToolOutcome {
 }
 
 /** Runs one tool call; every failure, a cancel (`signal`) included, is a tool error for the model. */
-export async function runModelTool(files: WorkspaceFiles | undefined, name: string, input: unknown, signal?: AbortSignal): Promise<ToolOutcome> {
+export async function runModelTool(files: WorkspaceFiles | undefined, name: string, input: unknown, signal?: AbortSignal, retrieval?: RetrievalIndex): Promise<ToolOutcome> {
   if (!files) {
     return { content: 'No workspace folder is open, so there are no files to read.', isError: true };
   }
@@ -69,7 +71,9 @@ export async function runModelTool(files: WorkspaceFiles | undefined, name: stri
         const query = stringArg(args, 'query');
         const folder = optionalStringArg(args, 'folder');
         const maxResults = Number.isSafeInteger(args.maxResults) ? Math.min(50, Math.max(1, args.maxResults as number)) : undefined;
-        const outcome = await searchWorkspace(files, query, { ...(folder ? { folder } : {}), ...(maxResults ? { maxResults } : {}), ...(signal ? { signal } : {}) });
+        // The retrieval index answers when it covers the folder (no 500-file cap); else the files are walked.
+        const indexed = retrieval && files.folder === retrieval.workspaceFolder ? searchIndexedText(retrieval, query, { ...(folder ? { folder: files.resolve(folder).relative } : {}), maxResults: maxResults ?? files.limits.maxSearchResults }) : undefined;
+        const outcome = indexed ?? (await searchWorkspace(files, query, { ...(folder ? { folder } : {}), ...(maxResults ? { maxResults } : {}), ...(signal ? { signal } : {}) }));
         const body = outcome.matches.map((match) => `${displayPath(match.file)}:${match.line}: ${match.text}`).join('\n');
         const where = folder ? ` in ${displayPath(folder)}` : '';
         return { content: fenceAsData(`search results for ${JSON.stringify(query)}${where}`, body || '(no matches)', describeSearchCoverage(outcome, files)), isError: false };

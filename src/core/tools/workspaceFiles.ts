@@ -139,9 +139,10 @@ export class WorkspaceFiles {
   /**
    * The allowed regular files under `folder`, breadth-first in name order. Symlinks are not
    * followed. Directory reads are asynchronous and the walk yields to the event loop every few
-   * milliseconds, so the engine keeps answering requests while it runs.
+   * milliseconds, so the engine keeps answering requests while it runs. `onExcluded` hears of
+   * each file or folder left out, and why (the retrieval index records it).
    */
-  async *walkFiles(folder = '.', signal?: AbortSignal): AsyncGenerator<string> {
+  async *walkFiles(folder = '.', signal?: AbortSignal, onExcluded?: (relative: string, reason: string) => void): AsyncGenerator<string> {
     const start = this.resolve(folder);
     if (!start.isDirectory) {
       throw new WorkspaceAccessError(`${displayPath(start.relative)} is a file, not a folder`);
@@ -162,6 +163,9 @@ export class WorkspaceFiles {
         await slicer.maybeYield();
         const relative = current ? `${current}/${entry.name}` : entry.name;
         if (entry.isSymbolicLink() || !(entry.isDirectory() || entry.isFile()) || !this.isEntryAllowed(relative, entry.isDirectory())) {
+          if (onExcluded && (entry.isDirectory() || entry.isFile())) {
+            onExcluded(relative, entry.isSymbolicLink() ? 'a symbolic link (links are not followed)' : (this.exclusionReason(relative, entry.isDirectory()) ?? 'excluded'));
+          }
           continue;
         }
         if (entry.isDirectory()) {

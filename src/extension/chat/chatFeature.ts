@@ -285,7 +285,7 @@ export class ChatFeature extends Disposable {
         log: this.options.log,
         readSettings: () => this.readSettings(),
         insertCode: (code) => this.insertCode(code, host),
-        openFile: (path) => openWorkspaceFile(path, host),
+        openFile: (path, line) => openWorkspaceFile(path, host, line),
         runCommand: (command) => this.runPanelCommand(command),
       },
       state,

@@ -33,7 +33,7 @@ export interface ChatPanelServices {
   /** Inserts into the last active text editor; resolves to a problem in words, or null. */
   insertCode(code: string): Promise<string | null>;
   /** Opens a workspace file by its relative path; resolves to a problem in words, or null. */
-  openFile(path: string): Promise<string | null>;
+  openFile(path: string, line?: number): Promise<string | null>;
   runCommand(command: PanelCommand): Promise<void>;
 }
 
@@ -237,7 +237,7 @@ export class ChatPanel extends Disposable {
         this.post({ type: 'reply', requestId: message.requestId, ok: true, message: null });
         return;
       case 'openFile': {
-        const problem = await this.services.openFile(message.path);
+        const problem = await this.services.openFile(message.path, message.line);
         this.post({ type: 'reply', requestId: message.requestId, ok: problem === null, message: problem });
         return;
       }

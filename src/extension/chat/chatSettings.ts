@@ -18,6 +18,9 @@ export const chatDefaults = {
   window: { kind: 'sliding', turns: 20, tokens: 0, blockTurns: 10, idleGapMinutes: 30, detectShift: false },
 } as const;
 
+/** Tokens of retrieved workspace chunks per request (contextLedger.retrieval.budgetTokens). */
+export const defaultRetrievalBudgetTokens = 4000;
+
 const limits = {
   maxTokens: { min: 1, max: 128_000 },
   budgetTokens: { min: 1_000, max: 2_000_000 },
@@ -61,6 +64,7 @@ export function readChatSettings(read: SettingReader): ResolvedChatSettings {
       window: windowSetting(read('window'), problems),
       systemPrompt,
       timeoutMs: timeoutSeconds * 1000,
+      retrievalBudgetTokens: wholeNumber(read('retrieval.budgetTokens'), defaultRetrievalBudgetTokens, 'contextLedger.retrieval.budgetTokens', { min: 0, max: 200_000 }, problems),
     },
     problems,
   };

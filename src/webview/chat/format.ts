@@ -35,6 +35,7 @@ const partLabels: Record<ReceiptPart['kind'], string> = {
   'tool-exchange': 'Tool exchange',
   prompt: 'Your message',
   compaction: 'Summary (compaction)',
+  retrieved: 'Retrieved context',
 };
 
 export function partLabel(part: Pick<ReceiptPart, 'kind'>): string {

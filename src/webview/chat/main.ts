@@ -454,7 +454,7 @@ class ChatView {
       }
       case 'open-file':
         event.preventDefault();
-        this.request({ type: 'openFile', requestId: newRequestId(), path: target.dataset.path ?? '' }, (ok, message) => {
+        this.request({ type: 'openFile', requestId: newRequestId(), path: target.dataset.path ?? '', ...(target.dataset.line ? { line: Number(target.dataset.line) } : {}) }, (ok, message) => {
           if (!ok && message) {
             this.composer.showNotice(message, true);
           }

@@ -46,7 +46,7 @@ function receiptTables(receipt: ContextReceipt, turnOf: TurnLookup): HTMLElement
     h(
       'tr',
       {},
-      h('td', { class: 'part' }, h('span', {}, partLabel(part)), h('span', { class: 'reason' }, part.reason), compactionSaving(part) ? h('span', { class: 'reason saving' }, compactionSaving(part)) : null),
+      h('td', { class: 'part' }, h('span', {}, partLabel(part)), h('span', { class: 'reason' }, part.reason), compactionSaving(part) ? h('span', { class: 'reason saving' }, compactionSaving(part)) : null, part.kind === 'retrieved' ? retrievedChunks(part) : null),
       h('td', { class: 'seq' }, part.kind === 'system' ? '—' : where(part.firstSeq, part.lastSeq)),
       h('td', { class: 'num' }, formatTokens(part.tokens)),
     ),
@@ -93,6 +93,22 @@ function receiptTables(receipt: ContextReceipt, turnOf: TurnLookup): HTMLElement
           h('ul', { class: 'receipt-excluded' }, ...exclusions.map((exclusion) => h('li', {}, `${where(exclusion.firstSeq, exclusion.lastSeq)}: ${formatTokens(exclusion.tokens)} tokens, ${exclusionLabel(exclusion)}`))),
         );
   return [table, ...(over ? [over] : []), excluded];
+}
+
+/** The chunks a retrieved part holds, each a link that opens its file at its lines. */
+function retrievedChunks(part: ContextReceipt['parts'][number]): HTMLElement | null {
+  const chunks = part.chunks ?? [];
+  if (chunks.length === 0) {
+    return null;
+  }
+  return h(
+    'ul',
+    { class: 'receipt-retrieved' },
+    ...chunks.map((chunk) => {
+      const label = `${chunk.path}:${chunk.startLine}-${chunk.endLine}`;
+      return h('li', {}, h('a', { href: '#', class: 'file-link', 'data-action': 'open-file', 'data-path': chunk.path, 'data-line': String(chunk.startLine), title: `Open ${label} (verified at read time)` }, label), ` · ${formatTokens(chunk.tokens)} tokens`);
+    }),
+  );
 }
 
 function capitalize(text: string): string {
