@@ -11,6 +11,7 @@ import { UlidGenerator } from './log/ulid';
 import { watchJournal } from './log/journalWatcher';
 import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
+import { PromptVersionsModule } from './store/modules/promptVersionsModule';
 import { RecoveryLog } from './store/recoveryLog';
 import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import type { ProjectionModule } from './store/modules/projectionModule';
@@ -291,6 +292,16 @@ export class Ledger {
   readSession(id: string, range: queries.SessionRange = {}): StoredEvent[] {
     this.catchUpIfOpen();
     return queries.readSessionEvents(this.db, this.reader, id, range);
+  }
+
+  /** A read model of this store by its class, caught up with the journal first. */
+  module<M extends ProjectionModule>(type: abstract new (...args: never[]) => M): M {
+    this.catchUpIfOpen();
+    const found = this.projections.modules.find((module): module is M => module instanceof type);
+    if (!found) {
+      throw new Error(`this store has no read model ${type.name}`);
+    }
+    return found;
   }
 
   /** Every stored event in seq order (export, verification). */
@@ -597,7 +608,7 @@ export class Ledger {
 
 /** The read models of this version, in the order they are applied. */
 function createModules(): ProjectionModule[] {
-  return [new SessionsModule()];
+  return [new SessionsModule(), new PromptVersionsModule()];
 }
 
 function awaitKey(event: JournalEvent): string {

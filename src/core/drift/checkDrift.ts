@@ -32,3 +32,17 @@ export function checkDrift(input: DriftCheckInput): DriftDiagnostic[] {
 export function toPlainDiagnostic(diagnostic: DriftDiagnostic): { path: string; line: number; code: string; message: string } {
   return { path: diagnostic.path, line: diagnostic.line, code: diagnostic.code, message: diagnostic.message };
 }
+
+/** Applies a diagnostic's fix to the text of its file (what the "update the line" action does). */
+export function applyFix(text: string, diagnostic: DriftDiagnostic): string {
+  if (!diagnostic.fix) {
+    return text;
+  }
+  const lines = text.split('\n');
+  const line = lines[diagnostic.line - 1];
+  if (line === undefined) {
+    return text;
+  }
+  lines[diagnostic.line - 1] = line.slice(0, diagnostic.fix.start) + diagnostic.fix.newText + line.slice(diagnostic.fix.end);
+  return lines.join('\n');
+}

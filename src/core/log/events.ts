@@ -61,6 +61,23 @@ export interface TurnFailedBody {
 export interface ForeignEventBody { readonly kind: string; readonly body: unknown; readonly problem: string }
 /** Deleted from the Sessions view: hidden from lists, never erased from the log. */
 export type SessionHiddenBody = Record<string, never>;
+/**
+ * A new version of the effective system prompt (the setting plus AGENTS.md, CLAUDE.md, ...),
+ * appended to the reserved stream `prompt:workspace` (src/core/log/systemStreams.ts).
+ */
+export interface PromptVersionBody {
+  /** SHA-256 (hex) over the sources in order: the version's name. */
+  readonly digest: string;
+  /** The digest of the version this one follows (null: the first). */
+  readonly previousDigest: string | null;
+  readonly sources: readonly PromptVersionSource[];
+}
+export interface PromptVersionSource {
+  /** Workspace-relative path, or `settings:contextLedger.systemPrompt`. */
+  readonly path: string;
+  readonly digest: string;
+  readonly text: string;
+}
 
 export interface EventBodies {
   'session.started': SessionStartedBody;
@@ -79,6 +96,7 @@ export interface EventBodies {
   'turn.failed': TurnFailedBody;
   foreign: ForeignEventBody;
   'session.hidden': SessionHiddenBody;
+  'prompt.version': PromptVersionBody;
 }
 
 export type EventKind = keyof EventBodies;
@@ -100,6 +118,7 @@ export const eventKinds: readonly AppendableKind[] = [
   'message.superseded',
   'turn.failed',
   'session.hidden',
+  'prompt.version',
 ];
 
 /** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
@@ -206,7 +225,32 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'message.superseded': [text('eventId', { max: 200 }), nonEmpty('eventId'), text('byRequestId', { max: 200 }), nonEmpty('byRequestId')],
   'turn.failed': [text('requestId', { max: 200 }), nonEmpty('requestId'), nullableText('userEventId'), errorInfo('error')],
   'session.hidden': [],
+  'prompt.version': [digest('digest'), nullableDigest('previousDigest'), promptVersionSources('sources')],
 };
+
+function digest(field: string): Validator {
+  return (body) => (typeof body[field] === 'string' && /^[0-9a-f]{64}$/.test(body[field]) ? undefined : `"${field}" must be a SHA-256 digest (64 lowercase hex digits)`);
+}
+
+function nullableDigest(field: string): Validator {
+  return (body) => (body[field] === null ? undefined : digest(field)(body));
+}
+
+function promptVersionSources(field: string): Validator {
+  return (body) => {
+    const value = body[field];
+    if (!Array.isArray(value) || value.length > 1000) {
+      return `"${field}" must be a list of at most 1000 sources`;
+    }
+    for (const [index, source] of value.entries()) {
+      const problem = isRecord(source) ? (text('path', { max: 1000 })(source) ?? nonEmpty('path')(source) ?? digest('digest')(source) ?? text('text')(source)) : 'must be an object';
+      if (problem) {
+        return `"${field}[${index}]": ${problem}`;
+      }
+    }
+    return undefined;
+  };
+}
 
 function nullableText(field: string): Validator {
   return (body) => (body[field] === null || (typeof body[field] === 'string' && body[field].length <= 200) ? undefined : `"${field}" must be a string or null`);

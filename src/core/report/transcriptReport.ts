@@ -46,6 +46,8 @@ function describeEvent(event: StoredEvent): string {
       const { error } = event.body;
       return `turn failed (${error.kind}${error.status !== null ? `, HTTP ${error.status}` : ''}${error.requestId ? `, API request ${error.requestId}` : ''}): ${error.message}`;
     }
+    case 'prompt.version':
+      return `prompt version ${event.body.digest.slice(0, 12)}: ${event.body.sources.map((source) => source.path).join(', ')}`;
     case 'foreign':
       return `unknown kind ${event.body.kind} (${event.body.problem}): ${truncate(JSON.stringify(event.body.body) ?? '', 200)}`;
   }

@@ -1,5 +1,6 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { StoredEvent } from '../log/events';
+import { isSystemStream } from '../log/systemStreams';
 import { eventLocationColumns, toEventLocation, type EventReader } from './eventReader';
 
 export interface SessionSummary {
@@ -36,7 +37,8 @@ export function listSessions(db: Database): SessionSummary[] {
   const result = db.exec(
     `${sessionColumns} ORDER BY s.last_seq DESC`,
   );
-  return (result[0]?.values ?? []).map(toSessionSummary);
+  // System streams (prompt versions) are not sessions a person opens.
+  return (result[0]?.values ?? []).map(toSessionSummary).filter((session) => !isSystemStream(session.id));
 }
 
 export function getSession(db: Database, id: string): SessionSummary | undefined {
