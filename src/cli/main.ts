@@ -16,6 +16,7 @@ import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
+import { runDriftCommand } from './driftCommand';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
 const usage = `Usage: context-ledger [--store DIR] <command> [options]
@@ -44,6 +45,10 @@ Commands:
           [--tokens N] [--block N] [--idle-minutes N] [--detect-shift] [--system TEXT]
           [--prompt TEXT] [--model NAME] [--max-tokens N]
                                print the request that would be sent, and its receipt
+  drift --folder FOLDER        check FOLDER's prompt files (AGENTS.md, CLAUDE.md, ...)
+                               against it: missing paths and scripts, the package manager,
+                               Node.js versions, contradictions between the files (exit 1
+                               when drift is found; --json: [{path, line, code, message}])
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -54,7 +59,7 @@ Exit status: 0 success (an append whose events were already stored included), 1 
 (or problems found by verify; a store whose store.json is missing or damaged: see repair),
 2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
-const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key']);
+const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'folder']);
 const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
 const defaultModel = 'claude-sonnet-5-5';
 
@@ -82,12 +87,15 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   const json = options.has('json');
   const writes = command === 'append' || command === 'snapshot';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair'];
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'drift'];
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
   if (command === 'repair') {
     return repairStore(storeDir, fileSystem, out);
+  }
+  if (command === 'drift') {
+    return runDriftCommand(() => Ledger.open({ storeDir, readOnly: true, snapshotEveryEvents: 0, fs: fileSystem }), options.get('folder'), json, out);
   }
   const batchKey = options.get('batch-key');
   if (batchKey !== undefined && (command !== 'append' || typeof batchKey !== 'string' || batchKey === '')) {

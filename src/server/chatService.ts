@@ -2,6 +2,7 @@ import { runChatTurn, type AssemblePort, type ModelPort } from '../core/chat/cha
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from '../core/chat/chatTypes';
 import type { Ledger } from '../core/ledger';
 import { checkBaseUrl } from '../core/llm/baseUrl';
+import { currentPromptVersion } from '../core/drift/promptVersions';
 import { describeWindowProblem } from '../core/log/events';
 import type { WorkspaceFiles } from '../core/tools/workspaceFiles';
 import type { ChatSendParams } from '../shared/chatProtocol';
@@ -59,6 +60,7 @@ export class ChatService {
           classifyError: this.deps.classifyError,
           workspace: this.deps.workspace(),
           onProgress: (progress) => this.deps.onProgress(request.requestId, progress),
+          promptVersion: () => currentPromptVersion(ledger),
           log: this.deps.log,
         },
         {

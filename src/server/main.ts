@@ -19,6 +19,7 @@ import { ChatNotifications, ChatRequests, type ChatSendParams } from '../shared/
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
 import { ApiKeyHolder } from './apiKeyHolder';
 import { ChatRequestError, ChatService } from './chatService';
+import { registerDriftService } from './driftService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -221,6 +222,8 @@ function openContextIndex(): ContextIndex {
   }
   return contextIndex;
 }
+
+registerDriftService(connection, { handle, workspaceFolder: () => options?.workspaceFolder ?? null, log: (message) => connection.console.info(message) });
 
 connection.onShutdown(async () => {
   // A turn still streaming logs what arrived (marked incomplete) and how it ended before the
