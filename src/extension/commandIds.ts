@@ -28,3 +28,11 @@ export const ChatCommandId = {
   newTopic: 'contextLedger.newTopic',
   showContextReceipt: 'contextLedger.showContextReceipt',
 } as const;
+
+/** Prompt drift's commands (registered by src/extension/drift/driftFeature.ts). */
+export const DriftCommandId = {
+  checkPromptDrift: 'contextLedger.checkPromptDrift',
+  /** Code actions on fact diagnostics; registered once a facts store is wired in. */
+  markFactVerified: 'contextLedger.drift.markFactVerified',
+  retireFact: 'contextLedger.drift.retireFact',
+} as const;

@@ -9,6 +9,7 @@ import { EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
+import { DriftFeature } from './drift/driftFeature';
 
 /**
  * What activate() returns, only in ExtensionMode.Test (the integration tests): it sends chat
@@ -53,6 +54,7 @@ class ContextLedgerExtension extends Disposable {
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }
+    this.register(new DriftFeature({ engine: this.engine, log: this.output }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

@@ -25,7 +25,9 @@ export function checkDrift(input: DriftCheckInput): DriftDiagnostic[] {
     ...checkAcrossFiles(claims, documents),
     ...(input.facts ? checkFacts(input.facts.list, claims, { version: input.facts.promptVersion, firstFile: files[0]?.path }) : []),
   ];
-  return diagnostics.sort((a, b) => comparePromptPaths(a.path, b.path) || a.line - b.line || (a.range?.start ?? 0) - (b.range?.start ?? 0));
+  const lines = new Map(files.map((file) => [file.path, file.text.split('\n')]));
+  const withOldText = diagnostics.map((diagnostic) => (diagnostic.fix ? { ...diagnostic, fix: { ...diagnostic.fix, oldText: lines.get(diagnostic.path)?.[diagnostic.line - 1]?.slice(diagnostic.fix.start, diagnostic.fix.end) ?? '' } } : diagnostic));
+  return withOldText.sort((a, b) => comparePromptPaths(a.path, b.path) || a.line - b.line || (a.range?.start ?? 0) - (b.range?.start ?? 0));
 }
 
 /** The CLI's JSON shape: only what names a problem. */

@@ -20,6 +20,8 @@ export interface DriftFix {
   readonly start: number;
   readonly end: number;
   readonly newText: string;
+  /** What the range held when checked: an editor applies the fix only if it still does. */
+  readonly oldText?: string;
 }
 
 export type DriftCode =
