@@ -321,7 +321,7 @@ export class Ledger {
       readOnly: this.options.readOnly ?? false,
       schemaVersion: latestSchemaVersion,
       eventCount: queries.countRows(this.db, 'events'),
-      sessionCount: queries.countRows(this.db, 'sessions'),
+      sessionCount: queries.countSessions(this.db),
       rejectedAppendCount: queries.countRows(this.db, 'rejected_appends'),
       lastSeq: this.lastSeq,
       journal: { segments: segments.length, bytes, position: this.position },

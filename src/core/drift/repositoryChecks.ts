@@ -107,7 +107,7 @@ function checkScript(file: string, folder: string, claim: ScriptClaim, repo: Rep
       line: claim.line,
       code: 'missing-script',
       severity: 'warning',
-      message: `${file} runs \`${claim.runner} ${claim.script === 'test' ? 'test' : claim.script}\`, but ${owner} has no script "${claim.script}"${closest ? ` (it has "${closest}")` : ''}.`,
+      message: `${file} runs \`${claim.command}\`, but ${owner} has no script "${claim.script}"${closest ? ` (it has "${closest}")` : ''}.`,
       range,
       ...(closest ? { fix: { title: `Replace with ${closest}`, start: range.start, end: range.end, newText: closest } } : {}),
     },
@@ -185,8 +185,10 @@ function normaliseFolder(folder: string): string {
 export function closestName(name: string, names: ReadonlySet<string>): string | undefined {
   let best: { name: string; distance: number } | undefined;
   const fold = (text: string) => text.toLowerCase().replace(/[-_:]/g, ':');
+  // `test:unit` and `unit-test` are the same words.
+  const words = (text: string) => fold(text).split(':').sort().join(':');
   for (const candidate of names) {
-    const distance = fold(candidate) === fold(name) ? 0 : editDistance(fold(name), fold(candidate));
+    const distance = fold(candidate) === fold(name) || words(candidate) === words(name) ? 0 : editDistance(fold(name), fold(candidate));
     if (!best || distance < best.distance) {
       best = { name: candidate, distance };
     }

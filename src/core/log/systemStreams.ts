@@ -4,7 +4,7 @@
 /** The effective system prompt's versions (`prompt.version` events). */
 export const promptStreamId = 'prompt:workspace';
 
-const systemStreamIds: ReadonlySet<string> = new Set([promptStreamId]);
+export const systemStreamIds: ReadonlySet<string> = new Set([promptStreamId]);
 
 export function isSystemStream(sessionId: string): boolean {
   return systemStreamIds.has(sessionId);
