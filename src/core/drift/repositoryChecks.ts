@@ -55,7 +55,7 @@ function suggestPath(named: string, repo: RepositoryView): string | undefined {
   const trimmed = named.replace(/\/+$/, '');
   const folder = parentFolder(trimmed);
   const stem = trimmed.slice(folder ? folder.length + 1 : 0).replace(/\.[^.]+$/, '');
-  const siblings = [...repo.files].filter((file) => parentFolder(file) === folder && file.slice(folder ? folder.length + 1 : 0).replace(/\.[^.]+$/, '') === stem);
+  const siblings = repo.filesIn(folder).filter((file) => file.slice(folder ? folder.length + 1 : 0).replace(/\.[^.]+$/, '') === stem);
   if (siblings.length === 1) {
     return siblings[0];
   }

@@ -35,6 +35,10 @@ export interface RepositoryOptions {
 }
 
 export class RepositoryView {
+  // Indexes for the path checks, which ask per claim: by last segment, and by folder.
+  private readonly byName = new Map<string, string[]>();
+  private readonly byFolder = new Map<string, string[]>();
+
   private constructor(
     private readonly workspace: WorkspaceFiles,
     readonly files: ReadonlySet<string>,
@@ -44,7 +48,29 @@ export class RepositoryView {
     readonly makeTargets: ReadonlyMap<string, ReadonlySet<string>>,
     /** False when the walk stopped at its cap: a path not seen may still exist. */
     readonly complete: boolean,
-  ) {}
+  ) {
+    const index = (map: Map<string, string[]>, key: string, value: string) => {
+      const list = map.get(key);
+      if (list) {
+        list.push(value);
+      } else {
+        map.set(key, [value]);
+      }
+    };
+    for (const entry of [...files, ...folders]) {
+      if (entry) {
+        index(this.byName, entry.slice(entry.lastIndexOf('/') + 1), entry);
+      }
+    }
+    for (const file of files) {
+      index(this.byFolder, parentFolder(file), file);
+    }
+  }
+
+  /** The files directly in `folder`. */
+  filesIn(folder: string): readonly string[] {
+    return this.byFolder.get(folder) ?? [];
+  }
 
   static async read(workspace: WorkspaceFiles, options: RepositoryOptions = {}): Promise<RepositoryView> {
     const files = new Set<string>();
@@ -117,14 +143,10 @@ export class RepositoryView {
 
   /** Files whose last segment is `name` (a prompt naming `utils.js` may mean any of them). */
   filesNamed(name: string): string[] {
-    const found: string[] = [];
-    const withSlash = name.replace(/\/+$/, '');
-    for (const candidate of name.endsWith('/') ? this.folders : this.files) {
-      if (candidate === withSlash || candidate.endsWith(`/${withSlash}`)) {
-        found.push(candidate);
-      }
-    }
-    return found;
+    const trimmed = name.replace(/\/+$/, '');
+    const pool = name.endsWith('/') ? this.folders : this.files;
+    const last = trimmed.slice(trimmed.lastIndexOf('/') + 1);
+    return (this.byName.get(last) ?? []).filter((candidate) => pool.has(candidate) && (candidate === trimmed || candidate.endsWith(`/${trimmed}`)));
   }
 
   /** The nearest folder at or above `folder` for which `has` holds, up to the root. */
