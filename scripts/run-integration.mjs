@@ -5,6 +5,7 @@
 // Workspace Trust suites (out/test/integration/untrusted) with trust enabled and the workspace
 // untrusted. Expects `npm run build && npm run compile-tests` first (npm run test:integration
 // does both). `--keep` keeps the temp folders.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
@@ -58,7 +59,43 @@ const runs = [
     },
     userSettings: { 'contextLedger.model': 'claude-user-model' },
   },
+  {
+    // A store VS Code meets damaged: a flipped byte in a record and store.json gone.
+    name: 'damaged store',
+    suiteIndex: path.join(integrationOut, 'damaged', 'index.js'),
+    resultsDir: path.join(resultsRoot, 'damaged'),
+    workspaceTrust: false,
+    workspaceSettings: {},
+    userSettings: {},
+    prepareStore: damageStore,
+  },
 ];
+
+/**
+ * Writes a small store with the CLI (a snapshot that records the store id, then two more
+ * events), flips one byte inside the record of "second question", and deletes store.json.
+ * Returns what the damaged-store suite needs to know.
+ */
+function damageStore(storeDir) {
+  const cli = (args, input) => {
+    const result = spawnSync(process.execPath, [cliPath, '--store', storeDir, ...args], { input, encoding: 'utf8' });
+    if (result.status !== 0) {
+      throw new Error(`context-ledger ${args.join(' ')} failed: ${result.stderr}`);
+    }
+  };
+  const lines = (events) => events.map((event) => JSON.stringify({ sessionId: 'damaged-s1', ...event })).join('\n');
+  cli(['append'], lines([{ kind: 'session.started', body: { name: 'Damaged session' } }, { kind: 'message.user', body: { text: 'first question' } }, { kind: 'message.assistant', body: { text: 'first answer' } }]));
+  cli(['snapshot']);
+  cli(['append'], lines([{ kind: 'message.user', body: { text: 'second question' } }, { kind: 'message.assistant', body: { text: 'second answer' } }]));
+  const { storeId } = JSON.parse(fs.readFileSync(path.join(storeDir, 'store.json'), 'utf8'));
+  const segment = path.join(storeDir, 'journal', fs.readdirSync(path.join(storeDir, 'journal')).sort()[0]);
+  const bytes = fs.readFileSync(segment);
+  const at = bytes.indexOf('second question');
+  bytes[at] ^= 0x01;
+  fs.writeFileSync(segment, bytes);
+  fs.rmSync(path.join(storeDir, 'store.json'));
+  return { CONTEXT_LEDGER_TEST_EXPECTED_STORE_ID: storeId };
+}
 
 const timings = new Timings();
 const cleanup = new Cleanup();
@@ -111,6 +148,7 @@ async function runSuites(stack, run, tmp, messagesApiUrl) {
   fs.mkdirSync(run.resultsDir, { recursive: true });
   const storeDir = path.join(tmp, 'store');
   fs.mkdirSync(storeDir, { recursive: true });
+  const storeEnv = run.prepareStore ? run.prepareStore(storeDir) : {};
   const workspace = makeWorkspace(path.join(tmp, 'workspace'), storeDir, { settings: run.workspaceSettings });
   const dirs = codeServerDirs(path.join(tmp, 'code-server'));
   writeUserSettings(dirs, {
@@ -160,6 +198,7 @@ async function runSuites(stack, run, tmp, messagesApiUrl) {
           CONTEXT_LEDGER_TEST_USER_DATA: dirs.userDataDir,
           CONTEXT_LEDGER_TEST_QUICK_INPUT: bridge.url,
           ANTHROPIC_API_KEY: testApiKey,
+          ...storeEnv,
         },
       }),
     );

@@ -1,5 +1,4 @@
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { WindowSpec } from '../core/context/contextTypes';
 import { assembleContext } from '../core/context/assembleContext';
 import { CachedTokenCounter } from '../core/context/tokenCounts';
@@ -8,14 +7,14 @@ import { Ledger, type AppendVerdict } from '../core/ledger';
 import { toMessagesApiParams } from '../core/llm/anthropicClient';
 import { describeWindowProblem } from '../core/log/events';
 import { receiptLines } from '../core/report/receiptReport';
-import { statsLines, summarizeStats, verifyLines } from '../core/report/storeReport';
-import { repairManifest } from '../core/store/manifestRepair';
-import { JournalBehindSnapshotError, setAsideSnapshots } from '../core/store/storeFolder';
-import { loadSqlJs } from '../core/store/sqlJsLoader';
+import { statsLines, verifyLines } from '../core/report/storeReport';
+import { repairStore as repairStoreFolder } from '../core/storeRepair';
 import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
 import { UsageError, parseArgs, positiveInteger } from './args';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
+import { CompactionCliFailure, compactionCommands, compactionFlagOptions, compactionUsage, compactionValueOptions, runCompactionCommand } from './compactCommand';
+import { runImport } from './importCommand';
 import { runDriftCommand } from './driftCommand';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
@@ -26,7 +25,7 @@ Commands:
   show SESSION [--last N]      print a session as a readable transcript
   stats                        store statistics
   verify                       check the journal, projections and snapshots
-  export [--format jsonl|md] [--session ID] [--out FILE]
+  export [SESSION] [--format jsonl|md] [--session ID] [--out FILE]
                                export events as JSON lines (default) or Markdown
   append [--batch-key KEY]     append events given as JSON lines on stdin (UTF-8; a byte
                                order mark at the start is skipped). A line without an "id"
@@ -45,6 +44,12 @@ Commands:
           [--tokens N] [--block N] [--idle-minutes N] [--detect-shift] [--system TEXT]
           [--prompt TEXT] [--model NAME] [--max-tokens N]
                                print the request that would be sent, and its receipt
+${compactionUsage}
+  import PATH...               import transcripts: Claude Code sessions (~/.claude/projects,
+                               a project folder or .jsonl files, subagents included), this
+                               store's JSONL export, Markdown transcripts; format detected per
+                               file. Again later: only what the files gained is added. Progress
+                               on stderr; Ctrl-C stops cleanly (exit 130), the next run goes on
   drift --folder FOLDER        check FOLDER's prompt files (AGENTS.md, CLAUDE.md, ...)
                                against it: missing paths and scripts, the package manager,
                                Node.js versions, contradictions between the files (exit 1
@@ -61,6 +66,9 @@ Exit status: 0 success (an append whose events were already stored included), 1 
 
 const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'folder']);
 const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
+compactionValueOptions.forEach((name) => valueOptions.add(name));
+compactionFlagOptions.forEach((name) => flagOptions.add(name));
+valueOptions.add('id');
 const defaultModel = 'claude-sonnet-5-5';
 
 class CliFailure extends Error {
@@ -74,7 +82,7 @@ class CliFailure extends Error {
 
 type Output = (line: string) => void;
 
-export async function runCli(argv: readonly string[], out: Output, readStdin: () => Promise<Buffer>, fileSystem: FileSystem = nodeFileSystem): Promise<number> {
+export async function runCli(argv: readonly string[], out: Output, readStdin: () => Promise<Buffer>, fileSystem: FileSystem = nodeFileSystem, err: Output = () => undefined): Promise<number> {
   const { positionals, options } = parseArgs(argv, valueOptions, flagOptions);
   const [command, ...rest] = positionals;
   if (options.has('help') || command === '--help' || command === 'help' || command === undefined) {
@@ -86,8 +94,9 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
     throw new UsageError('no store folder: pass --store DIR or set CONTEXT_LEDGER_STORE');
   }
   const json = options.has('json');
-  const writes = command === 'append' || command === 'snapshot';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'drift'];
+  const writes = command === 'append' || command === 'snapshot' || (command === 'compact' && options.has('yes')) || command === 'undo';
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import', 'drift'];
+  known.push(...compactionCommands);
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
@@ -96,6 +105,12 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   if (command === 'drift') {
     return runDriftCommand(() => Ledger.open({ storeDir, readOnly: true, snapshotEveryEvents: 0, fs: fileSystem }), options.get('folder'), json, out);
+  }
+  if (command === 'import') {
+    if (rest.length === 0) {
+      throw new UsageError('import needs one or more PATHs (files or folders, e.g. ~/.claude/projects)');
+    }
+    return runImport(storeDir, rest, { json, fs: fileSystem }, out, err);
   }
   const batchKey = options.get('batch-key');
   if (batchKey !== undefined && (command !== 'append' || typeof batchKey !== 'string' || batchKey === '')) {
@@ -144,6 +159,9 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
         return report.ok ? 0 : 1;
       }
       case 'export':
+        if (rest[0] !== undefined && !options.has('session')) {
+          options.set('session', rest[0]);
+        }
         return exportEvents(ledger, options, out);
       case 'append': {
         const verdicts = await appendDrafts(ledger, input!);
@@ -157,6 +175,13 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
         out(outcome.written ? `snapshot ${outcome.file} written (seq ${outcome.seq}, ${outcome.bytes} bytes, ${outcome.ms.toFixed(1)} ms)` : `no snapshot written: ${outcome.reason}`);
         return 0;
       }
+      case 'compact':
+      case 'undo':
+        try {
+          return await runCompactionCommand(ledger, command, rest, options, json, out);
+        } catch (error) {
+          throw error instanceof CompactionCliFailure ? new CliFailure(error.message, error.exitCode) : error;
+        }
     }
     return 2;
   } finally {
@@ -266,40 +291,9 @@ function describeVerdicts(verdicts: readonly AppendVerdict[], input: AppendInput
 }
 
 async function repairStore(storeDir: string, fileSystem: FileSystem, out: Output): Promise<number> {
-  const outcome = repairManifest(fileSystem, path.resolve(storeDir), await loadSqlJs());
-  let repaired = false;
-  if (outcome.repaired) {
-    repaired = true;
-    const source = outcome.idSource;
-    out(`${outcome.problem}${outcome.movedAside ? `; moved it aside to ${outcome.movedAside}` : ''}`);
-    out(
-      source.from === 'new'
-        ? `wrote a new store.json with a NEW store id ${outcome.storeId}: the old id could not be recovered (no readable store.json, no snapshot that records it)`
-        : `wrote a new store.json keeping the store id ${outcome.storeId} (recovered from ${source.from === 'snapshot' ? `snapshot ${source.file}` : 'the damaged store.json'})`,
-    );
-  }
-  const open = () => Ledger.open({ storeDir, readOnly: true, snapshotEveryEvents: 0, fs: fileSystem });
-  let ledger: Ledger;
-  try {
-    ledger = await open();
-  } catch (error) {
-    if (!(error instanceof JournalBehindSnapshotError)) {
-      throw error;
-    }
-    // The journal is the truth: snapshots that cover more than it holds are set aside (kept,
-    // not deleted), and the projections are rebuilt from the journal.
-    const { folder, names } = setAsideSnapshots(fileSystem, path.resolve(storeDir));
-    out(`the journal is shorter than the snapshots say (${error.message.split(':')[0]}); moved ${names.length} snapshot(s) aside to ${folder}; the projections are rebuilt from the journal`);
-    repaired = true;
-    ledger = await open();
-  }
-  try {
-    if (!repaired) {
-      out(`store.json is intact (store id ${outcome.storeId}); nothing to repair`);
-    }
-    out(`the store opens: ${summarizeStats(ledger.stats())}; run \`context-ledger verify\` for a full check`);
-  } finally {
-    ledger.close();
+  const report = await repairStoreFolder(fileSystem, storeDir);
+  for (const line of report.lines) {
+    out(line.replace('run verify for a full check', 'run `context-ledger verify` for a full check'));
   }
   return 0;
 }
@@ -362,7 +356,7 @@ export interface CliIo {
 /** Runs one command and returns its exit status; errors become one line on `err`. */
 export async function cliMain(argv: readonly string[], io: CliIo): Promise<number> {
   try {
-    return await runCli(argv, io.out, io.readStdin, io.fs);
+    return await runCli(argv, io.out, io.readStdin, io.fs, io.err);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     io.err(`context-ledger: ${error instanceof UsageError ? 'usage: ' : 'error: '}${message}`);

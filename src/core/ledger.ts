@@ -11,6 +11,8 @@ import { UlidGenerator } from './log/ulid';
 import { watchJournal } from './log/journalWatcher';
 import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
+import { CompactionsModule, listCompactions, type CompactionRow } from './store/modules/compactionsModule';
+import { ImportCursorsModule } from './import/importCursorsModule';
 import { PromptVersionsModule } from './store/modules/promptVersionsModule';
 import { RecoveryLog } from './store/recoveryLog';
 import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
@@ -292,6 +294,18 @@ export class Ledger {
   readSession(id: string, range: queries.SessionRange = {}): StoredEvent[] {
     this.catchUpIfOpen();
     return queries.readSessionEvents(this.db, this.reader, id, range);
+  }
+
+  /** A session's compactions (CompactionsModule): those in force, or all with `includeUndone`. */
+  listCompactions(sessionId: string, includeUndone = false): CompactionRow[] {
+    this.catchUpIfOpen();
+    return listCompactions(this.db, sessionId, includeUndone);
+  }
+
+  /** A read model by its name, caught up with the journal (a capability queries its own module). */
+  readModel(name: string): ProjectionModule | undefined {
+    this.catchUpIfOpen();
+    return this.projections.modules.find((module) => module.name === name);
   }
 
   /** A read model of this store by its class, caught up with the journal first. */
@@ -608,7 +622,7 @@ export class Ledger {
 
 /** The read models of this version, in the order they are applied. */
 function createModules(): ProjectionModule[] {
-  return [new SessionsModule(), new PromptVersionsModule()];
+  return [new SessionsModule(), new CompactionsModule(), new ImportCursorsModule(), new PromptVersionsModule()];
 }
 
 function awaitKey(event: JournalEvent): string {

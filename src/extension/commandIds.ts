@@ -6,6 +6,7 @@ export const CommandId = {
   refreshSessions: 'contextLedger.refreshSessions',
   showEngineLog: 'contextLedger.showEngineLog',
   restartEngine: 'contextLedger.restartEngine',
+  repairStore: 'contextLedger.repairStore',
   /** A Sessions tree row's click, and its context menu. */
   openSession: 'contextLedger.openSession',
   renameSession: 'contextLedger.renameSession',
@@ -27,6 +28,11 @@ export const ChatCommandId = {
   clearApiKey: 'contextLedger.clearApiKey',
   newTopic: 'contextLedger.newTopic',
   showContextReceipt: 'contextLedger.showContextReceipt',
+} as const;
+
+/** Import's commands (registered by src/extension/import/importCommands.ts). */
+export const ImportCommandId = {
+  importClaudeCode: 'contextLedger.importClaudeCodeSessions',
 } as const;
 
 /** Prompt drift's commands (registered by src/extension/drift/driftFeature.ts). */

@@ -6,6 +6,7 @@ import { statsLines, summarizeStats, summarizeVerify, verifyLines } from '../cor
 import { CommandId } from './commandIds';
 import type { EngineClient } from './engineClient';
 import type { SessionsTreeProvider } from './sessionsTree';
+import type { RepairResult } from '../shared/engineProtocol';
 
 /** What the session commands need from the chat: showing a session, and forgetting one. */
 export interface SessionChat {
@@ -27,6 +28,7 @@ const handlers: Record<(typeof CommandId)[keyof typeof CommandId], CommandHandle
   [CommandId.newSession]: newSession,
   [CommandId.showLogStats]: showLogStats,
   [CommandId.verifyStore]: verifyStore,
+  [CommandId.repairStore]: repairStore,
   // Each returns what it did, so a caller (and a test) can tell success from a shown error.
   [CommandId.refreshSessions]: async ({ sessions }) => sessions.reload(),
   [CommandId.showEngineLog]: async ({ output }) => {
@@ -193,14 +195,16 @@ async function exportSession({ engine }: CommandContext, argument?: unknown, tar
       : await vscode.window.showSaveDialog({
           title: `Export "${session.name}"`,
           saveLabel: 'Export',
-          filters: { Markdown: ['md'] },
+          // JSON lines: the events as stored (`context-ledger import` reads them back); Markdown: to read.
+          filters: { Markdown: ['md'], 'JSON Lines (events)': ['jsonl'] },
           ...(folder ? { defaultUri: vscode.Uri.joinPath(folder, fileName) } : {}),
         });
   if (!uri) {
     return undefined;
   }
   const { session: current, events } = await engine.readSession({ sessionId: session.id });
-  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(markdownTranscript(current ?? session, events)));
+  const text = uri.path.endsWith('.jsonl') ? events.map((event) => JSON.stringify(event)).join('\n') + (events.length > 0 ? '\n' : '') : markdownTranscript(current ?? session, events);
+  await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode(text));
   void vscode.window.showInformationMessage(`Context Ledger: exported "${session.name}" (${events.length} events).`, 'Open').then((choice) => {
     if (choice) {
       void vscode.window.showTextDocument(uri);
@@ -240,3 +244,45 @@ async function verifyStore({ engine, output }: CommandContext): Promise<unknown>
   });
   return report;
 }
+
+/**
+ * Repairs a store the engine could not open (store.json missing or damaged, a journal behind its
+ * snapshots), then restarts the engine on it. `{ confirmed: true }` skips the question (tests).
+ */
+async function repairStore({ engine, output, sessions }: CommandContext, options?: unknown): Promise<RepairResult | undefined> {
+  const info = await engine.info();
+  if (!info.openError) {
+    void vscode.window.showInformationMessage('Context Ledger: the store is open and needs no repair. Verify Store checks it in full.');
+    return undefined;
+  }
+  if (!(isRecord(options) && options.confirmed === true)) {
+    const choice = await vscode.window.showWarningMessage(
+      'Repair the Context Ledger store?',
+      { modal: true, detail: `${info.openError}\n\nRepair never changes the journal: a damaged store.json is moved aside and a new one written (keeping the store id where it can be recovered); snapshots that cover more than the journal holds are set aside and rebuilt.` },
+      'Repair',
+    );
+    if (choice !== 'Repair') {
+      return undefined;
+    }
+  }
+  const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: 'Context Ledger: repairing the store…' }, () => engine.repair());
+  output.appendLine('--- Repair store ---');
+  for (const line of result.lines) {
+    output.appendLine(line);
+  }
+  if (result.restartNeeded) {
+    await engine.restart();
+    sessions.refresh();
+  }
+  const after = await engine.info();
+  if (after.openError) {
+    throw new Error(`the store still cannot be opened after repair: ${after.openError}`);
+  }
+  void vscode.window.showInformationMessage(`Context Ledger: ${result.repaired ? 'the store was repaired and is open' : 'nothing needed repair'}. Verify Store checks what the journal lost.`, 'Show Details').then((choice) => {
+    if (choice) {
+      output.show(true);
+    }
+  });
+  return result;
+}
+

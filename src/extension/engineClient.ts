@@ -1,9 +1,11 @@
 import * as vscode from 'vscode';
 import { LanguageClient, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import type { NotificationType, RequestParam, RequestType } from 'vscode-jsonrpc';
 import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
 import { DriftRequests, type DriftCheckParams, type DriftCheckResult } from '../shared/driftProtocol';
-import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type StoreChangedParams } from '../shared/engineProtocol';
+import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type RepairResult, type StoreChangedParams } from '../shared/engineProtocol';
+import { ImportNotifications, ImportRequests, type ImportProgressParams, type ImportRunParams, type ImportScanResult, type ImportSummary } from '../shared/importProtocol';
 import { ApiKeySender, startEngineProcess, type EngineProcess } from './engineProcess';
 import { Disposable } from './lifecycle';
 
@@ -32,6 +34,9 @@ export class EngineClient extends Disposable {
   readonly onDidChangeState = this.stateChanged.event;
   /** Streaming progress of chat sends, keyed by the requestId the caller chose. */
   readonly onChatProgress = this.chatProgress.event;
+  private readonly importProgress = this.register(new vscode.EventEmitter<ImportProgressParams>());
+  /** Progress of imports, keyed by the requestId the caller chose. */
+  readonly onImportProgress = this.importProgress.event;
 
   constructor(
     context: vscode.ExtensionContext,
@@ -72,6 +77,7 @@ export class EngineClient extends Disposable {
     this.client = new LanguageClient('contextLedger', 'Context Ledger Engine', serverOptions, clientOptions);
     this.register(this.client.onNotification(EngineNotifications.storeChanged, (params) => this.changed.fire(params)));
     this.register(this.client.onNotification(ChatNotifications.progress, (params) => this.chatProgress.fire(params)));
+    this.register(this.client.onNotification(ImportNotifications.progress, (params) => this.importProgress.fire(params)));
     // A key set, changed or cleared (here or in another window) reaches the engine at once.
     this.register(apiKeys.onDidChange(() => void this.keys.sync().catch((error: unknown) => outputChannel.warn(`the API key could not be handed to the engine: ${String(error)}`))));
     this.register(
@@ -136,8 +142,38 @@ export class EngineClient extends Disposable {
   }
 
 
+  importScan(paths: readonly string[]): Promise<ImportScanResult> {
+    return this.client.sendRequest(ImportRequests.scan, { paths });
+  }
+
+  importRun(params: ImportRunParams): Promise<ImportSummary> {
+    return this.client.sendRequest(ImportRequests.run, params);
+  }
+
+  importCancel(requestId: string): Promise<boolean> {
+    return this.client.sendRequest(ImportRequests.cancel, { requestId });
+  }
+
+  /** A request of a capability with its own protocol file (src/shared/compactionProtocol.ts, …). */
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    return this.client.sendRequest(type, params as RequestParam<P>);
+  }
+
+  onNotification<P>(type: NotificationType<P>, handler: (params: P) => void): vscode.Disposable {
+    return this.client.onNotification(type, handler);
+  }
+
+  /** The key version a request that may use the key names (the key itself goes beside LSP). */
+  keyVersion(): Promise<number> {
+    return this.keys.sync();
+  }
+
   info(): Promise<EngineInfo> {
     return this.client.sendRequest(EngineRequests.info);
+  }
+
+  repair(): Promise<RepairResult> {
+    return this.client.sendRequest(EngineRequests.repair);
   }
 
   override dispose(): void {

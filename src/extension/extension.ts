@@ -5,7 +5,10 @@ import { ApiKeyStore } from './chat/apiKey';
 import { ChatFeature, type ChatApi } from './chat/chatFeature';
 import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
+import { registerImportCommands } from './import/importCommands';
+import { CompactionFeature } from './compactionCommands';
 import { EngineClient } from './engineClient';
+import { CommandId } from './commandIds';
 import { Disposable } from './lifecycle';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
@@ -51,9 +54,11 @@ class ContextLedgerExtension extends Disposable {
     sessions.attach(this.register(vscode.window.createTreeView(ViewId.sessions, { treeDataProvider: sessions, showCollapseAll: false })));
     this.chat = this.register(new ChatFeature({ context, engine: this.engine, keys, log: this.output, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     this.register(this.chat.onDidChangeActiveSession((sessionId) => sessions.setActiveSession(sessionId)));
+    this.register(new CompactionFeature({ engine: this.engine, activeSessionId: () => this.chat.activeSessionId, hasApiKey: async () => (await keys.resolveKey()) !== null, output: this.output }));
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }
+    registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
     this.register(new DriftFeature({ engine: this.engine, log: this.output }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
@@ -105,7 +110,14 @@ export async function activate(context: vscode.ExtensionContext): Promise<Contex
     const info = await extension.engine.info();
     if (info.openError) {
       extension.output.error(`the store could not be opened: ${info.openError}`);
-      void vscode.window.showErrorMessage(`Context Ledger: the store could not be opened: ${info.openError}`);
+      const actions = info.openErrorRepairable ? ['Repair Store', 'Show Engine Log'] : ['Show Engine Log'];
+      void vscode.window.showErrorMessage(`Context Ledger: the store could not be opened: ${info.openError}`, ...actions).then((choice) => {
+        if (choice === 'Repair Store') {
+          void vscode.commands.executeCommand(CommandId.repairStore);
+        } else if (choice) {
+          extension.output.show(true);
+        }
+      });
     }
     return exposesTestHooks(context.extensionMode) ? extension.api() : undefined;
   } catch (error) {

@@ -82,6 +82,11 @@ export class ChatService {
     }
   }
 
+  /** A turn of this session is running (compaction's causal barrier asks). */
+  isAnswering(sessionId: string): boolean {
+    return [...this.running.values()].some((turn) => turn.sessionId === sessionId);
+  }
+
   cancel(requestId: unknown): boolean {
     if (typeof requestId !== 'string') {
       return false;

@@ -14,11 +14,15 @@ import { EventValidationError } from '../core/log/events';
 import { JournalWriteError } from '../core/log/journal';
 import { JournalFormatError } from '../core/log/journalRecord';
 import { StoreTooNewError } from '../core/store/schema';
-import { StoreAccessError } from '../core/store/storeManifest';
+import { RepairableStoreError, StoreAccessError } from '../core/store/storeManifest';
+import { repairStore } from '../core/storeRepair';
+import { nodeFileSystem } from '../core/fs/fileSystem';
 import { ChatNotifications, ChatRequests, type ChatSendParams } from '../shared/chatProtocol';
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
 import { ApiKeyHolder } from './apiKeyHolder';
 import { ChatRequestError, ChatService } from './chatService';
+import { registerCompactionService } from './compactionService';
+import { registerImportService } from './importService';
 import { registerDriftService } from './driftService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
@@ -141,7 +145,22 @@ connection.onRequest(EngineRequests.info, () => ({
   storeDir: options?.storeDir ?? '',
   writerId: ledger?.writerId ?? '',
   openError: openError?.message ?? null,
+  openErrorRepairable: openError instanceof RepairableStoreError,
 }));
+connection.onRequest(EngineRequests.repair, async () => {
+  if (ledger || !options) {
+    return { repaired: false, lines: [ledger ? 'the store is open: nothing to repair (Verify Store checks it)' : 'the engine has not started'], restartNeeded: false };
+  }
+  try {
+    const report = await repairStore(nodeFileSystem, options.storeDir, options.wasmPath);
+    for (const line of report.lines) {
+      connection.console.info(`repair: ${line}`);
+    }
+    return { repaired: report.repaired, lines: report.lines, restartNeeded: true };
+  } catch (error) {
+    throw toResponseError(error);
+  }
+});
 
 // A clean shutdown leaves a fresh snapshot, so the next window opens without replaying a tail.
 const snapshotOnShutdownAfterEvents = 100;
@@ -178,8 +197,11 @@ const chat = new ChatService({
     if (result.status === 'complete' && apiKeys.current) {
       fillExactCounts(store, params, apiKeys.current);
     }
+    void compaction.afterTurn(store, params, result);
   },
 });
+
+const compaction = registerCompactionService(connection, handle, { counter: tokenCounter, inFlight: (sessionId) => chat.isAnswering(sessionId), apiKey: (keyVersion) => apiKeys.keyOf(keyVersion), createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }), log: (message) => connection.console.info(message) });
 
 const exactCountsPerTurn = 16;
 // The placeholder counts exact per-event counts subtract, per model and endpoint, for the engine's life.
@@ -216,6 +238,7 @@ function classifyTurnError(error: unknown, partialText: string): ChatErrorInfo {
 
 connection.onRequest(ChatRequests.send, handle((store, params) => chat.send(store, params)));
 connection.onRequest(ChatRequests.cancel, (params) => chat.cancel((params as { requestId?: unknown } | null)?.requestId));
+registerImportService(connection, handle);
 function openContextIndex(): ContextIndex {
   if (!contextIndex) {
     throw toResponseError(openError ?? new Error('the store is not open yet'));

@@ -76,7 +76,7 @@ export interface PanelConfig {
 
 /** One row of a session's transcript, made from its log events (and errors the panel saw). */
 export type TranscriptEntry =
-  | { readonly kind: 'user'; readonly eventId: string; readonly text: string; readonly wallMs: number }
+  | { readonly kind: 'user'; readonly eventId: string; readonly seq: number; readonly text: string; readonly wallMs: number }
   | {
       readonly kind: 'assistant';
       readonly eventId: string;
@@ -130,6 +130,8 @@ export type HostMessage =
       readonly entries: readonly TranscriptEntry[];
       /** A send in this session still streaming: shown after the entries, then continued live. */
       readonly inFlight: InFlightTurn | null;
+      /** The shown session re-read (another window wrote to it): keep the reader's place. */
+      readonly keepPlace?: boolean;
     }
   /** Entries appended to the shown session (a new topic, a rename). */
   | { readonly type: 'appendEntries'; readonly sessionId: string; readonly entries: readonly TranscriptEntry[] }

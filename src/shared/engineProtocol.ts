@@ -40,6 +40,16 @@ export interface EngineInfo {
   readonly writerId: string;
   /** Why the store could not be opened, if it could not; every other request then fails with it. */
   readonly openError: string | null;
+  /** The open failed in a way `repair` can mend (store.json missing or damaged, journal behind its snapshots). */
+  readonly openErrorRepairable: boolean;
+}
+
+export interface RepairResult {
+  readonly repaired: boolean;
+  /** What repair found and did, one line each. */
+  readonly lines: readonly string[];
+  /** The engine must be restarted to open the repaired store. */
+  readonly restartNeeded: boolean;
 }
 
 export interface StoreChangedParams {
@@ -63,6 +73,8 @@ export const EngineRequests = {
   stats: new RequestType0<LedgerStats, void>('contextLedger/stats'),
   verify: new RequestType0<VerifyReport, void>('contextLedger/verify'),
   info: new RequestType0<EngineInfo, void>('contextLedger/engineInfo'),
+  /** Repairs a store this engine could not open; refused while the store is open. */
+  repair: new RequestType0<RepairResult, void>('contextLedger/repair'),
 } as const;
 
 export const EngineNotifications = {

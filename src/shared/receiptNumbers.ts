@@ -1,4 +1,4 @@
-import type { ContextReceipt } from '../core/context/contextTypes';
+import type { ContextReceipt, ReceiptPart } from '../core/context/contextTypes';
 
 // How full a context budget was, in the one set of words and numbers every view uses: the status
 // bar gauge, the receipt under an answer, the CLI. Pure (the webview bundles it too).
@@ -26,4 +26,12 @@ export function budgetUse(receipt: Pick<ContextReceipt, 'totalTokens' | 'budgetT
 /** "1,011 of 1,000 tokens (101%)". */
 export function budgetNumbers(receipt: Pick<ContextReceipt, 'totalTokens' | 'budgetTokens'>): string {
   return `${formatTokens(receipt.totalTokens)} of ${formatTokens(receipt.budgetTokens)} tokens (${budgetUse(receipt).label})`;
+}
+
+/** A compaction part's saving: "saves 39,360 of 41,200 tokens" (null for other parts). */
+export function compactionSaving(part: Pick<ReceiptPart, 'kind' | 'tokens' | 'replacesTokens'>): string | null {
+  if (part.kind !== 'compaction' || part.replacesTokens === undefined) {
+    return null;
+  }
+  return `saves ${formatTokens(Math.max(0, part.replacesTokens - part.tokens))} of ${formatTokens(part.replacesTokens)} tokens`;
 }

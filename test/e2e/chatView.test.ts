@@ -301,7 +301,7 @@ describe('the chat in the side bar', () => {
     const row = workbench.sessionRow('Long conversation');
     await shot('session-context-menu', async () => {
       await row.click({ button: 'right' });
-      for (const label of ['Open in Chat', 'Rename Session…', 'Export Session as Markdown…', 'Delete Session…']) {
+      for (const label of ['Open in Chat', 'Rename Session…', 'Export Session…', 'Delete Session…']) {
         await workbench.contextMenuItem(label).waitFor();
       }
     });

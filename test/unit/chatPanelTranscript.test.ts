@@ -22,10 +22,10 @@ function receipt(totalTokens: number, budgetTokens = 1000): ContextReceipt {
     totalTokens,
     tokenSource: 'estimate',
     parts: [
-      { kind: 'system', eventIds: [], firstSeq: null, lastSeq: null, tokens: 10, reason: 'system prompt' },
-      { kind: 'prompt', eventIds: ['u'], firstSeq: 3, lastSeq: 3, tokens: 5, reason: 'the new message' },
+      { kind: 'system', firstSeq: null, lastSeq: null, eventCount: 0, tokens: 10, reason: 'system prompt' },
+      { kind: 'prompt', firstSeq: 3, lastSeq: 3, eventCount: 1, tokens: 5, reason: 'the new message' },
     ],
-    excluded: [{ eventIds: ['x'], eventCount: 2, firstSeq: 1, lastSeq: 2, tokens: 40, reason: 'outside-window' } as ContextReceipt['excluded'][number]],
+    excluded: [{ eventCount: 2, firstSeq: 1, lastSeq: 2, tokens: 40, reason: 'outside-window' } as ContextReceipt['excluded'][number]],
   };
 }
 
@@ -78,9 +78,9 @@ describe('transcript of a session', () => {
   it('puts errors the panel showed after the turn they belong to', () => {
     const error = { kind: 'error' as const, requestId: 'r', error: { kind: 'overloaded' as const, message: 'Overloaded', action: 'Retry', requestId: 'req_1', status: 529 }, retryText: 'q' };
     const entries: TranscriptEntry[] = [
-      { kind: 'user', eventId: 'u1', text: 'q', wallMs: 1 },
+      { kind: 'user', eventId: 'u1', seq: 1, text: 'q', wallMs: 1 },
       { kind: 'assistant', eventId: 'a1', text: 'partial', wallMs: 2, model: null, incomplete: true, receipt: null },
-      { kind: 'user', eventId: 'u2', text: 'next', wallMs: 3 },
+      { kind: 'user', eventId: 'u2', seq: 3, text: 'next', wallMs: 3 },
     ];
     assert.deepEqual(
       withErrors(entries, [{ turnOf: 'u1', after: null, entry: error }]).map((entry) => entry.kind),
@@ -169,19 +169,20 @@ describe('chat panel rendering helpers', () => {
 
 describe('receipt rows and tool calls in words', () => {
   it('names receipt rows by the turns a person sees, not event numbers', () => {
-    const turns = new Map([
-      ['u1', 1],
-      ['a1', 1],
-      ['u3', 3],
-    ]);
-    const turnOf = (id: string): number | undefined => turns.get(id);
-    assert.equal(turnRange(['u1', 'a1'], turnOf), 'turn 1');
-    assert.equal(turnRange(['a1', 'u3', 'unknown'], turnOf), 'turns 1–3');
-    assert.equal(turnRange(['unknown'], turnOf), null);
+    // Questions at seq 10 (turn 1), 20 (turn 2) and 35 (turn 3); seq 5 is before any question.
+    const starts = [10, 20, 35];
+    const turnOf = (seq: number): number | undefined => {
+      const before = starts.filter((start) => start <= seq).length;
+      return before === 0 ? undefined : before;
+    };
+    assert.equal(turnRange(10, 19, turnOf), 'turn 1');
+    assert.equal(turnRange(12, 40, turnOf), 'turns 1–3');
+    assert.equal(turnRange(5, 8, turnOf), null);
+    assert.equal(turnRange(null, null, turnOf), null, 'the system prompt has no turn');
   });
 
   it('leaves empty parts and exclusions out of the row count', () => {
-    const empty = { ...receipt(100), parts: [...receipt(100).parts, { kind: 'turn', eventIds: [], firstSeq: null, lastSeq: null, tokens: 0, reason: 'nothing' } as const], excluded: [{ eventIds: [], eventCount: 0, firstSeq: 4, lastSeq: 4, tokens: 0, reason: 'empty' } as const] };
+    const empty = { ...receipt(100), parts: [...receipt(100).parts, { kind: 'turn', firstSeq: null, lastSeq: null, eventCount: 0, tokens: 0, reason: 'nothing' } as const], excluded: [{ eventCount: 0, firstSeq: 4, lastSeq: 4, tokens: 0, reason: 'empty' } as const] };
     assert.equal(receiptSummary(empty), 'Context: 100 of 1,000 tokens (10%) · 2 parts');
   });
 

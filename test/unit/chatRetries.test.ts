@@ -2,7 +2,7 @@ import * as assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { ChatSettings } from '../../src/core/chat/chatTypes';
-import { TurnConflictError, TurnLog } from '../../src/core/chat/turnLog';
+import { openTurnOfOthers, TurnConflictError, TurnLog } from '../../src/core/chat/turnLog';
 import { Ledger } from '../../src/core/ledger';
 import { receiptLines } from '../../src/core/report/receiptReport';
 import { ChatService } from '../../src/server/chatService';
@@ -207,6 +207,41 @@ describe('chat retries and faults through the engine', () => {
       ledger.readSession('fresh').map((event) => event.kind),
       ['session.started', 'message.user', 'context.receipt', 'message.assistant'],
     );
+  });
+
+  it("does not ask while another window's question in the session is still being answered; asks once that turn ended", async () => {
+    const other = await Ledger.open({ storeDir: path.join(temp.dir, 'store') });
+    try {
+      // The other window asked (its chat request "theirs") and its answer has not arrived.
+      await other.append([{ kind: 'message.user', id: 'chat:theirs:user', sessionId: 's', body: { text: 'their question' } }]);
+      await other.append([{ kind: 'message.assistant', id: 'chat:theirs:assistant:0', sessionId: 's', body: { text: 'Let me look.', stopReason: 'tool_use' } }]);
+      const refused = await send('Mine, meanwhile');
+      assert.equal(refused.status, 'failed');
+      assert.equal(refused.error?.kind, 'conflict');
+      assert.match(refused.error?.message ?? '', /Another window is answering a question in this session/);
+      assert.equal(ofKind('message.user').length, 1, 'my question was not logged into their turn');
+      assert.equal(server.messageRequests().length, 0, 'nothing was sent to the model');
+      // Their turn ends (a final answer): now mine goes through, after theirs.
+      await other.append([{ kind: 'message.assistant', id: 'chat:theirs:assistant:1', sessionId: 's', body: { text: 'Done.', stopReason: 'end_turn' } }]);
+      server.script(scripts.text('My answer.'));
+      const asked = await send('Mine, now');
+      assert.equal(asked.status, 'complete', JSON.stringify(asked.error));
+      assert.deepEqual(ofKind('message.user').map((event) => event.id), ['chat:theirs:user', asked.userEventId]);
+    } finally {
+      other.close();
+    }
+  });
+
+  it('an open question left by this engine before a crash, or one older than a turn can last, does not block', async () => {
+    // Written by this engine's own writer: had its turn been running, the ChatService would know.
+    await ledger.append([{ kind: 'message.user', id: 'chat:crashed:user', sessionId: 's', body: { text: 'asked before the crash' } }]);
+    server.script(scripts.text('Answered.'));
+    assert.equal((await send('After the restart')).status, 'complete');
+    const question = ofKind('message.user').at(-1)!;
+    const foreign = { ...question, id: 'chat:elsewhere:user', writerId: 'vscode-9' };
+    assert.ok(openTurnOfOthers([foreign], 'mine', ledger.writerId, question.wallMs + 1_000, 10_000), 'a fresh question of another writer is open');
+    assert.equal(openTurnOfOthers([foreign], 'mine', ledger.writerId, question.wallMs + 10_000, 10_000), null, 'one older than a turn can last is abandoned');
+    assert.equal(openTurnOfOthers([{ ...foreign, id: 'cli-question' }], 'mine', ledger.writerId, question.wallMs + 1_000, 10_000), null, 'a question not asked by a chat has no turn to wait for');
   });
 
   it('catches another engine writing to the session: a version check on the first append, a watch after it', async () => {

@@ -67,7 +67,7 @@ describe('context index', () => {
       const pure = assembleContext(ledger.readSession('indexed'), { ...options(window, { promptText: 'next question' }), counter });
       assert.deepEqual(fromIndex.request, pure.request);
       assert.deepEqual(fromIndex.receipt, pure.receipt);
-      const inParts = fromIndex.receipt.parts.reduce((sum, part) => sum + part.eventIds.length, 0);
+      const inParts = fromIndex.receipt.parts.reduce((sum, part) => sum + part.eventCount, 0);
       assert.equal(fromIndex.timings.readEvents, inParts);
       if (window.kind === 'sliding') {
         assert.ok(fromIndex.timings.readEvents < 20, `read ${fromIndex.timings.readEvents} events for a 5-turn window`);

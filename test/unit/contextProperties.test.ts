@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { assembleContext, checkMessagesRequest, ContextBudgetError, ContextInputError, countRequestTokens } from '../../src/core/context/assembleContext';
 import type { AssembledContext, ContextOptions } from '../../src/core/context/assembleContext';
+import { eventsOfExclusion, eventsOfPart } from '../../src/core/context/receiptEvents';
 import { CachedTokenCounter } from '../../src/core/context/tokenCounts';
 import { isContentEvent, type ContentEvent } from '../../src/core/context/units';
 import type { StoredEvent } from '../../src/core/log/events';
@@ -95,11 +96,17 @@ function checkAssembled(events: readonly StoredEvent[], options: ContextOptions,
   );
   assert.ok(countRequestTokens(request, options.counter) <= receipt.totalTokens);
 
-  const included = new Set(receipt.parts.flatMap((part) => part.eventIds));
-  const droppedIds = new Set(receipt.excluded.filter((exclusion) => dropReasons.has(exclusion.reason)).flatMap((exclusion) => exclusion.eventIds));
+  // The receipt names ranges and counts; resolved against the log they give each part's events.
+  const partEvents = receipt.parts.map((part) => eventsOfPart(part, receipt, events));
+  receipt.parts.forEach((part, index) => assert.equal(part.eventCount, partEvents[index]!.length, `part ${index} counts its events`));
+  const included = new Set(partEvents.flatMap((list) => list.map((event) => event.id)));
+  const droppedIds = new Set(receipt.excluded.filter((exclusion) => dropReasons.has(exclusion.reason)).flatMap((exclusion) => eventsOfExclusion(exclusion, events).map((event) => event.id)));
+  for (const exclusion of receipt.excluded) {
+    assert.equal(exclusion.eventCount, eventsOfExclusion(exclusion, events).length, `exclusion ${exclusion.firstSeq}-${exclusion.lastSeq} counts its events`);
+  }
   // No unit split: a reference unit is all in (apart from held-back events) or all out, and each part is one unit.
   const partOf = new Map<string, number>();
-  receipt.parts.forEach((part, index) => part.eventIds.forEach((id) => partOf.set(id, index)));
+  partEvents.forEach((list, index) => list.forEach((event) => partOf.set(event.id, index)));
   const units = referenceUnits(events);
   for (const unit of units) {
     const inside = unit.filter((event) => included.has(event.id));
@@ -128,7 +135,7 @@ function checkAssembled(events: readonly StoredEvent[], options: ContextOptions,
     if (!event || included.has(id)) {
       continue;
     }
-    const exclusion = receipt.excluded.find((candidate) => candidate.eventIds.includes(id) || (candidate.eventIds.length === 0 && candidate.firstSeq <= event.seq && event.seq <= candidate.lastSeq));
+    const exclusion = receipt.excluded.find((candidate) => candidate.firstSeq <= event.seq && event.seq <= candidate.lastSeq);
     assert.ok(exclusion, `pinned ${id} is neither in nor out`);
     assert.ok(exclusion.reason !== 'outside-window' && exclusion.reason !== 'before-topic-boundary', `pinned ${id} left out by the window (${exclusion.reason})`);
     // Left out for the budget: when the entry is exactly its unit and nothing in the unit can be
@@ -182,12 +189,12 @@ describe('context assembly (properties)', () => {
           return;
         }
         checkAssembled(log.events, options, assembled);
-        const included = new Set(assembled.receipt.parts.flatMap((part) => part.eventIds));
+        const included = new Set(assembled.receipt.parts.flatMap((part) => eventsOfPart(part, assembled.receipt, log.events).map((event) => event.id)));
         const leftOut = assembled.receipt.excluded;
         for (const id of currentPins(log.events)) {
           const event = log.events.find((candidate) => candidate.id === id)!;
           const before = leftOut.some((exclusion) => exclusion.reason === 'no-user-turn' && exclusion.firstSeq <= event.seq && event.seq <= exclusion.lastSeq);
-          const heldBack = leftOut.some((exclusion) => dropReasons.has(exclusion.reason) && exclusion.eventIds.includes(id));
+          const heldBack = leftOut.some((exclusion) => dropReasons.has(exclusion.reason) && exclusion.firstSeq === event.seq);
           assert.ok(included.has(id) || before || heldBack, `pinned ${id} missing`);
         }
       }),

@@ -2,6 +2,7 @@ import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { assembleContext, checkMessagesRequest, type ContextOptions } from '../../src/core/context/assembleContext';
 import type { ContentBlock, RequestMessage } from '../../src/core/context/contextTypes';
+import { eventsOfExclusion } from '../../src/core/context/receiptEvents';
 import { CachedTokenCounter } from '../../src/core/context/tokenCounts';
 import { digestEvent, isContentEvent, layOutUnits } from '../../src/core/context/units';
 import { ContextLog } from '../fixtures/contextLog';
@@ -53,7 +54,7 @@ describe('conversation units', () => {
     const { request, receipt } = assembleContext(log.events, options({ promptText: 'Next?' }));
     assert.deepEqual(shape(request.messages), ['user: Read a.ts', 'assistant: Reading it. | tool_use(t1)', 'user: tool_result(t1)', 'assistant: It exports a.', 'user: Next?']);
     assert.deepEqual(checkMessagesRequest(request), []);
-    assert.equal(receipt.parts.find((part) => part.kind === 'tool-exchange')?.eventIds.length, 5);
+    assert.equal(receipt.parts.find((part) => part.kind === 'tool-exchange')?.eventCount, 5);
   });
 
   it('parallel tool calls: all results go first in the one user message after them', () => {
@@ -99,7 +100,8 @@ describe('conversation units', () => {
     assert.deepEqual(shape(withPrompt.request.messages).slice(-3), ['user: Read a.ts', 'assistant: Let me look.', 'user: Still there?']);
     assert.deepEqual(checkMessagesRequest(withPrompt.request), []);
     const held = withPrompt.receipt.excluded.find((exclusion) => exclusion.reason === 'tool-result-pending');
-    assert.deepEqual(held?.eventIds, [pending]);
+    assert.ok(held);
+    assert.deepEqual(eventsOfExclusion(held, log.events).map((event) => event.id), [pending]);
     // Without a new prompt the log is answered as it is: the final assistant text is a prefill.
     const asIs = assembleContext(log.events, options());
     assert.deepEqual(shape(asIs.request.messages).slice(-2), ['user: Read a.ts', 'assistant: Let me look.']);
@@ -121,7 +123,7 @@ describe('conversation units', () => {
     log.assistant('done');
     const { request, receipt } = assembleContext(log.events, options({ promptText: 'four' }));
     assert.deepEqual(checkMessagesRequest(request), [], JSON.stringify(request.messages));
-    const reasons = new Map(receipt.excluded.map((exclusion) => [exclusion.eventIds[0], exclusion.reason]));
+    const reasons = new Map(receipt.excluded.map((exclusion) => [eventsOfExclusion(exclusion, log.events)[0]?.id, exclusion.reason]));
     assert.equal(reasons.get(unanswered), 'unanswered-tool-use');
     assert.equal(reasons.get(orphan), 'orphan-tool-result');
     assert.equal(reasons.get(duplicate), 'duplicate-tool-use');

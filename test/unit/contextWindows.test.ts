@@ -40,7 +40,7 @@ describe('windows', () => {
     const { request, receipt } = assembleContext(conversation(5).events, options({ kind: 'sliding', turns: 3 }, { promptText: 'next' }));
     assert.deepEqual(userTexts(request), ['question 4', 'question 5', 'next']);
     assert.deepEqual(reasons(receipt), ['outside-window 2-7 (6)']);
-    assert.equal(receipt.excluded[0]!.eventIds.length, 6);
+    assert.equal(receipt.excluded[0]!.eventCount, 6);
   });
 
   it('sliding by turns without a new prompt: the newest logged turn is answered and counts', () => {
@@ -150,7 +150,7 @@ describe('windows', () => {
     const { request, receipt } = assembleContext(log.events, options({ kind: 'sliding', turns: 1 }, { promptText: 'next' }));
     assert.deepEqual(checkMessagesRequest(request), []);
     assert.equal(receipt.parts[1]!.kind, 'pinned');
-    assert.equal(receipt.parts[1]!.eventIds.length, 4);
+    assert.equal(receipt.parts[1]!.eventCount, 4);
   });
 
   it("the session's latest windowSet overrides the default window and budget; an explicit override wins over it", () => {

@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
@@ -94,6 +95,33 @@ describe('Ledger', () => {
     const replayed = await Ledger.open({ storeDir: temp.dir });
     assert.deepEqual(replayed.readSession('s1'), expected);
     replayed.close();
+  });
+
+  it('names a snapshot by its CRC-32, still reads one named by a SHA-256 prefix, and refuses either when a byte is flipped', async () => {
+    const first = await Ledger.open({ storeDir: temp.dir, snapshotEveryEvents: 0 });
+    await first.append([startSession('s1'), userMessage('s1', 'kept')]);
+    const written = first.snapshot();
+    first.close();
+    assert.ok(written.written);
+    assert.match(written.file, /^snapshot-\d{12}-crc[0-9a-f]{8}\.sqlite$/);
+    const folder = path.join(temp.dir, 'snapshots');
+    const bytes = fs.readFileSync(path.join(folder, written.file));
+    const legacyName = written.file.replace(/crc[0-9a-f]{8}/, createHash('sha256').update(bytes).digest('hex').slice(0, 16));
+    for (const name of [written.file, legacyName]) {
+      fs.rmSync(folder, { recursive: true, force: true });
+      fs.mkdirSync(folder);
+      fs.writeFileSync(path.join(folder, name), bytes);
+      const reopened = await Ledger.open({ storeDir: temp.dir });
+      assert.equal(reopened.stats().snapshot?.file, name, `opened from ${name}`);
+      reopened.close();
+      const flipped = Buffer.from(bytes);
+      flipped[flipped.length - 100]! ^= 0x01;
+      fs.writeFileSync(path.join(folder, name), flipped);
+      const damaged = await Ledger.open({ storeDir: temp.dir });
+      assert.equal(damaged.stats().snapshot?.file ?? null, null, `a flipped byte in ${name} went unnoticed`);
+      assert.equal(damaged.readSession('s1').length, 2, 'replayed from the journal instead');
+      damaged.close();
+    }
   });
 
   it('follows the seal into the next segment after rotation', async () => {

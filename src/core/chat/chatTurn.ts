@@ -5,7 +5,7 @@ import { modelToolDefinitions, runModelTool, type ToolDefinition } from '../tool
 import type { WorkspaceFiles } from '../tools/workspaceFiles';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from './chatTypes';
 import { assembleWithinBudget, type ExactCountState } from './exactBudget';
-import { acceptedId, TurnConflictError, turnIds, TurnLog } from './turnLog';
+import { acceptedId, openTurnOfOthers, TurnConflictError, turnIds, TurnLog } from './turnLog';
 
 // One chat turn, as the engine runs it: log the user's message, assemble the context from the
 // log, stream the model's answer, run the read-only tools it asks for, and log every step. The
@@ -141,6 +141,17 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
         await turnLog.append(retry.cutAnswers.map((eventId, index): EventDraft => ({ kind: 'message.superseded', id: turnIds.superseded(params.requestId, index), sessionId: params.sessionId, body: { eventId, byRequestId: params.requestId } })));
       }
     } else {
+      // Another window's question still being answered: asking now would interleave the turns.
+      const open = openTurnOfOthers(ledger.readSession(params.sessionId, { last: retryLookbackEvents }), params.requestId, ledger.writerId, Date.now(), params.settings.timeoutMs + timeoutGraceMs);
+      if (open) {
+        return failed({
+          kind: 'conflict',
+          message: `Another window is answering a question in this session (asked ${Math.max(0, Math.round((Date.now() - open.askedMs) / 1000))} s ago); this message was not sent, so the two turns would not interleave.`,
+          action: 'Wait for that answer (it appears here), then send again; or start a new session.',
+          requestId: null,
+          status: null,
+        });
+      }
       const [verdict] = await turnLog.append([{ kind: 'message.user', id: turnIds.user(params.requestId), sessionId: params.sessionId, body: { text: params.text }, parentId: lastEventId(ledger, params.sessionId) }]);
       userEventId = acceptedId(verdict, 'message.user');
     }

@@ -107,6 +107,38 @@ export class TurnLog {
   }
 }
 
+/** Another chat request's question still being answered at the end of a session's events. */
+export interface OpenTurn {
+  readonly requestId: string;
+  readonly askedMs: number;
+}
+
+/**
+ * The newest question of `events` (a session's tail, in seq order) when it belongs to another
+ * chat request whose turn has not ended (no final answer, no cut answer, no `turn.failed`) and
+ * was asked less than `openForMs` ago: a turn lasts at most that long, so an older one was
+ * abandoned by an engine that died. A question asked meanwhile would interleave with its answer.
+ * Questions of `ownWriterId` never count: this engine knows its own running turns, so one of its
+ * questions with no running turn was left by an engine before it (a crash).
+ */
+export function openTurnOfOthers(events: readonly StoredEvent[], requestId: string, ownWriterId: string, nowMs: number, openForMs: number): OpenTurn | null {
+  let questionIndex = -1;
+  for (let index = events.length - 1; index >= 0; index--) {
+    if (events[index]!.kind === 'message.user') {
+      questionIndex = index;
+      break;
+    }
+  }
+  const question = events[questionIndex];
+  const other = question ? /^chat:([^:]+):user$/.exec(question.id)?.[1] : undefined;
+  if (!question || !other || other === requestId || question.writerId === ownWriterId || nowMs - question.wallMs >= openForMs) {
+    return null;
+  }
+  const prefix = turnIdPrefix(other);
+  const ended = events.slice(questionIndex + 1).some((event) => event.id.startsWith(prefix) && (event.kind === 'turn.failed' || (event.kind === 'message.assistant' && (event.body.incomplete === true || event.body.stopReason !== 'tool_use'))));
+  return ended ? null : { requestId: other, askedMs: question.wallMs };
+}
+
 /** The verdict's id, or an error saying why the log refused the event. */
 export function acceptedId(verdict: AppendVerdict | undefined, kind: string): string {
   if (!verdict || verdict.status === 'conflict') {

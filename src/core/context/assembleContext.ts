@@ -1,6 +1,6 @@
 import type { SessionWindowSetBody, StoredEvent } from '../log/events';
+import { CompactionTracker, compactedLayout, compactionBlocks, compactionUnitReason, isCompactionUnit, type ActiveCompaction } from '../compaction/compactionView';
 import {
-  receiptEventIdLimit,
   type ContextReceipt,
   type ExclusionReason,
   type MessagesRequest,
@@ -88,6 +88,8 @@ export interface SessionControls {
   readonly pinned: ReadonlySet<string>;
   readonly windowSet: SessionWindowSetBody | null;
   readonly topicBoundarySeqs: readonly number[];
+  /** Committed, not undone compactions: each stands in for its range (src/core/compaction). */
+  readonly compactions: readonly ActiveCompaction[];
 }
 
 /** Folds a session's control events (in seq order) into its controls. */
@@ -95,6 +97,7 @@ export class ControlsTracker implements SessionControls {
   private readonly pins = new Set<string>();
   private latestWindowSet: SessionWindowSetBody | null = null;
   private readonly boundaries: number[] = [];
+  private readonly compactionTracker = new CompactionTracker();
 
   get pinned(): ReadonlySet<string> {
     return this.pins;
@@ -106,6 +109,10 @@ export class ControlsTracker implements SessionControls {
 
   get topicBoundarySeqs(): readonly number[] {
     return this.boundaries;
+  }
+
+  get compactions(): readonly ActiveCompaction[] {
+    return this.compactionTracker.compactions;
   }
 
   observe(event: StoredEvent): void {
@@ -121,6 +128,10 @@ export class ControlsTracker implements SessionControls {
         break;
       case 'topic.boundary':
         this.boundaries.push(event.seq);
+        break;
+      case 'compaction.committed':
+      case 'compaction.undone':
+        this.compactionTracker.observe(event);
         break;
       default:
         break;
@@ -180,7 +191,9 @@ export interface ContextPlan {
  * are suffixes, left-out runs are summed from prefix sums.
  */
 export function planContext(session: SessionLayout, options: ContextOptions): ContextPlan {
-  const { layout, controls } = session;
+  const { controls } = session;
+  // Compacted ranges are one unit each; without compactions this is the session's own layout.
+  const layout = compactedLayout(session.layout, controls.compactions, options.counter, options.promptText === undefined);
   const digests = layout.digests;
   const units = layout.units;
   const unitCount = units.length;
@@ -266,7 +279,7 @@ export function planContext(session: SessionLayout, options: ContextOptions): Co
     return pinnedOverBudget.has(index) || index >= windowStart ? 'over-budget' : selection.reason;
   };
 
-  const parts: ReceiptPart[] = [{ kind: 'system', eventIds: [], firstSeq: null, lastSeq: null, tokens: systemTokens, reason: 'system prompt and request framing: always sent' }];
+  const parts: ReceiptPart[] = [{ kind: 'system', firstSeq: null, lastSeq: null, eventCount: 0, tokens: systemTokens, reason: 'system prompt and request framing: always sent' }];
   const excluded: ReceiptExclusion[] = [];
   const includedUnits: UnitSummary[] = [];
   const droppedSeqs = new Set<number>();
@@ -304,22 +317,26 @@ export function planContext(session: SessionLayout, options: ContextOptions): Co
     includedUnits.push(unit);
     total += unit.tokens;
     exact &&= unit.exact;
-    const eventIds: string[] = [];
+    if (isCompactionUnit(unit)) {
+      parts.push({ kind: 'compaction', compactionId: unit.compaction.id, firstSeq: unit.firstSeq, lastSeq: unit.lastSeq, eventCount: unit.end - unit.start, tokens: unit.tokens, reason: compactionUnitReason(unit), replacesTokens: unit.replacesTokens });
+      continue;
+    }
+    let eventCount = 0;
     for (let i = unit.start; i < unit.end; i++) {
       const digest = digests[i]!;
       const dropReason = layout.dropReason(i);
       if (dropReason === undefined) {
-        eventIds.push(digest.id);
+        eventCount++;
       } else {
         droppedSeqs.add(digest.seq);
-        excluded.push({ eventIds: [digest.id], eventCount: 1, firstSeq: digest.seq, lastSeq: digest.seq, tokens: digest.tokens, reason: dropReason });
+        excluded.push({ eventCount: 1, firstSeq: digest.seq, lastSeq: digest.seq, tokens: digest.tokens, reason: dropReason });
       }
     }
-    parts.push({ kind: decision.kind, eventIds, firstSeq: unit.firstSeq, lastSeq: unit.lastSeq, tokens: unit.tokens, reason: decision.reason });
+    parts.push({ kind: decision.kind, firstSeq: unit.firstSeq, lastSeq: unit.lastSeq, eventCount, tokens: unit.tokens, reason: decision.reason });
   }
   closeRun();
   if (promptText !== undefined) {
-    parts.push({ kind: 'prompt', eventIds: [], firstSeq: null, lastSeq: null, tokens: promptTokens, reason: 'the new message: always sent' });
+    parts.push({ kind: 'prompt', firstSeq: null, lastSeq: null, eventCount: 0, tokens: promptTokens, reason: 'the new message: always sent' });
   }
   return {
     sessionId: session.sessionId,
@@ -353,8 +370,7 @@ function exclusionOf(layout: UnitLayout, from: number, to: number, reason: Exclu
   const first = layout.units[from]!;
   const last = layout.units[to - 1]!;
   const eventCount = last.end - first.start;
-  const eventIds = eventCount <= receiptEventIdLimit ? layout.digests.slice(first.start, last.end).map((digest) => digest.id) : [];
-  return { eventIds, eventCount, firstSeq: first.firstSeq, lastSeq: last.lastSeq, tokens: layout.tokensBefore(to) - layout.tokensBefore(from), reason };
+  return { eventCount, firstSeq: first.firstSeq, lastSeq: last.lastSeq, tokens: layout.tokensBefore(to) - layout.tokensBefore(from), reason };
 }
 
 /** The request for a plan, from the content events of its units (`eventsOf`). */
@@ -362,7 +378,7 @@ export function buildRequest(plan: ContextPlan, eventsOf: (unit: UnitSummary) =>
   const messages: RequestMessage[] = [];
   const isDropped = (event: ContentEvent): boolean => plan.droppedSeqs.has(event.seq);
   for (const unit of plan.includedUnits) {
-    messages.push(...buildUnitMessages(eventsOf(unit), isDropped));
+    messages.push(...(isCompactionUnit(unit) ? [{ role: 'user' as const, content: compactionBlocks(unit) }] : buildUnitMessages(eventsOf(unit), isDropped)));
   }
   if (options.promptText !== undefined) {
     messages.push({ role: 'user', content: [{ type: 'text', text: options.promptText }] });

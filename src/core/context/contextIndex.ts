@@ -1,6 +1,7 @@
 import type { StoredEvent } from '../log/events';
 import type { SessionRange } from '../store/queries';
 import { buildRequest, ControlsTracker, planContext, receiptOf, type AssembledContext, type ContextOptions } from './assembleContext';
+import { isCompactionUnit } from '../compaction/compactionView';
 import type { TokenCounter } from './tokenCounts';
 import { digestEvent, isContentEvent, ShiftTracker, UnitLayoutBuilder, type ContentEvent, type UnitSummary } from './units';
 
@@ -177,6 +178,9 @@ export class ContextIndex {
   static rangesOf(units: readonly UnitSummary[]): Array<{ fromSeq: number; toSeq: number; units: UnitSummary[] }> {
     const ranges: Array<{ fromSeq: number; toSeq: number; units: UnitSummary[] }> = [];
     for (const unit of units) {
+      if (isCompactionUnit(unit)) {
+        continue; // Its summary is in the compaction event the index already holds.
+      }
       const last = ranges.at(-1);
       if (last && last.units.at(-1)!.end === unit.start) {
         last.toSeq = unit.lastSeq;

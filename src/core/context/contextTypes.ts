@@ -47,13 +47,24 @@ export interface MessagesRequest {
 
 /** One part of an assembled request, with why it is there and what it costs. */
 export interface ReceiptPart {
-  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt';
-  /** Log events the part was made from (empty for the system prompt). */
-  readonly eventIds: readonly string[];
+  /** compaction: a committed summary in place of the range it covers (src/core/compaction). */
+  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt' | 'compaction';
+  /**
+   * The session's content events from `firstSeq` to `lastSeq`, less those the receipt lists as
+   * held back, are the ones the part was made from (`receiptEvents.ts` resolves them): a receipt
+   * names ranges and counts, so its size does not grow with the session. A compaction part's
+   * range is the one its summary replaces.
+   */
   readonly firstSeq: number | null;
   readonly lastSeq: number | null;
+  /** How many content events went in (0 for the system prompt and a new message). */
+  readonly eventCount: number;
   readonly tokens: number;
   readonly reason: string;
+  /** A compaction part: the tokens its range would take as raw events. */
+  readonly replacesTokens?: number;
+  /** A compaction part: the `compaction.committed` event it stands for. */
+  readonly compactionId?: string;
 }
 
 /**
@@ -61,8 +72,6 @@ export interface ReceiptPart {
  * same reason are one entry), or single events held back from a unit that went in.
  */
 export interface ReceiptExclusion {
-  /** The events left out; empty when there are more than `receiptEventIdLimit` (the seq range names them). */
-  readonly eventIds: readonly string[];
   /** How many content events (messages, tool calls, tool results) were left out. */
   readonly eventCount: number;
   readonly firstSeq: number;
@@ -92,9 +101,6 @@ export type ExclusionReason =
   | 'empty'
   /** A cut answer that a Retry replaced (`message.superseded`). */
   | 'superseded';
-
-/** A receipt lists event ids of a left-out run up to this many; longer runs are named by seq range. */
-export const receiptEventIdLimit = 64;
 
 export interface ContextReceipt {
   readonly sessionId: string;

@@ -1,4 +1,6 @@
 import type { ContextReceipt, WindowSpec } from '../context/contextTypes';
+import type { CompactionCommittedBody, CompactionUndoneBody, SessionTierSetBody } from '../compaction/compactionTypes';
+import { compactionCommittedValidators, compactionUndoneValidators, sessionTierSetValidators } from '../compaction/compactionValidators';
 
 // The events of the conversation log. The journal stores them; every projection (sessions,
 // later facts, chunks, prompt versions) is derived from them. A new kind needs: its body type
@@ -61,6 +63,42 @@ export interface TurnFailedBody {
 export interface ForeignEventBody { readonly kind: string; readonly body: unknown; readonly problem: string }
 /** Deleted from the Sessions view: hidden from lists, never erased from the log. */
 export type SessionHiddenBody = Record<string, never>;
+/** How far a source file has been imported (the re-import cursor: src/core/import/importCursorsModule.ts). */
+export interface ImportCursorBody {
+  /** The source file's absolute path. */
+  readonly path: string;
+  /** 'claude-code', 'jsonl' (this store's own export) or 'markdown'. */
+  readonly format: string;
+  /** Bytes and whole lines of the file imported so far. */
+  readonly bytes: number;
+  readonly lines: number;
+  /** SHA-256 (hex) of the file's first min(bytes, 4096) bytes: a rewritten file starts over. */
+  readonly headDigest: string;
+}
+/** A thinking block of an imported assistant answer (Claude Code); never sent to a model again. */
+export interface ImportThinkingBody { readonly text: string; readonly redacted?: boolean }
+/** A record of an imported transcript that is not conversation: meta and system lines, command output. */
+export interface ImportRecordBody { readonly recordType: string; readonly subtype?: string; readonly text: string }
+/** Where Claude Code compacted its own context (/compact or automatic): its `compact_boundary`. */
+export interface ImportCompactBoundaryBody { readonly trigger?: string; readonly preTokens?: number }
+/** The summary Claude Code continued from after that boundary (a user line with isCompactSummary). */
+export interface ImportCompactSummaryBody { readonly text: string }
+/** An API request Claude Code recorded that it sent (its `api-request` records): the imported turn's receipt. */
+export interface ImportRequestBody {
+  readonly requestRef: string;
+  readonly model?: string;
+  /** Messages in the request (kept from the previous request + new ones). */
+  readonly messageCount: number;
+  readonly newMessageCount: number;
+  /** Characters of the messages, system prompt and tools this importer could see. */
+  readonly messageChars: number;
+  readonly systemChars: number;
+  readonly toolCount: number;
+  /** chars / 4: Claude Code records no token counts with the request. */
+  readonly estimatedTokens: number;
+  /** False when messages kept from before the import's start could not be measured. */
+  readonly complete: boolean;
+}
 /**
  * A new version of the effective system prompt (the setting plus AGENTS.md, CLAUDE.md, ...),
  * appended to the reserved stream `prompt:workspace` (src/core/log/systemStreams.ts).
@@ -96,6 +134,15 @@ export interface EventBodies {
   'turn.failed': TurnFailedBody;
   foreign: ForeignEventBody;
   'session.hidden': SessionHiddenBody;
+  'compaction.committed': CompactionCommittedBody;
+  'compaction.undone': CompactionUndoneBody;
+  'session.tierSet': SessionTierSetBody;
+  'import.cursor': ImportCursorBody;
+  'import.thinking': ImportThinkingBody;
+  'import.record': ImportRecordBody;
+  'import.compactBoundary': ImportCompactBoundaryBody;
+  'import.compactSummary': ImportCompactSummaryBody;
+  'import.request': ImportRequestBody;
   'prompt.version': PromptVersionBody;
 }
 
@@ -118,6 +165,15 @@ export const eventKinds: readonly AppendableKind[] = [
   'message.superseded',
   'turn.failed',
   'session.hidden',
+  'compaction.committed',
+  'compaction.undone',
+  'session.tierSet',
+  'import.cursor',
+  'import.thinking',
+  'import.record',
+  'import.compactBoundary',
+  'import.compactSummary',
+  'import.request',
   'prompt.version',
 ];
 
@@ -225,8 +281,36 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'message.superseded': [text('eventId', { max: 200 }), nonEmpty('eventId'), text('byRequestId', { max: 200 }), nonEmpty('byRequestId')],
   'turn.failed': [text('requestId', { max: 200 }), nonEmpty('requestId'), nullableText('userEventId'), errorInfo('error')],
   'session.hidden': [],
+  'compaction.committed': compactionCommittedValidators,
+  'compaction.undone': compactionUndoneValidators,
+  'session.tierSet': sessionTierSetValidators,
+  'import.cursor': [text('path', { max: 4096 }), nonEmpty('path'), text('format', { max: 40 }), wholeNumber('bytes'), wholeNumber('lines'), text('headDigest', { max: 64 })],
+  'import.thinking': [text('text'), flag('redacted')],
+  'import.record': [text('recordType', { max: 100 }), nonEmpty('recordType'), text('subtype', { optional: true, max: 100 }), text('text')],
+  'import.compactBoundary': [text('trigger', { optional: true, max: 100 }), optionalWholeNumber('preTokens')],
+  'import.compactSummary': [text('text')],
+  'import.request': [
+    text('requestRef', { max: 200 }),
+    nonEmpty('requestRef'),
+    text('model', { optional: true, max: 200 }),
+    wholeNumber('messageCount'),
+    wholeNumber('newMessageCount'),
+    wholeNumber('messageChars'),
+    wholeNumber('systemChars'),
+    wholeNumber('toolCount'),
+    wholeNumber('estimatedTokens'),
+    flag('complete'),
+  ],
   'prompt.version': [digest('digest'), nullableDigest('previousDigest'), promptVersionSources('sources')],
 };
+
+function wholeNumber(field: string): Validator {
+  return (body) => (Number.isSafeInteger(body[field]) && (body[field] as number) >= 0 ? undefined : `"${field}" must be a whole number`);
+}
+
+function optionalWholeNumber(field: string): Validator {
+  return (body) => (body[field] === undefined ? undefined : wholeNumber(field)(body));
+}
 
 function digest(field: string): Validator {
   return (body) => (typeof body[field] === 'string' && /^[0-9a-f]{64}$/.test(body[field]) ? undefined : `"${field}" must be a SHA-256 digest (64 lowercase hex digits)`);
@@ -279,7 +363,8 @@ function receiptShape(field: string): Validator {
     }
     const number = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
     const seqOrNull = (value: unknown) => value === null || Number.isSafeInteger(value);
-    const ids = (value: unknown) => Array.isArray(value) && value.every((id) => typeof id === 'string');
+    // Receipts before 0.2 listed every event id of a part instead of its count; still readable.
+    const countOrIds = (item: Record<string, unknown>) => number(item.eventCount) || (Array.isArray(item.eventIds) && item.eventIds.every((id) => typeof id === 'string'));
     if (typeof receipt.sessionId !== 'string' || !number(receipt.budgetTokens) || !number(receipt.totalTokens) || !number(receipt.createdMs)) {
       return `"${field}" needs sessionId, createdMs, budgetTokens and totalTokens`;
     }
@@ -290,11 +375,17 @@ function receiptShape(field: string): Validator {
     if (windowProblem) {
       return `"${field}.window": ${windowProblem}`;
     }
-    if (!Array.isArray(receipt.parts) || !receipt.parts.every((part) => isRecord(part) && typeof part.kind === 'string' && ids(part.eventIds) && seqOrNull(part.firstSeq) && seqOrNull(part.lastSeq) && number(part.tokens) && typeof part.reason === 'string')) {
-      return `"${field}.parts" must be a list of parts (kind, eventIds, firstSeq, lastSeq, tokens, reason)`;
+    if (!Array.isArray(receipt.parts) || !receipt.parts.every((part) => isRecord(part) && typeof part.kind === 'string' && countOrIds(part) && seqOrNull(part.firstSeq) && seqOrNull(part.lastSeq) && number(part.tokens) && typeof part.reason === 'string')) {
+      return `"${field}.parts" must be a list of parts (kind, firstSeq, lastSeq, eventCount, tokens, reason)`;
     }
-    if (!Array.isArray(receipt.excluded) || !receipt.excluded.every((item) => isRecord(item) && ids(item.eventIds) && number(item.eventCount) && Number.isSafeInteger(item.firstSeq) && Number.isSafeInteger(item.lastSeq) && number(item.tokens) && typeof item.reason === 'string')) {
-      return `"${field}.excluded" must be a list of exclusions (eventIds, eventCount, firstSeq, lastSeq, tokens, reason)`;
+    if (!receipt.parts.every((part: Record<string, unknown>) => part.replacesTokens === undefined || (part.kind === 'compaction' && number(part.replacesTokens)))) {
+      return `"${field}.parts": only a compaction part has "replacesTokens", a number`;
+    }
+    if (!receipt.parts.every((part: Record<string, unknown>) => part.compactionId === undefined || (part.kind === 'compaction' && typeof part.compactionId === 'string'))) {
+      return `"${field}.parts": only a compaction part has "compactionId", a string`;
+    }
+    if (!Array.isArray(receipt.excluded) || !receipt.excluded.every((item) => isRecord(item) && number(item.eventCount) && Number.isSafeInteger(item.firstSeq) && Number.isSafeInteger(item.lastSeq) && number(item.tokens) && typeof item.reason === 'string')) {
+      return `"${field}.excluded" must be a list of exclusions (eventCount, firstSeq, lastSeq, tokens, reason)`;
     }
     return undefined;
   };
@@ -494,7 +585,13 @@ export function parseJournalEvent(input: unknown): JournalEvent {
 export function toStoredEvent(event: JournalEvent, seq: number): StoredEvent {
   const problem = isEventKind(event.kind) ? describeBodyProblem(event.kind, event.body) : `unknown event kind ${JSON.stringify(event.kind)} (written by another version)`;
   const known = problem === undefined;
-  const body = known ? (event.body === undefined && (event.kind === 'session.closed' || event.kind === 'session.hidden') ? {} : event.body) : { kind: event.kind, body: event.body, problem };
+  const body = known
+    ? event.body === undefined && (event.kind === 'session.closed' || event.kind === 'session.hidden')
+      ? {}
+      : event.kind === 'context.receipt'
+        ? withPartCounts(event.body as ContextReceiptBody)
+        : event.body
+    : { kind: event.kind, body: event.body, problem };
   // Object literals of fixed shapes (no spreads, no delete): this runs for every event read or replayed.
   const kind = known ? event.kind : 'foreign';
   const stored =
@@ -502,4 +599,19 @@ export function toStoredEvent(event: JournalEvent, seq: number): StoredEvent {
       ? { formatVersion: 1 as const, seq, id: event.id, kind, sessionId: event.sessionId, parentId: event.parentId, writerId: event.writerId, hlc: event.hlc, wallMs: event.wallMs, body }
       : { formatVersion: 1 as const, seq, id: event.id, kind, sessionId: event.sessionId, parentId: event.parentId, writerId: event.writerId, hlc: event.hlc, wallMs: event.wallMs, expectedVersion: event.expectedVersion, body };
   return stored as StoredEvent;
+}
+
+/** A receipt written before 0.2 (event ids per part, no count) in today's shape. */
+function withPartCounts(body: ContextReceiptBody): ContextReceiptBody {
+  if (body.receipt.parts.every((part) => typeof part.eventCount === 'number')) {
+    return body;
+  }
+  const parts = body.receipt.parts.map((part) => {
+    if (typeof part.eventCount === 'number') {
+      return part;
+    }
+    const { eventIds, ...rest } = part as typeof part & { eventIds?: readonly string[] };
+    return { ...rest, eventCount: eventIds?.length ?? 0 };
+  });
+  return { ...body, receipt: { ...body.receipt, parts } };
 }

@@ -20,7 +20,7 @@ export function receiptLines(receipt: ContextReceipt): string[] {
   if (receipt.excluded.length > 0) {
     const total = receipt.excluded.reduce((sum, exclusion) => sum + exclusion.tokens, 0);
     lines.push(`left out (${total} tokens):`);
-    lines.push(...receipt.excluded.map((exclusion) => `  ${String(exclusion.tokens).padStart(7)}  ${exclusion.reason}${seqs(exclusion.firstSeq, exclusion.lastSeq)}, ${exclusion.eventIds.length} events`));
+    lines.push(...receipt.excluded.map((exclusion) => `  ${String(exclusion.tokens).padStart(7)}  ${exclusion.reason}${seqs(exclusion.firstSeq, exclusion.lastSeq)}, ${exclusion.eventCount} ${exclusion.eventCount === 1 ? 'event' : 'events'}`));
   } else {
     lines.push('left out: nothing');
   }

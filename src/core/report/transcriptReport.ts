@@ -46,6 +46,26 @@ function describeEvent(event: StoredEvent): string {
       const { error } = event.body;
       return `turn failed (${error.kind}${error.status !== null ? `, HTTP ${error.status}` : ''}${error.requestId ? `, API request ${error.requestId}` : ''}): ${error.message}`;
     }
+    case 'compaction.committed':
+      return `compaction of turns ${event.body.range.firstTurn}–${event.body.range.lastTurn} (events ${event.body.range.firstSeq}–${event.body.range.lastSeq}), ${event.body.tier}, by ${event.body.model}: ${event.body.summaryTokens} tokens in place of ${event.body.sourceTokens}`;
+    case 'compaction.undone':
+      return `compaction ${event.body.compactionId} undone (its turns go into requests as they were)`;
+    case 'session.tierSet':
+      return `fidelity tier set to ${event.body.tier}`;
+    case 'import.cursor':
+      return `imported ${event.body.lines} lines (${event.body.bytes} bytes) of ${event.body.path} (${event.body.format})`;
+    case 'import.thinking':
+      return `thinking${event.body.redacted ? ' (redacted)' : ''}: ${indent(event.body.text)}`;
+    case 'import.record':
+      return `${event.body.recordType}${event.body.subtype ? ` (${event.body.subtype})` : ''}, not user input: ${indent(event.body.text)}`;
+    case 'import.compactBoundary':
+      return `Claude Code compacted its context here${event.body.trigger ? ` (${event.body.trigger})` : ''}${event.body.preTokens !== undefined ? `, ${event.body.preTokens} tokens before` : ''}`;
+    case 'import.compactSummary':
+      return `Claude Code's summary, which it continued from: ${indent(event.body.text)}`;
+    case 'import.request': {
+      const request = event.body;
+      return `API request ${request.requestRef} (recorded by Claude Code)${request.model ? ` to ${request.model}` : ''}: ${request.messageCount} messages (${request.newMessageCount} new), ${request.toolCount} tools, ~${request.estimatedTokens} tokens estimated${request.complete ? '' : ' (messages from before the import start not measured)'}`;
+    }
     case 'prompt.version':
       return `prompt version ${event.body.digest.slice(0, 12)}: ${event.body.sources.map((source) => source.path).join(', ')}`;
     case 'foreign':

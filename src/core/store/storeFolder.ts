@@ -6,10 +6,10 @@ import { fileExists, type FileSystem } from '../fs/fileSystem';
 import type { Journal } from '../log/journal';
 import { readMeta } from './queries';
 import { listSnapshots } from './snapshots';
-import { StoreAccessError } from './storeManifest';
+import { RepairableStoreError, StoreAccessError } from './storeManifest';
 
 /** The journal ends before what the newest snapshot covers: restored from an older copy. */
-export class JournalBehindSnapshotError extends StoreAccessError {}
+export class JournalBehindSnapshotError extends RepairableStoreError {}
 
 export function prepareStoreFolder(fs: FileSystem, storeDir: string, readOnly: boolean): void {
   if (readOnly) {

@@ -18,7 +18,12 @@ export interface StoreManifest {
 }
 
 export class StoreAccessError extends Error {
-  override readonly name = 'StoreAccessError';
+  override readonly name: string = 'StoreAccessError';
+}
+
+/** A store that `repair` can make openable again (store.json missing or damaged, journal behind its snapshots). */
+export class RepairableStoreError extends StoreAccessError {
+  override readonly name: string = 'RepairableStoreError';
 }
 
 /** What store.json holds: a manifest, nothing (no file), or bytes that are not a manifest. */
@@ -45,11 +50,11 @@ export function readOrCreateManifest(fs: FileSystem, storeDir: string, readOnly:
   }
   const repair = `Run \`context-ledger --store ${quoteForShell(storeDir)} repair\` to move it aside and write a new one (it keeps the store id if it can be recovered); nothing was changed.`;
   if (read.state === 'damaged') {
-    throw new StoreAccessError(`${manifestPath(storeDir)} is damaged (${read.reason}), so this store cannot be opened. ${repair}`);
+    throw new RepairableStoreError(`${manifestPath(storeDir)} is damaged (${read.reason}), so this store cannot be opened. ${repair}`);
   }
   const content = describeStoreContent(fs, storeDir);
   if (content.journalBytes > 0 || content.snapshots > 0) {
-    throw new StoreAccessError(
+    throw new RepairableStoreError(
       `${storeDir} has a journal (${content.journalBytes} bytes in ${content.journalSegments} segment(s)) and ${content.snapshots} snapshot(s), but its store.json is missing; a new one is not created on its own, since that would give these records a new store id. ${repair.replace('move it aside and ', '')}`,
     );
   }

@@ -79,6 +79,11 @@ export class ChatPanel extends Disposable {
   private readonly postedEmitter = this.register(new vscode.EventEmitter<HostMessage>());
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   private sessionsRefresh: NodeJS.Timeout | undefined;
+  private transcriptRefresh: NodeJS.Timeout | undefined;
+  /** The newest seq of the shown session that the webview has (another writer's later events are news). */
+  private shownLastSeq = 0;
+  /** Chat requests this panel sent: their events are not another window's. */
+  private readonly ownRequestIds = new Set<string>();
   private rejected = 0;
   /** Every message posted to the webview (tests read it through the extension's API). */
   readonly onDidPost = this.postedEmitter.event;
@@ -112,7 +117,14 @@ export class ChatPanel extends Disposable {
     );
     this.register(host.onDidDispose(() => this.dispose()));
     this.register(services.engine.onChatProgress(({ requestId, progress }) => this.onProgress(requestId, progress)));
-    this.register(services.engine.onDidChangeStore(() => this.scheduleSessionsRefresh()));
+    this.register(
+      services.engine.onDidChangeStore((change) => {
+        this.scheduleSessionsRefresh();
+        if (this.sessionId !== null && change.sessionIds.includes(this.sessionId)) {
+          this.scheduleTranscriptRefresh();
+        }
+      }),
+    );
     this.register(services.keys.onDidChange(() => void services.keys.status().then((keyStatus) => this.post({ type: 'keyStatus', keyStatus }))));
     this.register(
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -280,6 +292,7 @@ export class ChatPanel extends Disposable {
       sessionId,
       range: { last: transcriptEventLimit, ...(running && running.lastSeqBefore !== null ? { toSeq: running.lastSeqBefore } : {}) },
     });
+    this.shownLastSeq = Math.max(this.shownLastSeq, events.at(-1)?.seq ?? 0);
     const transcript = withoutStaleRetries(withErrors(toTranscript(events), errors));
     const cut = events.length >= transcriptEventLimit && (session?.eventCount ?? 0) > events.length;
     if (!cut || !session) {
@@ -290,13 +303,16 @@ export class ChatPanel extends Disposable {
     return [{ kind: 'earlier', shownEvents: events.length, turnsBefore: Math.max(0, session.turnCount - loadedTurns) }, ...transcript];
   }
 
-  private async selectSession(requestId: string | null, sessionId: string | null): Promise<void> {
+  private async selectSession(requestId: string | null, sessionId: string | null, keepPlace = false): Promise<void> {
+    if (this.sessionId !== sessionId) {
+      this.shownLastSeq = 0;
+    }
     this.sessionId = sessionId;
     const entries = await this.transcriptOf(sessionId);
     if (this.sessionId !== sessionId) {
       return; // Another selection overtook this one.
     }
-    this.post({ type: 'transcript', requestId, sessionId, entries, inFlight: this.inFlight() });
+    this.post({ type: 'transcript', requestId, sessionId, entries, inFlight: this.inFlight(), ...(keepPlace ? { keepPlace } : {}) });
     await this.publishActiveSession();
   }
 
@@ -310,6 +326,7 @@ export class ChatPanel extends Disposable {
     const sessionId = requestedSessionId ?? randomUUID();
     const running: RunningTurn = { requestId, sessionId, userText: text, lastSeqBefore: requestedSessionId === null ? 0 : null, progress: [] };
     this.running = running;
+    this.ownRequestIds.add(requestId);
     let result: ChatSendResult;
     try {
       result = await this.runSend(running, requestedSessionId === null, text, retryOfRequestId);
@@ -491,6 +508,41 @@ export class ChatPanel extends Disposable {
     }, 250);
   }
 
+  /**
+   * Another window (or the CLI) wrote to the session this panel shows: show it, as a person
+   * expects of a shared conversation. Not while this panel's own turn runs: its answer streams in.
+   */
+  private scheduleTranscriptRefresh(): void {
+    if (this.transcriptRefresh) {
+      return;
+    }
+    this.transcriptRefresh = setTimeout(() => {
+      this.transcriptRefresh = undefined;
+      if (!this.ready || this.running) {
+        return;
+      }
+      void this.refreshIfOthersWrote().catch((error: unknown) => this.services.log.warn(`chat panel: could not reload the session: ${String(error)}`));
+    }, 300);
+  }
+
+  /** Re-reads the shown session when events of another writer arrived since the webview's newest. */
+  private async refreshIfOthersWrote(): Promise<void> {
+    const sessionId = this.sessionId;
+    if (sessionId === null) {
+      return;
+    }
+    const { events } = await this.services.engine.readSession({ sessionId, range: { fromSeq: this.shownLastSeq + 1 } });
+    const ours = (id: string): boolean => [...this.ownRequestIds].some((requestId) => id.startsWith(`chat:${requestId}:`));
+    if (events.every((event) => ours(event.id))) {
+      // This panel's own turn: the webview streamed it already.
+      this.shownLastSeq = Math.max(this.shownLastSeq, events.at(-1)?.seq ?? 0);
+      return;
+    }
+    if (!this.running && this.sessionId === sessionId) {
+      await this.selectSession(null, sessionId, true);
+    }
+  }
+
   private async postSessions(): Promise<void> {
     if (!this.ready) {
       return;
@@ -544,6 +596,7 @@ export class ChatPanel extends Disposable {
       void this.services.engine.chatCancel(this.running.requestId).catch(() => false);
     }
     clearTimeout(this.sessionsRefresh);
+    clearTimeout(this.transcriptRefresh);
     this.ready = false;
     this.disposedEmitter.fire();
     super.dispose();

@@ -25,7 +25,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
     switch (event.kind) {
       case 'message.user':
         flushReceipt();
-        entries.push({ kind: 'user', eventId: event.id, text: event.body.text, wallMs: event.wallMs });
+        entries.push({ kind: 'user', eventId: event.id, seq: event.seq, text: event.body.text, wallMs: event.wallMs });
         questions.set(event.id, event.body.text);
         break;
       case 'message.assistant':

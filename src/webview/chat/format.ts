@@ -21,7 +21,7 @@ export function receiptSummary(receipt: ContextReceipt, rounds = 1): string {
 
 /** Parts worth a row: a part with no tokens and no events says nothing. */
 export function shownParts(receipt: ContextReceipt): readonly ReceiptPart[] {
-  return receipt.parts.filter((part) => part.tokens > 0 || part.eventIds.length > 0);
+  return receipt.parts.filter((part) => part.tokens > 0 || part.eventCount > 0);
 }
 
 export function shownExclusions(receipt: ContextReceipt): readonly ReceiptExclusion[] {
@@ -34,6 +34,7 @@ const partLabels: Record<ReceiptPart['kind'], string> = {
   pinned: 'Pinned turn',
   'tool-exchange': 'Tool exchange',
   prompt: 'Your message',
+  compaction: 'Summary (compaction)',
 };
 
 export function partLabel(part: Pick<ReceiptPart, 'kind'>): string {
@@ -68,19 +69,16 @@ export function seqRange(first: number | null, last: number | null): string {
 
 /**
  * The turns a part or an exclusion covers, as a person finds them in the conversation ("turn 3",
- * "turns 1–4"): `turnOf` maps an event id to the number of the question it belongs to.
+ * "turns 1–4"), from its sequence range: `turnOf` maps an event's seq to the number of the
+ * question it belongs to (a turn's events follow its question in the log).
  */
-export function turnRange(eventIds: readonly string[], turnOf: (eventId: string) => number | undefined): string | null {
-  let first = Infinity;
-  let last = -Infinity;
-  for (const eventId of eventIds) {
-    const turn = turnOf(eventId);
-    if (turn !== undefined) {
-      first = Math.min(first, turn);
-      last = Math.max(last, turn);
-    }
+export function turnRange(firstSeq: number | null, lastSeq: number | null, turnOf: (seq: number) => number | undefined): string | null {
+  if (firstSeq === null || lastSeq === null) {
+    return null;
   }
-  if (first === Infinity) {
+  const first = turnOf(firstSeq);
+  const last = turnOf(lastSeq);
+  if (first === undefined || last === undefined) {
     return null;
   }
   return first === last ? `turn ${first}` : `turns ${first}–${last}`;

@@ -25,9 +25,13 @@ export class LiveAnswer {
     this.card.element.classList.remove('waiting');
     switch (progress.type) {
       case 'receipt':
-        // Each model round has its own request; the card's one receipt lists them all. The
-        // message being answered is this turn's, though the webview never saw its event id.
-        this.transcript.assignToCurrentTurn(progress.receipt.parts.filter((part) => part.kind === 'prompt').flatMap((part) => part.eventIds));
+        // Each model round has its own request; the card's one receipt lists them all. After the
+        // first round the question is in the log: its part names where this turn starts.
+        for (const part of progress.receipt.parts) {
+          if (part.kind === 'prompt' && part.firstSeq !== null) {
+            this.transcript.noteCurrentTurnStart(part.firstSeq);
+          }
+        }
         this.card.addReceipt(progress.receipt);
         return;
       case 'text': {

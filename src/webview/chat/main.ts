@@ -162,6 +162,12 @@ class ChatView {
         if (message.requestId !== null && message.requestId !== this.pendingSelection) {
           return; // The answer to a selection the user has since changed.
         }
+        if (message.keepPlace) {
+          if (message.sessionId === this.state.sessionId && !this.live) {
+            this.refreshSession(message.entries);
+          }
+          return;
+        }
         this.pendingSelection = null;
         // A pushed session (the Sessions tree) replaces whatever was streaming here.
         this.live = null;
@@ -247,6 +253,19 @@ class ChatView {
     this.composer.setHistory(this.transcript.userPrompts);
     this.updateControls();
     this.follow.contentChanged(true);
+  }
+
+  /** The same session with what another window added: the reader stays where they were. */
+  private refreshSession(entries: readonly TranscriptEntry[]): void {
+    const scroller = this.transcript.element;
+    const top = scroller.scrollTop;
+    const following = this.follow.isFollowing;
+    this.transcript.reset(entries);
+    this.composer.setHistory(this.transcript.userPrompts);
+    if (!following) {
+      scroller.scrollTop = top;
+    }
+    this.follow.contentChanged();
   }
 
   // ---- sending and streaming ----------------------------------------------------------------

@@ -1,5 +1,5 @@
 import type { ContextReceipt } from '../../core/context/contextTypes';
-import { budgetUse } from '../../shared/receiptNumbers';
+import { budgetUse, compactionSaving } from '../../shared/receiptNumbers';
 import { h, icon } from './dom';
 import { exclusionLabel, formatTokens, partLabel, receiptSummary, seqRange, shownExclusions, shownParts, turnRange, windowText } from './format';
 
@@ -7,7 +7,8 @@ import { exclusionLabel, formatTokens, partLabel, receiptSummary, seqRange, show
 // model round when tools ran), collapsed to one line. Turn numbers are the ones the conversation
 // shows; event numbers only where no turn names a row.
 
-export type TurnLookup = (eventId: string) => number | undefined;
+/** The turn (question number) an event of this session belongs to, by its seq. */
+export type TurnLookup = (seq: number) => number | undefined;
 
 export function renderReceipt(receipts: readonly ContextReceipt[], turnOf: TurnLookup): HTMLDetailsElement {
   const last = receipts[receipts.length - 1];
@@ -37,16 +38,16 @@ export function renderReceipt(receipts: readonly ContextReceipt[], turnOf: TurnL
 
 function receiptTables(receipt: ContextReceipt, turnOf: TurnLookup): HTMLElement[] {
   const itemized = receipt.parts.reduce((sum, part) => sum + part.tokens, 0);
-  const where = (eventIds: readonly string[], first: number | null, last: number | null): string => {
-    const turns = turnRange(eventIds, turnOf);
+  const where = (first: number | null, last: number | null): string => {
+    const turns = turnRange(first, last, turnOf);
     return turns ? capitalize(turns) : first === null ? '—' : `events ${seqRange(first, last)}`;
   };
   const rows = shownParts(receipt).map((part) =>
     h(
       'tr',
       {},
-      h('td', { class: 'part' }, h('span', {}, partLabel(part)), h('span', { class: 'reason' }, part.reason)),
-      h('td', { class: 'seq' }, part.kind === 'system' ? '—' : where(part.eventIds, part.firstSeq, part.lastSeq)),
+      h('td', { class: 'part' }, h('span', {}, partLabel(part)), h('span', { class: 'reason' }, part.reason), compactionSaving(part) ? h('span', { class: 'reason saving' }, compactionSaving(part)) : null),
+      h('td', { class: 'seq' }, part.kind === 'system' ? '—' : where(part.firstSeq, part.lastSeq)),
       h('td', { class: 'num' }, formatTokens(part.tokens)),
     ),
   );
@@ -89,7 +90,7 @@ function receiptTables(receipt: ContextReceipt, turnOf: TurnLookup): HTMLElement
           'div',
           {},
           h('div', { class: 'receipt-section-label' }, 'Left out'),
-          h('ul', { class: 'receipt-excluded' }, ...exclusions.map((exclusion) => h('li', {}, `${where(exclusion.eventIds, exclusion.firstSeq, exclusion.lastSeq)}: ${formatTokens(exclusion.tokens)} tokens, ${exclusionLabel(exclusion)}`))),
+          h('ul', { class: 'receipt-excluded' }, ...exclusions.map((exclusion) => h('li', {}, `${where(exclusion.firstSeq, exclusion.lastSeq)}: ${formatTokens(exclusion.tokens)} tokens, ${exclusionLabel(exclusion)}`))),
         );
   return [table, ...(over ? [over] : []), excluded];
 }

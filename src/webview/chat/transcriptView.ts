@@ -4,7 +4,7 @@ import type { ChatErrorInfo } from '../../shared/chatProtocol';
 import { h, icon } from './dom';
 import { describeToolCall, formatTokens } from './format';
 import { renderMarkdown } from './markdown';
-import { renderReceipt } from './receipt';
+import { renderReceipt, type TurnLookup } from './receipt';
 
 // The conversation: one card per question (your message), then one answer card holding every
 // model round of it (text, tool calls inline, a single receipt with each request inside). Turn
@@ -26,7 +26,7 @@ export class AnswerCard {
   private content = 0;
 
   constructor(
-    private readonly turnOf: (eventId: string) => number | undefined,
+    private readonly turnOf: TurnLookup,
     model: string | null,
   ) {
     this.element = h('article', { class: 'turn assistant', 'aria-label': 'Answer' }, h('div', { class: 'who' }, icon('sparkle'), h('span', {}, 'Assistant'), this.modelLabel), this.badges);
@@ -143,7 +143,8 @@ export class AnswerCard {
 export class TranscriptView {
   readonly element = h('section', { id: 'transcript', class: 'transcript', role: 'log', 'aria-label': 'Conversation', tabindex: '-1' });
   private card: AnswerCard | null = null;
-  private readonly turnByEvent = new Map<string, number>();
+  /** The seq of each question, by turn (index 0 is turn 1); NaN while a sent question's is unknown. */
+  private turnStarts: number[] = [];
   private turns = 0;
   private prompts: string[] = [];
   /** What Retry on an error box sends again, by the failed send's request id. */
@@ -151,7 +152,16 @@ export class TranscriptView {
 
   constructor(private readonly model: () => string | null) {}
 
-  readonly turnOf = (eventId: string): number | undefined => this.turnByEvent.get(eventId);
+  readonly turnOf: TurnLookup = (seq) => {
+    // The last question at or before `seq`: its turn's events follow it in the log.
+    for (let index = this.turnStarts.length - 1; index >= 0; index--) {
+      const start = this.turnStarts[index]!;
+      if (start <= seq) {
+        return index + 1;
+      }
+    }
+    return undefined;
+  };
 
   /** The prompts of the shown session, oldest first (the composer's Up recalls them). */
   get userPrompts(): readonly string[] {
@@ -165,7 +175,7 @@ export class TranscriptView {
   reset(entries: readonly TranscriptEntry[]): void {
     this.element.replaceChildren();
     this.card = null;
-    this.turnByEvent.clear();
+    this.turnStarts = [];
     this.turns = 0;
     this.prompts = [];
     for (const entry of entries) {
@@ -200,11 +210,10 @@ export class TranscriptView {
     this.clearEmpty();
     switch (entry.kind) {
       case 'user':
-        this.question(entry.text, entry.eventId);
+        this.question(entry.text, entry.seq);
         return;
       case 'assistant': {
         const card = this.openCard(entry.model);
-        this.turnByEvent.set(entry.eventId, this.turns);
         if (entry.receipt) {
           card.addReceipt(entry.receipt);
         }
@@ -218,11 +227,9 @@ export class TranscriptView {
         return;
       }
       case 'toolUse':
-        this.turnByEvent.set(entry.eventId, this.turns);
         this.openCard(null).addToolCall(entry.toolUseId, entry.name, parseJson(entry.input));
         return;
       case 'toolResult':
-        this.turnByEvent.set(entry.eventId, this.turns);
         this.openCard(null).addToolResult(entry.toolUseId, entry.content, entry.isError);
         return;
       case 'receipt':
@@ -255,13 +262,11 @@ export class TranscriptView {
   }
 
   /** Your message: a new turn. The answer card that follows is opened on demand. */
-  question(text: string, eventId: string | null): number {
+  question(text: string, seq: number | null): number {
     this.clearEmpty();
     this.closeCard();
     this.turns++;
-    if (eventId) {
-      this.turnByEvent.set(eventId, this.turns);
-    }
+    this.turnStarts.push(seq ?? Number.NaN);
     this.prompts.push(text);
     this.element.append(
       h(
@@ -274,12 +279,10 @@ export class TranscriptView {
     return this.turns;
   }
 
-  /** Events of the question being answered live (its ids arrive with its receipt). */
-  assignToCurrentTurn(eventIds: readonly string[]): void {
-    for (const eventId of eventIds) {
-      if (!this.turnByEvent.has(eventId)) {
-        this.turnByEvent.set(eventId, this.turns);
-      }
+  /** The seq of the question being answered live (it arrives with a later round's receipt). */
+  noteCurrentTurnStart(seq: number): void {
+    if (this.turns > 0 && Number.isNaN(this.turnStarts[this.turns - 1])) {
+      this.turnStarts[this.turns - 1] = seq;
     }
   }
 
