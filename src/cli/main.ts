@@ -16,6 +16,7 @@ import { runRetrievalCommand } from './retrievalCommands';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
 import { CompactionCliFailure, compactionCommands, compactionFlagOptions, compactionUsage, compactionValueOptions, runCompactionCommand } from './compactCommand';
 import { runImport } from './importCommand';
+import { runDriftCommand } from './driftCommand';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
 const usage = `Usage: context-ledger [--store DIR] <command> [options]
@@ -55,6 +56,10 @@ ${compactionUsage}
                                STORE/retrieval/index.sqlite; GLOBS: comma-separated)
   search "QUERY" [--limit N]   search the retrieval index; every hit is checked against
                                its file first (--json: [{path, startLine, endLine, text, score}])
+  drift --folder FOLDER        check FOLDER's prompt files (AGENTS.md, CLAUDE.md, ...)
+                               against it: missing paths and scripts, the package manager,
+                               Node.js versions, contradictions between the files (exit 1
+                               when drift is found; --json: [{path, line, code, message}])
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -65,7 +70,7 @@ Exit status: 0 success (an append whose events were already stored included), 1 
 (or problems found by verify; a store whose store.json is missing or damaged: see repair),
 2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
-const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'exclude', 'limit']);
+const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'exclude', 'limit', 'folder']);
 const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
 compactionValueOptions.forEach((name) => valueOptions.add(name));
 compactionFlagOptions.forEach((name) => flagOptions.add(name));
@@ -96,13 +101,16 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   }
   const json = options.has('json');
   const writes = command === 'append' || command === 'snapshot' || (command === 'compact' && options.has('yes')) || command === 'undo';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import', 'index', 'search'];
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import', 'index', 'search', 'drift'];
   known.push(...compactionCommands);
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
   if (command === 'repair') {
     return repairStore(storeDir, fileSystem, out);
+  }
+  if (command === 'drift') {
+    return runDriftCommand(() => Ledger.open({ storeDir, readOnly: true, snapshotEveryEvents: 0, fs: fileSystem }), options.get('folder'), json, out);
   }
   if (command === 'import') {
     if (rest.length === 0) {

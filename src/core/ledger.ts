@@ -13,6 +13,7 @@ import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
 import { CompactionsModule, listCompactions, type CompactionRow } from './store/modules/compactionsModule';
 import { ImportCursorsModule } from './import/importCursorsModule';
+import { PromptVersionsModule } from './store/modules/promptVersionsModule';
 import { RecoveryLog } from './store/recoveryLog';
 import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import type { ProjectionModule } from './store/modules/projectionModule';
@@ -307,6 +308,16 @@ export class Ledger {
     return this.projections.modules.find((module) => module.name === name);
   }
 
+  /** A read model of this store by its class, caught up with the journal first. */
+  module<M extends ProjectionModule>(type: abstract new (...args: never[]) => M): M {
+    this.catchUpIfOpen();
+    const found = this.projections.modules.find((module): module is M => module instanceof type);
+    if (!found) {
+      throw new Error(`this store has no read model ${type.name}`);
+    }
+    return found;
+  }
+
   /** Every stored event in seq order (export, verification). */
   allEvents(): Iterable<StoredEvent> {
     this.catchUpIfOpen();
@@ -324,7 +335,7 @@ export class Ledger {
       readOnly: this.options.readOnly ?? false,
       schemaVersion: latestSchemaVersion,
       eventCount: queries.countRows(this.db, 'events'),
-      sessionCount: queries.countRows(this.db, 'sessions'),
+      sessionCount: queries.countSessions(this.db),
       rejectedAppendCount: queries.countRows(this.db, 'rejected_appends'),
       lastSeq: this.lastSeq,
       journal: { segments: segments.length, bytes, position: this.position },
@@ -611,7 +622,7 @@ export class Ledger {
 
 /** The read models of this version, in the order they are applied. */
 function createModules(): ProjectionModule[] {
-  return [new SessionsModule(), new CompactionsModule(), new ImportCursorsModule()];
+  return [new SessionsModule(), new CompactionsModule(), new ImportCursorsModule(), new PromptVersionsModule()];
 }
 
 function awaitKey(event: JournalEvent): string {

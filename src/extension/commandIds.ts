@@ -34,3 +34,11 @@ export const ChatCommandId = {
 export const ImportCommandId = {
   importClaudeCode: 'contextLedger.importClaudeCodeSessions',
 } as const;
+
+/** Prompt drift's commands (registered by src/extension/drift/driftFeature.ts). */
+export const DriftCommandId = {
+  checkPromptDrift: 'contextLedger.checkPromptDrift',
+  /** Code actions on fact diagnostics; registered once a facts store is wired in. */
+  markFactVerified: 'contextLedger.drift.markFactVerified',
+  retireFact: 'contextLedger.drift.retireFact',
+} as const;

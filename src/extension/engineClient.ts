@@ -2,6 +2,7 @@ import * as vscode from 'vscode';
 import { LanguageClient, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
+import { DriftRequests, type DriftCheckParams, type DriftCheckResult } from '../shared/driftProtocol';
 import { EngineNotifications, EngineRequests, type EngineInfo, type EngineInitializationOptions, type ReadSessionParams, type ReadSessionResult, type RepairResult, type StoreChangedParams } from '../shared/engineProtocol';
 import { ImportNotifications, ImportRequests, type ImportProgressParams, type ImportRunParams, type ImportScanResult, type ImportSummary } from '../shared/importProtocol';
 import type { NotificationType, RequestParam, RequestType, RequestType0 } from 'vscode-jsonrpc';
@@ -133,6 +134,11 @@ export class EngineClient extends Disposable {
 
   chatCancel(requestId: string): Promise<boolean> {
     return this.client.sendRequest(ChatRequests.cancel, { requestId });
+  }
+
+  /** Checks the prompt files for drift (and records the prompt version if it changed). */
+  driftCheck(params: DriftCheckParams): Promise<DriftCheckResult> {
+    return this.client.sendRequest(DriftRequests.check, params);
   }
 
 

@@ -13,6 +13,7 @@ import { Disposable } from './lifecycle';
 import { RetrievalFeature } from './retrieval/retrievalFeature';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
+import { DriftFeature } from './drift/driftFeature';
 
 /**
  * What activate() returns, only in ExtensionMode.Test (the integration tests): it sends chat
@@ -60,6 +61,7 @@ class ContextLedgerExtension extends Disposable {
       this.register(disposable);
     }
     registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
+    this.register(new DriftFeature({ engine: this.engine, log: this.output }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

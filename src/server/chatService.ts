@@ -2,6 +2,7 @@ import { runChatTurn, type AssemblePort, type ModelPort } from '../core/chat/cha
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from '../core/chat/chatTypes';
 import type { Ledger } from '../core/ledger';
 import { checkBaseUrl } from '../core/llm/baseUrl';
+import { currentPromptVersion } from '../core/drift/promptVersions';
 import { describeWindowProblem } from '../core/log/events';
 import type { WorkspaceFiles } from '../core/tools/workspaceFiles';
 import type { RetrievalIndex } from '../core/retrieval/retrievalIndex';
@@ -67,6 +68,7 @@ export class ChatService {
           workspace: this.deps.workspace(),
           ...(this.deps.retrieval ? { retrieval: this.deps.retrieval } : {}),
           onProgress: (progress) => this.deps.onProgress(request.requestId, progress),
+          promptVersion: () => currentPromptVersion(ledger),
           log: this.deps.log,
         },
         {

@@ -24,6 +24,7 @@ import { ChatRequestError, ChatService } from './chatService';
 import { registerCompactionService } from './compactionService';
 import { registerImportService } from './importService';
 import { registerRetrievalService } from './retrievalService';
+import { registerDriftService } from './driftService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -247,6 +248,8 @@ function openContextIndex(): ContextIndex {
   }
   return contextIndex;
 }
+
+registerDriftService(connection, { handle, workspaceFolder: () => options?.workspaceFolder ?? null, log: (message) => connection.console.info(message) });
 
 connection.onShutdown(async () => {
   // A turn still streaming logs what arrived (marked incomplete) and how it ended before the

@@ -144,10 +144,13 @@ describe('commands', () => {
     const sessions = await api.listSessions();
     assert.ok(stats, 'showLogStats returns the stats');
     assert.equal(stats.sessionCount, sessions.length);
+    // The prompt versions' stream (prompt:workspace) is no session, but its events are events.
+    const prompt = await runCli(runnerEnvironment(), ['show', 'prompt:workspace', '--json']);
+    const promptEvents = prompt.code === 0 ? (JSON.parse(prompt.stdout) as { events: unknown[] }).events.length : 0;
     assert.equal(
       stats.eventCount,
-      sessions.reduce((sum, session) => sum + session.eventCount, 0),
-      'every event belongs to a listed session',
+      sessions.reduce((sum, session) => sum + session.eventCount, 0) + promptEvents,
+      'every event belongs to a listed session or the prompt versions stream',
     );
     assert.ok(stats.eventCount >= 2, `${stats.eventCount} events`);
     assert.equal(stats.lastSeq, stats.eventCount);

@@ -70,6 +70,8 @@ export interface ChatTurnDependencies {
   readonly retrieval?: () => RetrievalIndex | undefined;
   readonly onProgress: (progress: ChatProgress) => void;
   readonly log?: (message: string) => void;
+  /** The current prompt version, named in each receipt (absent: none recorded). */
+  readonly promptVersion?: () => { readonly version: number; readonly digest: string } | null;
 }
 
 export interface ChatTurnParams {
@@ -175,7 +177,8 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
         // Never a prefill: the question is answered already, or the log lost it.
         return failed(invalid('This question already has a complete answer in the log.', 'Send a new message to continue.'), { userEventId, assistantEventId, receipt });
       }
-      receipt = assembled.receipt;
+      const promptVersion = deps.promptVersion?.();
+      receipt = promptVersion ? { ...assembled.receipt, promptVersion: { version: promptVersion.version, digest: promptVersion.digest } } : assembled.receipt;
       await turnLog.append([{ kind: 'context.receipt', id: turnIds.receipt(params.requestId, round), sessionId: params.sessionId, body: { requestId: `${params.requestId}#${round}`, receipt } }]);
       deps.onProgress({ type: 'receipt', receipt });
 

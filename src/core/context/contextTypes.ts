@@ -116,4 +116,6 @@ export interface ContextReceipt {
   readonly tokenSourceNote?: string;
   readonly parts: readonly ReceiptPart[];
   readonly excluded: readonly ReceiptExclusion[];
+  /** The prompt version (src/core/drift) current when the request was made, once one is recorded. */
+  readonly promptVersion?: { readonly version: number; readonly digest: string };
 }

@@ -99,6 +99,23 @@ export interface ImportRequestBody {
   /** False when messages kept from before the import's start could not be measured. */
   readonly complete: boolean;
 }
+/**
+ * A new version of the effective system prompt (the setting plus AGENTS.md, CLAUDE.md, ...),
+ * appended to the reserved stream `prompt:workspace` (src/core/log/systemStreams.ts).
+ */
+export interface PromptVersionBody {
+  /** SHA-256 (hex) over the sources in order: the version's name. */
+  readonly digest: string;
+  /** The digest of the version this one follows (null: the first). */
+  readonly previousDigest: string | null;
+  readonly sources: readonly PromptVersionSource[];
+}
+export interface PromptVersionSource {
+  /** Workspace-relative path, or `settings:contextLedger.systemPrompt`. */
+  readonly path: string;
+  readonly digest: string;
+  readonly text: string;
+}
 
 export interface EventBodies {
   'session.started': SessionStartedBody;
@@ -126,6 +143,7 @@ export interface EventBodies {
   'import.compactBoundary': ImportCompactBoundaryBody;
   'import.compactSummary': ImportCompactSummaryBody;
   'import.request': ImportRequestBody;
+  'prompt.version': PromptVersionBody;
 }
 
 export type EventKind = keyof EventBodies;
@@ -156,6 +174,7 @@ export const eventKinds: readonly AppendableKind[] = [
   'import.compactBoundary',
   'import.compactSummary',
   'import.request',
+  'prompt.version',
 ];
 
 /** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
@@ -282,6 +301,7 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
     wholeNumber('estimatedTokens'),
     flag('complete'),
   ],
+  'prompt.version': [digest('digest'), nullableDigest('previousDigest'), promptVersionSources('sources')],
 };
 
 function wholeNumber(field: string): Validator {
@@ -290,6 +310,30 @@ function wholeNumber(field: string): Validator {
 
 function optionalWholeNumber(field: string): Validator {
   return (body) => (body[field] === undefined ? undefined : wholeNumber(field)(body));
+}
+
+function digest(field: string): Validator {
+  return (body) => (typeof body[field] === 'string' && /^[0-9a-f]{64}$/.test(body[field]) ? undefined : `"${field}" must be a SHA-256 digest (64 lowercase hex digits)`);
+}
+
+function nullableDigest(field: string): Validator {
+  return (body) => (body[field] === null ? undefined : digest(field)(body));
+}
+
+function promptVersionSources(field: string): Validator {
+  return (body) => {
+    const value = body[field];
+    if (!Array.isArray(value) || value.length > 1000) {
+      return `"${field}" must be a list of at most 1000 sources`;
+    }
+    for (const [index, source] of value.entries()) {
+      const problem = isRecord(source) ? (text('path', { max: 1000 })(source) ?? nonEmpty('path')(source) ?? digest('digest')(source) ?? text('text')(source)) : 'must be an object';
+      if (problem) {
+        return `"${field}[${index}]": ${problem}`;
+      }
+    }
+    return undefined;
+  };
 }
 
 function nullableText(field: string): Validator {

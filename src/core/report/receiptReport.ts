@@ -13,7 +13,7 @@ function seqs(first: number | null, last: number | null): string {
 export function receiptLines(receipt: ContextReceipt): string[] {
   const percent = receipt.budgetTokens > 0 ? Math.round((100 * receipt.totalTokens) / receipt.budgetTokens) : 0;
   const lines = [
-    `context receipt for session ${receipt.sessionId}: ${receipt.totalTokens} of ${receipt.budgetTokens} tokens (${percent}%, ${receipt.tokenSource === 'api' ? 'counted by the API' : 'estimated'}${receipt.tokenSourceNote ? `: ${receipt.tokenSourceNote}` : ''}), ${describeWindow(receipt.window)}`,
+    `context receipt for session ${receipt.sessionId}: ${receipt.totalTokens} of ${receipt.budgetTokens} tokens (${percent}%, ${receipt.tokenSource === 'api' ? 'counted by the API' : 'estimated'}${receipt.tokenSourceNote ? `: ${receipt.tokenSourceNote}` : ''}), ${describeWindow(receipt.window)}${receipt.promptVersion ? `, prompt version ${receipt.promptVersion.version} (${receipt.promptVersion.digest.slice(0, 12)})` : ''}`,
     'included:',
     ...receipt.parts.map((part) => `  ${String(part.tokens).padStart(7)}  ${part.kind}${seqs(part.firstSeq, part.lastSeq)}: ${part.reason}`),
   ];

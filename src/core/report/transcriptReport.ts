@@ -66,6 +66,8 @@ function describeEvent(event: StoredEvent): string {
       const request = event.body;
       return `API request ${request.requestRef} (recorded by Claude Code)${request.model ? ` to ${request.model}` : ''}: ${request.messageCount} messages (${request.newMessageCount} new), ${request.toolCount} tools, ~${request.estimatedTokens} tokens estimated${request.complete ? '' : ' (messages from before the import start not measured)'}`;
     }
+    case 'prompt.version':
+      return `prompt version ${event.body.digest.slice(0, 12)}: ${event.body.sources.map((source) => source.path).join(', ')}`;
     case 'foreign':
       return `unknown kind ${event.body.kind} (${event.body.problem}): ${truncate(JSON.stringify(event.body.body) ?? '', 200)}`;
   }

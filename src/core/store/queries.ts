@@ -1,5 +1,6 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { StoredEvent } from '../log/events';
+import { isSystemStream, systemStreamIds } from '../log/systemStreams';
 import { eventLocationColumns, toEventLocation, type EventReader } from './eventReader';
 
 export interface SessionSummary {
@@ -36,7 +37,8 @@ export function listSessions(db: Database): SessionSummary[] {
   const result = db.exec(
     `${sessionColumns} ORDER BY s.last_seq DESC`,
   );
-  return (result[0]?.values ?? []).map(toSessionSummary);
+  // System streams (prompt versions) are not sessions a person opens.
+  return (result[0]?.values ?? []).map(toSessionSummary).filter((session) => !isSystemStream(session.id));
 }
 
 export function getSession(db: Database, id: string): SessionSummary | undefined {
@@ -94,6 +96,12 @@ export function* iterateEvents(db: Database, reader: EventReader, afterSeq = 0, 
 
 export function countRows(db: Database, table: 'events' | 'sessions' | 'rejected_appends' | 'damaged_slots'): number {
   return Number(db.exec(`SELECT COUNT(*) FROM ${table}`)[0]?.values[0]?.[0] ?? 0);
+}
+
+/** Sessions, the system streams (prompt versions) not counted. */
+export function countSessions(db: Database): number {
+  const ids = [...systemStreamIds];
+  return Number(db.exec(`SELECT COUNT(*) FROM sessions WHERE id NOT IN (${ids.map(() => '?').join(', ')})`, ids)[0]?.values[0]?.[0] ?? 0);
 }
 
 export function readMeta(db: Database, key: string): string | undefined {

@@ -75,6 +75,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
       case 'context.unpinned':
       case 'session.windowSet':
       case 'session.hidden':
+      case 'prompt.version':
         break;
     }
   }

@@ -19,7 +19,7 @@ export function renderReceipt(receipts: readonly ContextReceipt[], turnOf: TurnL
   const body = h(
     'div',
     { class: 'receipt-body' },
-    h('p', { class: 'receipt-meta' }, `Window: ${windowText(last.window)} · token counts ${last.tokenSource === 'api' ? 'exact (count_tokens)' : 'estimated offline'}${last.tokenSourceNote ? ` (${last.tokenSourceNote})` : ''}`),
+    h('p', { class: 'receipt-meta' }, `Window: ${windowText(last.window)} · token counts ${last.tokenSource === 'api' ? 'exact (count_tokens)' : 'estimated offline'}${last.tokenSourceNote ? ` (${last.tokenSourceNote})` : ''}${last.promptVersion ? ` · prompt version ${last.promptVersion.version}` : ''}`),
   );
   receipts.forEach((receipt, index) => {
     if (receipts.length > 1) {
