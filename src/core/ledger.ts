@@ -11,6 +11,8 @@ import { UlidGenerator } from './log/ulid';
 import { watchJournal } from './log/journalWatcher';
 import { EventReader } from './store/eventReader';
 import { SessionsModule } from './store/modules/sessionsModule';
+import { FactsModule } from './store/modules/factsModule';
+import type { FactQueries } from './facts/factQueries';
 import { RecoveryLog } from './store/recoveryLog';
 import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import type { ProjectionModule } from './store/modules/projectionModule';
@@ -291,6 +293,16 @@ export class Ledger {
   readSession(id: string, range: queries.SessionRange = {}): StoredEvent[] {
     this.catchUpIfOpen();
     return queries.readSessionEvents(this.db, this.reader, id, range);
+  }
+
+  /** The Facts read model, brought up to date with the journal first. */
+  facts(): FactQueries {
+    this.catchUpIfOpen();
+    const module = this.projections.modules.find((candidate): candidate is FactsModule => candidate instanceof FactsModule);
+    if (!module) {
+      throw new Error('this store has no facts read model');
+    }
+    return module.queries;
   }
 
   /** Every stored event in seq order (export, verification). */
@@ -597,7 +609,7 @@ export class Ledger {
 
 /** The read models of this version, in the order they are applied. */
 function createModules(): ProjectionModule[] {
-  return [new SessionsModule()];
+  return [new SessionsModule(), new FactsModule()];
 }
 
 function awaitKey(event: JournalEvent): string {

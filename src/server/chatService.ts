@@ -1,4 +1,4 @@
-import { runChatTurn, type AssemblePort, type ModelPort } from '../core/chat/chatTurn';
+import { runChatTurn, type AssemblePort, type ChatTurnDependencies, type ModelPort } from '../core/chat/chatTurn';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from '../core/chat/chatTypes';
 import type { Ledger } from '../core/ledger';
 import { checkBaseUrl } from '../core/llm/baseUrl';
@@ -22,6 +22,8 @@ export interface ChatServiceDependencies {
   readonly log: (message: string) => void;
   /** Called after every finished turn (for background work such as exact token counts). */
   readonly afterTurn?: (ledger: Ledger, params: ChatSendParams, result: ChatSendResult) => void;
+  /** The model's `remember` tool (src/core/facts/rememberTool.ts). */
+  readonly remember?: ChatTurnDependencies['remember'];
 }
 
 /** Thrown for a malformed request from the extension; the server turns it into an error reply. */
@@ -60,6 +62,7 @@ export class ChatService {
           workspace: this.deps.workspace(),
           onProgress: (progress) => this.deps.onProgress(request.requestId, progress),
           log: this.deps.log,
+          ...(this.deps.remember ? { remember: this.deps.remember } : {}),
         },
         {
           requestId: request.requestId,

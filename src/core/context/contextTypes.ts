@@ -47,7 +47,7 @@ export interface MessagesRequest {
 
 /** One part of an assembled request, with why it is there and what it costs. */
 export interface ReceiptPart {
-  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt';
+  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt' | 'facts';
   /** Log events the part was made from (empty for the system prompt). */
   readonly eventIds: readonly string[];
   readonly firstSeq: number | null;

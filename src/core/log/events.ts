@@ -1,4 +1,5 @@
 import type { ContextReceipt, WindowSpec } from '../context/contextTypes';
+import { factBodyChecks, factEventKinds, type FactEventBodies } from '../facts/factEvents';
 
 // The events of the conversation log. The journal stores them; every projection (sessions,
 // later facts, chunks, prompt versions) is derived from them. A new kind needs: its body type
@@ -62,7 +63,7 @@ export interface ForeignEventBody { readonly kind: string; readonly body: unknow
 /** Deleted from the Sessions view: hidden from lists, never erased from the log. */
 export type SessionHiddenBody = Record<string, never>;
 
-export interface EventBodies {
+export interface EventBodies extends FactEventBodies {
   'session.started': SessionStartedBody;
   'session.renamed': SessionRenamedBody;
   'session.closed': SessionClosedBody;
@@ -100,6 +101,7 @@ export const eventKinds: readonly AppendableKind[] = [
   'message.superseded',
   'turn.failed',
   'session.hidden',
+  ...factEventKinds,
 ];
 
 /** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
@@ -206,6 +208,7 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'message.superseded': [text('eventId', { max: 200 }), nonEmpty('eventId'), text('byRequestId', { max: 200 }), nonEmpty('byRequestId')],
   'turn.failed': [text('requestId', { max: 200 }), nonEmpty('requestId'), nullableText('userEventId'), errorInfo('error')],
   'session.hidden': [],
+  ...factBodyChecks,
 };
 
 function nullableText(field: string): Validator {

@@ -34,6 +34,7 @@ const partLabels: Record<ReceiptPart['kind'], string> = {
   pinned: 'Pinned turn',
   'tool-exchange': 'Tool exchange',
   prompt: 'Your message',
+  facts: 'Facts',
 };
 
 export function partLabel(part: Pick<ReceiptPart, 'kind'>): string {
