@@ -14,6 +14,7 @@ import { JournalBehindSnapshotError, setAsideSnapshots } from '../core/store/sto
 import { loadSqlJs } from '../core/store/sqlJsLoader';
 import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
+import { factsPlanWrites, factsUsage, parseFactsCommand, runFactsCommand } from './factsCommand';
 import { UsageError, parseArgs, positiveInteger } from './args';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
 
@@ -44,6 +45,7 @@ Commands:
           [--tokens N] [--block N] [--idle-minutes N] [--detect-shift] [--system TEXT]
           [--prompt TEXT] [--model NAME] [--max-tokens N]
                                print the request that would be sent, and its receipt
+${factsUsage}
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -54,8 +56,8 @@ Exit status: 0 success (an append whose events were already stored included), 1 
 (or problems found by verify; a store whose store.json is missing or damaged: see repair),
 2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
-const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key']);
-const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
+const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'pick', 'value']);
+const flagOptions = new Set(['json', 'help', 'version', 'detect-shift', 'retire']);
 const defaultModel = 'claude-sonnet-5-5';
 
 class CliFailure extends Error {
@@ -81,8 +83,9 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
     throw new UsageError('no store folder: pass --store DIR or set CONTEXT_LEDGER_STORE');
   }
   const json = options.has('json');
-  const writes = command === 'append' || command === 'snapshot';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair'];
+  const factsPlan = command === 'facts' ? parseFactsCommand(rest, options) : undefined;
+  const writes = command === 'append' || command === 'snapshot' || (factsPlan !== undefined && factsPlanWrites(factsPlan));
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'facts'];
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
@@ -144,6 +147,8 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
       }
       case 'context':
         return printContext(ledger, rest[0], options, json, out);
+      case 'facts':
+        return await runFactsCommand(ledger, factsPlan!, json, out);
       case 'snapshot': {
         const outcome = ledger.snapshot();
         out(outcome.written ? `snapshot ${outcome.file} written (seq ${outcome.seq}, ${outcome.bytes} bytes, ${outcome.ms.toFixed(1)} ms)` : `no snapshot written: ${outcome.reason}`);

@@ -19,6 +19,7 @@ import { ChatNotifications, ChatRequests, type ChatSendParams } from '../shared/
 import { EngineErrorCode, EngineNotifications, EngineRequests, type EngineInitializationOptions } from '../shared/engineProtocol';
 import { ApiKeyHolder } from './apiKeyHolder';
 import { ChatRequestError, ChatService } from './chatService';
+import { registerFactsService } from './factsService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -145,11 +146,25 @@ connection.onRequest(EngineRequests.info, () => ({
 // A clean shutdown leaves a fresh snapshot, so the next window opens without replaying a tail.
 const snapshotOnShutdownAfterEvents = 100;
 
+function openWorkspace(): WorkspaceFiles | undefined {
+  if (!workspace && options?.workspaceFolder) {
+    try {
+      workspace = new WorkspaceFiles(options.workspaceFolder);
+    } catch (error) {
+      connection.console.warn(`the model's tools cannot read ${options.workspaceFolder}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return workspace;
+}
+
+const facts = registerFactsService(connection, { ledger: openLedger, workspace: openWorkspace, log: (message) => connection.console.info(message) });
+
 const chat = new ChatService({
-  assemble: {
+  assemble: facts.wrapAssemble({
     warmUp: (sessionId) => openContextIndex().warmUp(sessionId),
     assemble: (sessionId, assembleOptions) => openContextIndex().assemble(sessionId, assembleOptions),
-  },
+  }),
+  remember: facts.remember,
   createModel: ({ apiKey, settings }) =>
     createModelPort({
       apiKey,
@@ -161,16 +176,7 @@ const chat = new ChatService({
     }),
   apiKey: (keyVersion) => apiKeys.keyOf(keyVersion),
   classifyError: classifyTurnError,
-  workspace: () => {
-    if (!workspace && options?.workspaceFolder) {
-      try {
-        workspace = new WorkspaceFiles(options.workspaceFolder);
-      } catch (error) {
-        connection.console.warn(`the model's tools cannot read ${options.workspaceFolder}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    return workspace;
-  },
+  workspace: openWorkspace,
   onProgress: (requestId, progress) => void connection.sendNotification(ChatNotifications.progress, { requestId, progress }),
   log: (message) => connection.console.info(message),
   afterTurn: (store, params, result) => {
