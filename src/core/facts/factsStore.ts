@@ -51,6 +51,8 @@ export interface FactInput {
   readonly promptVersion?: string | null;
   /** The version vector the caller read; absent: whatever is current now. */
   readonly expectedVector?: VersionVector;
+  /** The event's id (a retry with the same id stores nothing twice). */
+  readonly id?: string;
 }
 
 export type MergeResolution =
@@ -111,6 +113,7 @@ export class FactsStore {
     }
     await this.appendWrite({
       kind: current ? 'fact.updated' : 'fact.asserted',
+      ...(input.id !== undefined ? { id: input.id } : {}),
       sessionId: factsStreamId,
       body: {
         key: input.key,
