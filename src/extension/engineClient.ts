@@ -1,4 +1,5 @@
 import * as vscode from 'vscode';
+import type { RequestType } from 'vscode-jsonrpc';
 import { LanguageClient, State, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import type { AppendVerdict, LedgerStats, SessionSummary, VerifyReport } from '../core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgressParams, type ChatSendParams, type ChatSendResult } from '../shared/chatProtocol';
@@ -129,6 +130,12 @@ export class EngineClient extends Disposable {
     return this.client.sendRequest(ChatRequests.cancel, { requestId });
   }
 
+
+  /** A request declared in another capability's protocol file (e.g. src/shared/factsProtocol.ts). */
+  request<P, R>(type: RequestType<P, R, void>, params: P): Promise<R> {
+    // The client's parameter type is conditional on P (RequestParam<P>), which tsc cannot resolve for a generic P.
+    return this.client.sendRequest(type, params as P extends null ? P | undefined : P);
+  }
 
   info(): Promise<EngineInfo> {
     return this.client.sendRequest(EngineRequests.info);

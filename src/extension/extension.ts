@@ -6,6 +6,7 @@ import { ChatFeature, type ChatApi } from './chat/chatFeature';
 import { ViewId } from './commandIds';
 import { registerCommands } from './commands';
 import { EngineClient } from './engineClient';
+import { FactsFeature } from './facts/factsFeature';
 import { Disposable } from './lifecycle';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
@@ -53,6 +54,7 @@ class ContextLedgerExtension extends Disposable {
     for (const disposable of registerCommands({ engine: this.engine, sessions, output: this.output, chat: this.chat })) {
       this.register(disposable);
     }
+    this.register(new FactsFeature(this.engine, this.output));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

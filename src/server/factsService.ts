@@ -263,7 +263,7 @@ function checkSettings(value: unknown): FactsSettings {
   const whole = (field: unknown, fallback: number): number => (Number.isSafeInteger(field) && (field as number) >= 0 ? (field as number) : fallback);
   return {
     conflictPolicy: policies.includes(candidate.conflictPolicy as ConflictPolicy) ? candidate.conflictPolicy! : 'surface',
-    budgetTokens: whole(candidate.budgetTokens, defaultFactsContextSettings.budgetTokens),
+    budgetTokens: Math.min(20_000, whole(candidate.budgetTokens, defaultFactsContextSettings.budgetTokens)),
     reviewAfterDays: whole(candidate.reviewAfterDays, defaultFactsContextSettings.reviewAfterDays),
   };
 }

@@ -1,4 +1,4 @@
-import { RequestType, RequestType0 } from 'vscode-jsonrpc';
+import { RequestType } from 'vscode-jsonrpc';
 import type { ConflictPolicy, FactCitation, FactScope, VersionVector } from '../core/facts/factEvents';
 import type { FactHistoryEntry, FactProposal, FactView } from '../core/facts/factTypes';
 
@@ -78,7 +78,7 @@ export const factChangedErrorCode = -32020;
 
 export const FactsRequests = {
   configure: new RequestType<FactsSettings, void, void>('contextLedger/facts/configure'),
-  list: new RequestType0<FactsListResult, void>('contextLedger/facts/list'),
+  list: new RequestType<Record<string, never>, FactsListResult, void>('contextLedger/facts/list'),
   get: new RequestType<{ readonly key: string }, FactDetailResult, void>('contextLedger/facts/get'),
   add: new RequestType<FactAddParams, FactView, void>('contextLedger/facts/add'),
   retire: new RequestType<FactKeyParams, FactView, void>('contextLedger/facts/retire'),
