@@ -91,7 +91,9 @@ export class FactsTreeProvider extends Disposable implements vscode.TreeDataProv
   getTreeItem(node: FactsNode): vscode.TreeItem {
     switch (node.type) {
       case 'group': {
-        const item = new vscode.TreeItem(groupLabels[node.group], node.count > 0 && node.group !== 'retired' ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed);
+        // Expanded whatever the count: VS Code keeps a group's first state by its id, and the first
+        // render can come before the engine answers (every group empty).
+        const item = new vscode.TreeItem(groupLabels[node.group], node.group === 'retired' ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.Expanded);
         item.id = `group:${node.group}`;
         item.description = String(node.count);
         item.contextValue = `factGroup.${node.group}`;
