@@ -11,6 +11,7 @@ import { statsLines, verifyLines } from '../core/report/storeReport';
 import { repairStore as repairStoreFolder } from '../core/storeRepair';
 import { modelToolDefinitions } from '../core/tools/modelTools';
 import { parseAppendInput, type AppendInput } from './appendInput';
+import { factsPlanWrites, factsUsage, parseFactsCommand, runFactsCommand } from './factsCommand';
 import { UsageError, parseArgs, positiveInteger } from './args';
 import { runRetrievalCommand } from './retrievalCommands';
 import { markdownTranscript, transcriptLines } from '../core/report/transcriptReport';
@@ -60,6 +61,7 @@ ${compactionUsage}
                                against it: missing paths and scripts, the package manager,
                                Node.js versions, contradictions between the files (exit 1
                                when drift is found; --json: [{path, line, code, message}])
+${factsUsage}
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -70,8 +72,8 @@ Exit status: 0 success (an append whose events were already stored included), 1 
 (or problems found by verify; a store whose store.json is missing or damaged: see repair),
 2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
-const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'exclude', 'limit', 'folder']);
-const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
+const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'exclude', 'limit', 'folder', 'pick', 'value']);
+const flagOptions = new Set(['json', 'help', 'version', 'detect-shift', 'retire']);
 compactionValueOptions.forEach((name) => valueOptions.add(name));
 compactionFlagOptions.forEach((name) => flagOptions.add(name));
 valueOptions.add('id');
@@ -100,8 +102,9 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
     throw new UsageError('no store folder: pass --store DIR or set CONTEXT_LEDGER_STORE');
   }
   const json = options.has('json');
-  const writes = command === 'append' || command === 'snapshot' || (command === 'compact' && options.has('yes')) || command === 'undo';
-  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import', 'index', 'search', 'drift'];
+  const factsPlan = command === 'facts' ? parseFactsCommand(rest, options) : undefined;
+  const writes = command === 'append' || command === 'snapshot' || (command === 'compact' && options.has('yes')) || command === 'undo' || (factsPlan !== undefined && factsPlanWrites(factsPlan));
+  const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import', 'index', 'search', 'drift', 'facts'];
   known.push(...compactionCommands);
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
@@ -179,6 +182,8 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
       }
       case 'context':
         return printContext(ledger, rest[0], options, json, out);
+      case 'facts':
+        return await runFactsCommand(ledger, factsPlan!, json, out);
       case 'snapshot': {
         const outcome = ledger.snapshot();
         out(outcome.written ? `snapshot ${outcome.file} written (seq ${outcome.seq}, ${outcome.bytes} bytes, ${outcome.ms.toFixed(1)} ms)` : `no snapshot written: ${outcome.reason}`);

@@ -14,6 +14,8 @@ import { SessionsModule } from './store/modules/sessionsModule';
 import { CompactionsModule, listCompactions, type CompactionRow } from './store/modules/compactionsModule';
 import { ImportCursorsModule } from './import/importCursorsModule';
 import { PromptVersionsModule } from './store/modules/promptVersionsModule';
+import { FactsModule } from './store/modules/factsModule';
+import type { FactQueries } from './facts/factQueries';
 import { RecoveryLog } from './store/recoveryLog';
 import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import type { ProjectionModule } from './store/modules/projectionModule';
@@ -316,6 +318,16 @@ export class Ledger {
       throw new Error(`this store has no read model ${type.name}`);
     }
     return found;
+  }
+
+  /** The Facts read model, brought up to date with the journal first. */
+  facts(): FactQueries {
+    this.catchUpIfOpen();
+    const module = this.projections.modules.find((candidate): candidate is FactsModule => candidate instanceof FactsModule);
+    if (!module) {
+      throw new Error('this store has no facts read model');
+    }
+    return module.queries;
   }
 
   /** Every stored event in seq order (export, verification). */
@@ -622,7 +634,7 @@ export class Ledger {
 
 /** The read models of this version, in the order they are applied. */
 function createModules(): ProjectionModule[] {
-  return [new SessionsModule(), new CompactionsModule(), new ImportCursorsModule(), new PromptVersionsModule()];
+  return [new SessionsModule(), new CompactionsModule(), new ImportCursorsModule(), new PromptVersionsModule(), new FactsModule()];
 }
 
 function awaitKey(event: JournalEvent): string {

@@ -42,3 +42,22 @@ export const DriftCommandId = {
   markFactVerified: 'contextLedger.drift.markFactVerified',
   retireFact: 'contextLedger.drift.retireFact',
 } as const;
+
+/** The Facts view's commands (registered by src/extension/facts/factsFeature.ts). */
+export const FactsCommandId = {
+  addFact: 'contextLedger.addFact',
+  rememberSelection: 'contextLedger.rememberSelection',
+  refreshFacts: 'contextLedger.refreshFacts',
+  editFact: 'contextLedger.editFact',
+  pinFact: 'contextLedger.pinFact',
+  unpinFact: 'contextLedger.unpinFact',
+  retireFact: 'contextLedger.retireFact',
+  mergeFact: 'contextLedger.mergeFact',
+  keepValue: 'contextLedger.keepFactValue',
+  confirmProposal: 'contextLedger.confirmProposal',
+  rejectProposal: 'contextLedger.rejectProposal',
+  goToSource: 'contextLedger.goToFactSource',
+  markVerified: 'contextLedger.markFactVerified',
+} as const;
+
+export const factsViewId = 'contextLedger.facts';

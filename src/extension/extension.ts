@@ -9,6 +9,7 @@ import { registerImportCommands } from './import/importCommands';
 import { CompactionFeature } from './compactionCommands';
 import { EngineClient } from './engineClient';
 import { CommandId } from './commandIds';
+import { FactsFeature } from './facts/factsFeature';
 import { Disposable } from './lifecycle';
 import { RetrievalFeature } from './retrieval/retrievalFeature';
 import { SessionsTreeProvider } from './sessionsTree';
@@ -62,6 +63,7 @@ class ContextLedgerExtension extends Disposable {
     }
     registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
     this.register(new DriftFeature({ engine: this.engine, log: this.output }));
+    this.register(new FactsFeature(this.engine, this.output));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

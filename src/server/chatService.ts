@@ -1,4 +1,4 @@
-import { runChatTurn, type AssemblePort, type ModelPort } from '../core/chat/chatTurn';
+import { runChatTurn, type AssemblePort, type ChatTurnDependencies, type ModelPort } from '../core/chat/chatTurn';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from '../core/chat/chatTypes';
 import type { Ledger } from '../core/ledger';
 import { checkBaseUrl } from '../core/llm/baseUrl';
@@ -27,6 +27,8 @@ export interface ChatServiceDependencies {
   readonly retrieval?: () => RetrievalIndex | undefined;
   /** Called after every finished turn (for background work such as exact token counts). */
   readonly afterTurn?: (ledger: Ledger, params: ChatSendParams, result: ChatSendResult) => void;
+  /** The model's `remember` tool (src/core/facts/rememberTool.ts). */
+  readonly remember?: ChatTurnDependencies['remember'];
 }
 
 /** Retrieved-context tokens per request when the extension does not say (contextLedger.retrieval.budgetTokens). */
@@ -70,6 +72,7 @@ export class ChatService {
           onProgress: (progress) => this.deps.onProgress(request.requestId, progress),
           promptVersion: () => currentPromptVersion(ledger),
           log: this.deps.log,
+          ...(this.deps.remember ? { remember: this.deps.remember } : {}),
         },
         {
           requestId: request.requestId,

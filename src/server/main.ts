@@ -25,6 +25,8 @@ import { registerCompactionService } from './compactionService';
 import { registerImportService } from './importService';
 import { registerRetrievalService } from './retrievalService';
 import { registerDriftService } from './driftService';
+import { currentPromptVersion } from '../core/drift/promptVersions';
+import { registerFactsService } from './factsService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -167,11 +169,30 @@ connection.onRequest(EngineRequests.repair, async () => {
 const snapshotOnShutdownAfterEvents = 100;
 
 const retrieval = registerRetrievalService(connection, () => options);
+function openWorkspace(): WorkspaceFiles | undefined {
+  if (!workspace && options?.workspaceFolder) {
+    try {
+      workspace = new WorkspaceFiles(options.workspaceFolder);
+    } catch (error) {
+      connection.console.warn(`the model's tools cannot read ${options.workspaceFolder}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return workspace;
+}
+
+const facts = registerFactsService(connection, { ledger: openLedger, workspace: openWorkspace, log: (message) => connection.console.info(message) });
+// New facts and proposals record the prompt version they were made under (drift flags old ones).
+facts.setPromptVersionSource(() => {
+  const version = ledger ? currentPromptVersion(ledger) : null;
+  return version ? String(version.version) : null;
+});
+
 const chat = new ChatService({
-  assemble: {
+  assemble: facts.wrapAssemble({
     warmUp: (sessionId) => openContextIndex().warmUp(sessionId),
     assemble: (sessionId, assembleOptions) => openContextIndex().assemble(sessionId, assembleOptions),
-  },
+  }),
+  remember: facts.remember,
   createModel: ({ apiKey, settings }) =>
     createModelPort({
       apiKey,
@@ -183,16 +204,7 @@ const chat = new ChatService({
     }),
   apiKey: (keyVersion) => apiKeys.keyOf(keyVersion),
   classifyError: classifyTurnError,
-  workspace: () => {
-    if (!workspace && options?.workspaceFolder) {
-      try {
-        workspace = new WorkspaceFiles(options.workspaceFolder);
-      } catch (error) {
-        connection.console.warn(`the model's tools cannot read ${options.workspaceFolder}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-    }
-    return workspace;
-  },
+  workspace: openWorkspace,
   retrieval: () => retrieval.current(),
   onProgress: (requestId, progress) => void connection.sendNotification(ChatNotifications.progress, { requestId, progress }),
   log: (message) => connection.console.info(message),

@@ -1,7 +1,8 @@
 import type { ContextReceipt, MessagesRequest, WindowSpec } from '../context/contextTypes';
 import type { Ledger } from '../ledger';
 import type { EventDraft, StoredEvent } from '../log/events';
-import { modelToolDefinitions, runModelTool, type ToolDefinition } from '../tools/modelTools';
+import { modelToolDefinitions, runModelTool, type ToolDefinition, type ToolOutcome } from '../tools/modelTools';
+import { rememberToolDefinition } from '../facts/rememberTool';
 import type { WorkspaceFiles } from '../tools/workspaceFiles';
 import type { RetrievalIndex } from '../retrieval/retrievalIndex';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult, ChatSettings } from './chatTypes';
@@ -72,6 +73,8 @@ export interface ChatTurnDependencies {
   readonly log?: (message: string) => void;
   /** The current prompt version, named in each receipt (absent: none recorded). */
   readonly promptVersion?: () => { readonly version: number; readonly digest: string } | null;
+  /** The model's `remember` tool (a proposal the user confirms, never a fact); absent: not offered. */
+  readonly remember?: (input: unknown, context: { readonly sessionId: string; readonly toolUseId: string }) => Promise<ToolOutcome>;
 }
 
 export interface ChatTurnParams {
@@ -184,7 +187,7 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
 
       partial = '';
       const result = await deps.model.streamTurn(assembled.request, {
-        tools: modelToolDefinitions,
+        tools: deps.remember ? [...modelToolDefinitions, rememberToolDefinition] : modelToolDefinitions,
         signal,
         timeoutMs: Math.max(1, params.settings.timeoutMs - (Date.now() - startedMs)),
         onText: (delta) => {
@@ -209,7 +212,7 @@ export async function runChatTurn(deps: ChatTurnDependencies, params: ChatTurnPa
       // so the engine answers other requests meanwhile; Stop aborts a running search.
       const results: EventDraft[] = [];
       for (const [index, use] of result.toolUses.entries()) {
-        const outcome = await runModelTool(deps.workspace, use.name, use.input, signal, deps.retrieval?.());
+        const outcome = use.name === rememberToolDefinition.name && deps.remember ? await deps.remember(use.input, { sessionId: params.sessionId, toolUseId: use.id }) : await runModelTool(deps.workspace, use.name, use.input, signal, deps.retrieval?.());
         deps.onProgress({ type: 'toolResult', toolUseId: use.id, content: outcome.content, isError: outcome.isError });
         results.push({ kind: 'tool.result', id: turnIds.toolResult(params.requestId, round, index), sessionId: params.sessionId, body: { toolUseId: use.id, content: outcome.content, isError: outcome.isError } });
       }

@@ -48,7 +48,7 @@ export interface MessagesRequest {
 /** One part of an assembled request, with why it is there and what it costs. */
 export interface ReceiptPart {
   /** compaction: a committed summary in place of the range it covers (src/core/compaction). */
-  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt' | 'compaction' | 'retrieved';
+  readonly kind: 'system' | 'turn' | 'pinned' | 'tool-exchange' | 'prompt' | 'compaction' | 'retrieved' | 'facts';
   /**
    * The session's content events from `firstSeq` to `lastSeq`, less those the receipt lists as
    * held back, are the ones the part was made from (`receiptEvents.ts` resolves them): a receipt
@@ -65,6 +65,8 @@ export interface ReceiptPart {
   readonly replacesTokens?: number;
   /** A compaction part: the `compaction.committed` event it stands for. */
   readonly compactionId?: string;
+  /** A facts part: the head events of the facts that went in (a few: they have their own budget). */
+  readonly factEventIds?: readonly string[];
   /** For `retrieved`: the workspace chunks that went in, by file and lines. */
   readonly chunks?: ReadonlyArray<{ readonly path: string; readonly startLine: number; readonly endLine: number; readonly tokens: number }>;
 }

@@ -1,6 +1,7 @@
 import type { ContextReceipt, WindowSpec } from '../context/contextTypes';
 import type { CompactionCommittedBody, CompactionUndoneBody, SessionTierSetBody } from '../compaction/compactionTypes';
 import { compactionCommittedValidators, compactionUndoneValidators, sessionTierSetValidators } from '../compaction/compactionValidators';
+import { factBodyChecks, factEventKinds, type FactEventBodies } from '../facts/factEvents';
 
 // The events of the conversation log. The journal stores them; every projection (sessions,
 // later facts, chunks, prompt versions) is derived from them. A new kind needs: its body type
@@ -117,7 +118,7 @@ export interface PromptVersionSource {
   readonly text: string;
 }
 
-export interface EventBodies {
+export interface EventBodies extends FactEventBodies {
   'session.started': SessionStartedBody;
   'session.renamed': SessionRenamedBody;
   'session.closed': SessionClosedBody;
@@ -175,6 +176,7 @@ export const eventKinds: readonly AppendableKind[] = [
   'import.compactSummary',
   'import.request',
   'prompt.version',
+  ...factEventKinds,
 ];
 
 /** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
@@ -302,6 +304,7 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
     flag('complete'),
   ],
   'prompt.version': [digest('digest'), nullableDigest('previousDigest'), promptVersionSources('sources')],
+  ...factBodyChecks,
 };
 
 function wholeNumber(field: string): Validator {
@@ -383,6 +386,9 @@ function receiptShape(field: string): Validator {
     }
     if (!receipt.parts.every((part: Record<string, unknown>) => part.compactionId === undefined || (part.kind === 'compaction' && typeof part.compactionId === 'string'))) {
       return `"${field}.parts": only a compaction part has "compactionId", a string`;
+    }
+    if (!receipt.parts.every((part: Record<string, unknown>) => part.factEventIds === undefined || (part.kind === 'facts' && Array.isArray(part.factEventIds) && part.factEventIds.length <= 1000 && part.factEventIds.every((id) => typeof id === 'string')))) {
+      return `"${field}.parts": only a facts part has "factEventIds", a list of at most 1,000 ids`;
     }
     if (!Array.isArray(receipt.excluded) || !receipt.excluded.every((item) => isRecord(item) && number(item.eventCount) && Number.isSafeInteger(item.firstSeq) && Number.isSafeInteger(item.lastSeq) && number(item.tokens) && typeof item.reason === 'string')) {
       return `"${field}.excluded" must be a list of exclusions (eventCount, firstSeq, lastSeq, tokens, reason)`;

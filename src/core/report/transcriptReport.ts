@@ -1,5 +1,6 @@
 import type { SessionSummary } from '../ledger';
 import type { StoredEvent } from '../log/events';
+import { describeFactEvent } from '../facts/factEvents';
 
 // Readable renderings of a session, shared by the CLI and the extension: a terminal transcript
 // and Markdown for export.
@@ -68,6 +69,16 @@ function describeEvent(event: StoredEvent): string {
     }
     case 'prompt.version':
       return `prompt version ${event.body.digest.slice(0, 12)}: ${event.body.sources.map((source) => source.path).join(', ')}`;
+    case 'fact.asserted':
+    case 'fact.updated':
+    case 'fact.retired':
+    case 'fact.merged':
+    case 'fact.verified':
+    case 'fact.pinned':
+    case 'fact.proposed':
+    case 'fact.confirmed':
+    case 'fact.rejected':
+      return `fact ${describeFactEvent(event.kind, event.body)}`;
     case 'foreign':
       return `unknown kind ${event.body.kind} (${event.body.problem}): ${truncate(JSON.stringify(event.body.body) ?? '', 200)}`;
   }

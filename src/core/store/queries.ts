@@ -1,6 +1,7 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { StoredEvent } from '../log/events';
 import { isSystemStream, systemStreamIds } from '../log/systemStreams';
+import { reservedStreamPrefixes } from './reservedStreams';
 import { eventLocationColumns, toEventLocation, type EventReader } from './eventReader';
 
 export interface SessionSummary {
@@ -34,12 +35,15 @@ const sessionColumns =
   'SELECT s.id, s.name, COALESCE(t.version, s.event_count), s.event_count, s.turn_count, s.started_ms, s.last_ms, s.last_seq, s.closed, s.recovered, s.hidden FROM sessions s LEFT JOIN streams t ON t.session_id = s.id';
 
 export function listSessions(db: Database): SessionSummary[] {
+  // Streams that are not conversations (facts) have reserved ids and are never listed.
   const result = db.exec(
-    `${sessionColumns} ORDER BY s.last_seq DESC`,
+    `${sessionColumns} WHERE ${notReservedStream} ORDER BY s.last_seq DESC`,
   );
   // System streams (prompt versions) are not sessions a person opens.
   return (result[0]?.values ?? []).map(toSessionSummary).filter((session) => !isSystemStream(session.id));
 }
+
+const notReservedStream = reservedStreamPrefixes.map((prefix) => `substr(s.id, 1, ${prefix.length}) <> '${prefix}'`).join(' AND ');
 
 export function getSession(db: Database, id: string): SessionSummary | undefined {
   const result = db.exec(

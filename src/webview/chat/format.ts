@@ -36,6 +36,7 @@ const partLabels: Record<ReceiptPart['kind'], string> = {
   prompt: 'Your message',
   compaction: 'Summary (compaction)',
   retrieved: 'Retrieved context',
+  facts: 'Facts',
 };
 
 export function partLabel(part: Pick<ReceiptPart, 'kind'>): string {
