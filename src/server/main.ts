@@ -26,6 +26,7 @@ import { registerImportService } from './importService';
 import { registerRetrievalService } from './retrievalService';
 import { registerDriftService } from './driftService';
 import { currentPromptVersion } from '../core/drift/promptVersions';
+import type { DriftFactSource } from '../core/drift/driftTypes';
 import { registerFactsService } from './factsService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
@@ -261,7 +262,22 @@ function openContextIndex(): ContextIndex {
   return contextIndex;
 }
 
-registerDriftService(connection, { handle, workspaceFolder: () => options?.workspaceFolder ?? null, log: (message) => connection.console.info(message) });
+registerDriftService(connection, { handle, workspaceFolder: () => options?.workspaceFolder ?? null, facts: () => (ledger ? driftFactsOf(ledger) : undefined), log: (message) => connection.console.info(message) });
+
+/** The facts as the drift checks read them: each current value with the prompt version it was made under. */
+function driftFactsOf(store: Ledger): DriftFactSource {
+  return {
+    listFacts: () =>
+      store
+        .facts()
+        .list()
+        .flatMap((view) =>
+          view.heads.flatMap((head) =>
+            head.value === null ? [] : [{ id: head.eventId, key: view.key, value: head.value, promptVersion: head.promptVersion === null ? null : Number(head.promptVersion), status: view.stale ? 'stale' : view.state }],
+          ),
+        ),
+  };
+}
 
 connection.onShutdown(async () => {
   // A turn still streaming logs what arrived (marked incomplete) and how it ended before the
