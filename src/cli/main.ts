@@ -50,6 +50,8 @@ Commands:
                                store's JSONL export, Markdown transcripts; format detected per
                                file. Again later: only what the files gained is added. Progress
                                on stderr; Ctrl-C stops cleanly (exit 130), the next run goes on
+  import --follow PATH...      keep importing what the paths gain (sessions appear while
+                               Claude Code writes them) until Ctrl-C
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -61,7 +63,7 @@ Exit status: 0 success (an append whose events were already stored included), 1 
 2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
 const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key']);
-const flagOptions = new Set(['json', 'help', 'version', 'detect-shift']);
+const flagOptions = new Set(['json', 'help', 'version', 'detect-shift', 'follow']);
 const defaultModel = 'claude-sonnet-5-5';
 
 class CliFailure extends Error {
@@ -99,7 +101,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
     if (rest.length === 0) {
       throw new UsageError('import needs one or more PATHs (files or folders, e.g. ~/.claude/projects)');
     }
-    return runImport(storeDir, rest, { json, fs: fileSystem }, out, err);
+    return runImport(storeDir, rest, { json, fs: fileSystem, follow: options.has('follow') }, out, err);
   }
   const batchKey = options.get('batch-key');
   if (batchKey !== undefined && (command !== 'append' || typeof batchKey !== 'string' || batchKey === '')) {
