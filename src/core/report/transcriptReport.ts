@@ -58,7 +58,7 @@ function describeEvent(event: StoredEvent): string {
       return `Claude Code's summary, which it continued from: ${indent(event.body.text)}`;
     case 'import.request': {
       const request = event.body;
-      return `API request ${request.requestRef} (recorded by Claude Code)${request.model ? ` to ${request.model}` : ''}: ${request.messageCount} messages (${request.newMessageCount} new), ${request.toolCount} tools, ~${request.estimatedTokens} tokens estimated${request.complete ? '' : ' (messages from before the import start not measured)'}`;
+      return `API request ${request.requestRef} (recorded by Claude Code)${request.model ? ` to ${request.model}` : ''}: ${request.messageCount} messages (${request.newMessageCount} new), ${request.toolCount} tools, ~${request.estimatedTokens} tokens estimated${request.complete ? '' : ' (not every message measured: only blobs are)'}`;
     }
     case 'foreign':
       return `unknown kind ${event.body.kind} (${event.body.problem}): ${truncate(JSON.stringify(event.body.body) ?? '', 200)}`;
