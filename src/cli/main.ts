@@ -62,6 +62,8 @@ ${compactionUsage}
                                Node.js versions, contradictions between the files (exit 1
                                when drift is found; --json: [{path, line, code, message}])
 ${factsUsage}
+  import --follow PATH...      keep importing what the paths gain (sessions appear while
+                               Claude Code writes them) until Ctrl-C
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -73,7 +75,7 @@ Exit status: 0 success (an append whose events were already stored included), 1 
 2 bad usage or input (nothing is created or written), 3 an append was refused as a conflict.`;
 
 const valueOptions = new Set(['store', 'last', 'format', 'session', 'out', 'budget', 'window', 'turns', 'tokens', 'block', 'idle-minutes', 'system', 'prompt', 'model', 'max-tokens', 'batch-key', 'exclude', 'limit', 'folder', 'pick', 'value']);
-const flagOptions = new Set(['json', 'help', 'version', 'detect-shift', 'retire']);
+const flagOptions = new Set(['json', 'help', 'version', 'detect-shift', 'retire', 'follow']);
 compactionValueOptions.forEach((name) => valueOptions.add(name));
 compactionFlagOptions.forEach((name) => flagOptions.add(name));
 valueOptions.add('id');
@@ -119,7 +121,7 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
     if (rest.length === 0) {
       throw new UsageError('import needs one or more PATHs (files or folders, e.g. ~/.claude/projects)');
     }
-    return runImport(storeDir, rest, { json, fs: fileSystem }, out, err);
+    return runImport(storeDir, rest, { json, fs: fileSystem, follow: options.has('follow') }, out, err);
   }
   if (command === 'index' || command === 'search') {
     return runRetrievalCommand(command, rest, options, storeDir, fileSystem, out);

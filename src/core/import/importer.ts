@@ -43,7 +43,12 @@ export function findTranscriptFiles(paths: readonly string[]): string[] {
   };
   for (const given of paths) {
     const full = path.resolve(given);
-    const stat = fs.statSync(full);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(full);
+    } catch (error) {
+      throw new Error(`cannot import ${full}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : error instanceof Error ? error.message : String(error)}`);
+    }
     if (stat.isDirectory()) {
       walk(full);
     } else {

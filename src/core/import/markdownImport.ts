@@ -56,7 +56,7 @@ export function importMarkdown(file: string, text: string): MarkdownImport {
   const openCalls: string[] = [];
   sections.forEach((section, index) => {
     const id = `${sessionId}:s${index}`;
-    const content = section.body.filter((line) => !/^\*.*\*$/.test(line.trim())).join('\n').trim();
+    const content = withoutNotes(section.body).join('\n').trim();
     if (/^User$/.test(section.heading)) {
       drafts.push({ kind: 'message.user', sessionId, id, body: { text: content } });
     } else if (/^Assistant( \(incomplete\))?$/.test(section.heading)) {
@@ -84,6 +84,35 @@ export function importMarkdown(file: string, text: string): MarkdownImport {
     }
   });
   return { sessionId, drafts, problems, sections: sections.length };
+}
+
+/** A section's lines without its italic paragraphs (the export's notes on other events). */
+function withoutNotes(lines: readonly string[]): string[] {
+  const kept: string[] = [];
+  let paragraph: string[] = [];
+  const end = (): void => {
+    const first = paragraph[0]?.trimStart() ?? '';
+    const last = paragraph.at(-1)?.trimEnd() ?? '';
+    if (!(first.startsWith('*') && last.endsWith('*'))) {
+      kept.push(...paragraph);
+    }
+    paragraph = [];
+  };
+  let inFence = '';
+  for (const line of lines) {
+    const ticks = /^(`{3,})/.exec(line)?.[1];
+    if (ticks && (inFence === '' || ticks === inFence)) {
+      inFence = inFence === '' ? ticks : '';
+    }
+    if (line.trim() === '' && inFence === '') {
+      end();
+      kept.push(line);
+    } else {
+      paragraph.push(line);
+    }
+  }
+  end();
+  return kept;
 }
 
 /** The inside of one code fence (as transcriptReport's `fence` writes it), or the text as is. */

@@ -97,7 +97,7 @@ export interface ImportRequestBody {
   readonly toolCount: number;
   /** chars / 4: Claude Code records no token counts with the request. */
   readonly estimatedTokens: number;
-  /** False when messages kept from before the import's start could not be measured. */
+  /** False when some messages had no blob this import saw (the turns themselves are transcript lines), so their size is not in the estimate. */
   readonly complete: boolean;
 }
 /**

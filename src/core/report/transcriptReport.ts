@@ -65,7 +65,7 @@ function describeEvent(event: StoredEvent): string {
       return `Claude Code's summary, which it continued from: ${indent(event.body.text)}`;
     case 'import.request': {
       const request = event.body;
-      return `API request ${request.requestRef} (recorded by Claude Code)${request.model ? ` to ${request.model}` : ''}: ${request.messageCount} messages (${request.newMessageCount} new), ${request.toolCount} tools, ~${request.estimatedTokens} tokens estimated${request.complete ? '' : ' (messages from before the import start not measured)'}`;
+      return `API request ${request.requestRef} (recorded by Claude Code)${request.model ? ` to ${request.model}` : ''}: ${request.messageCount} messages (${request.newMessageCount} new), ${request.toolCount} tools, ~${request.estimatedTokens} tokens estimated${request.complete ? '' : ' (not every message measured: only blobs are)'}`;
     }
     case 'prompt.version':
       return `prompt version ${event.body.digest.slice(0, 12)}: ${event.body.sources.map((source) => source.path).join(', ')}`;
