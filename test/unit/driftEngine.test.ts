@@ -11,6 +11,7 @@ import { ApiKeySender, startEngineProcess, type EngineProcess } from '../../src/
 import { ChatRequests } from '../../src/shared/chatProtocol';
 import { DriftRequests } from '../../src/shared/driftProtocol';
 import { EngineRequests } from '../../src/shared/engineProtocol';
+import { FactsRequests } from '../../src/shared/factsProtocol';
 import { runCliProcess } from '../fixtures/cliRunner';
 import { scripts } from '../fixtures/messagesApiScripts';
 import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
@@ -68,7 +69,7 @@ describe('prompt drift in the engine', () => {
       assert.deepEqual(first.promptFiles, ['AGENTS.md', 'CLAUDE.md']);
       assert.deepEqual(first.diagnostics.map((diagnostic) => `${diagnostic.path}:${diagnostic.line} ${diagnostic.code}`), ['AGENTS.md:7 runtime-version']);
       assert.equal(first.diagnostics[0]!.fix?.newText, '22.18');
-      assert.deepEqual([first.promptVersion?.version, first.promptVersion?.recorded, first.factsChecked], [1, true, false]);
+      assert.deepEqual([first.promptVersion?.version, first.promptVersion?.recorded, first.factsChecked], [1, true, true]);
       const same = await connection.sendRequest(DriftRequests.check, { systemPrompt: 'Be brief.' });
       assert.deepEqual([same.promptVersion?.version, same.promptVersion?.recorded], [1, false]);
       fs.appendFileSync(path.join(workspace.dir, 'AGENTS.md'), '- Run `pnpm format` before committing.\n');
@@ -104,6 +105,16 @@ describe('prompt drift in the engine', () => {
         { path: 'AGENTS.md', line: 7, code: 'runtime-version', message: 'AGENTS.md says Node.js >= 20, but package.json (engines.node ">=22.18") requires 22.18 or later.' },
         { path: 'AGENTS.md', line: 9, code: 'missing-script', message: 'AGENTS.md runs `pnpm format`, but package.json has no script "format".' },
       ]);
+
+      // A fact made now records prompt version 2; once the engine records version 3 (CLAUDE.md
+      // changed above), the fact is flagged as made under an older prompt.
+      const fact = await connection.sendRequest(FactsRequests.add, { key: 'docs.owner', value: 'the docs team' });
+      assert.equal(fact.heads[0]?.promptVersion, '2');
+      const later = await connection.sendRequest(DriftRequests.check, { systemPrompt: 'Be brief.' });
+      assert.deepEqual([later.promptVersion?.version, later.factsChecked], [3, true]);
+      const older = later.diagnostics.find((diagnostic) => diagnostic.code === 'fact-older-prompt');
+      assert.ok(older, JSON.stringify(later.diagnostics));
+      assert.match(older.message, /"docs\.owner" \(the docs team\) was made under prompt version 2; the prompt is now at version 3/);
     } finally {
       workspace.remove();
     }
