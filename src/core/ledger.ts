@@ -304,12 +304,6 @@ export class Ledger {
     return listCompactions(this.db, sessionId, includeUndone);
   }
 
-  /** A read model by its name, caught up with the journal (a capability queries its own module). */
-  readModel(name: string): ProjectionModule | undefined {
-    this.catchUpIfOpen();
-    return this.projections.modules.find((module) => module.name === name);
-  }
-
   /** A read model of this store by its class, caught up with the journal first. */
   module<M extends ProjectionModule>(type: abstract new (...args: never[]) => M): M {
     this.catchUpIfOpen();
@@ -322,12 +316,7 @@ export class Ledger {
 
   /** The Facts read model, brought up to date with the journal first. */
   facts(): FactQueries {
-    this.catchUpIfOpen();
-    const module = this.projections.modules.find((candidate): candidate is FactsModule => candidate instanceof FactsModule);
-    if (!module) {
-      throw new Error('this store has no facts read model');
-    }
-    return module.queries;
+    return this.module(FactsModule).queries;
   }
 
   /** Every stored event in seq order (export, verification). */

@@ -86,11 +86,7 @@ export class Importer {
   private readonly mappers = new Map<string, { mapper: LineMapper; offset: number }>();
 
   constructor(private readonly ledger: Ledger) {
-    const module = ledger.readModel(ImportCursorsModule.moduleName);
-    if (!(module instanceof ImportCursorsModule)) {
-      throw new Error('this store has no import cursors read model');
-    }
-    this.cursors = module;
+    this.cursors = ledger.module(ImportCursorsModule);
   }
 
   /** Bytes of `file` imported so far (0: never). */
