@@ -88,6 +88,8 @@ export const restrictedChatSettings: readonly string[] = [
   'budgetTokens',
   ...Object.keys(chatDefaults.window).map((name) => `window.${name}`),
   'systemPrompt',
+  // What a request spends on retrieved workspace text: the user's key pays for it.
+  'retrieval.budgetTokens',
 ];
 
 /**

@@ -112,11 +112,11 @@ export class FactsFeature extends Disposable {
   }
 
   private async askKey(suggested = ''): Promise<string | undefined> {
-    return vscode.window.showInputBox({ title: 'Fact key', prompt: 'A dotted key, e.g. build.command', value: suggested, validateInput: (value) => describeFactKeyProblem(value) ?? null });
+    return vscode.window.showInputBox({ ignoreFocusOut: true, title: 'Fact key', prompt: 'A dotted key, e.g. build.command', value: suggested, validateInput: (value) => describeFactKeyProblem(value) ?? null });
   }
 
   private async askValue(title: string, value = ''): Promise<string | undefined> {
-    return vscode.window.showInputBox({ title, value, validateInput: (text) => (text.trim() === '' ? 'A fact needs a value' : null) });
+    return vscode.window.showInputBox({ ignoreFocusOut: true, title, value, validateInput: (text) => (text.trim() === '' ? 'A fact needs a value' : null) });
   }
 
   private async addFact(): Promise<FactView | undefined> {

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { chatDefaults } from '../../../src/extension/chat/chatSettings';
+import { chatDefaults, defaultRetrievalBudgetTokens } from '../../../src/extension/chat/chatSettings';
 import type { ContextLedgerApi } from '../../../src/extension/extension';
 import { messagesApiUrl, openChat, recordedRequests, scriptAnswers, sendResultFor, waitForPosted } from '../chatHelpers';
 import { activateExtension, keyReceived, runnerEnvironment } from '../helpers';
@@ -47,7 +47,7 @@ describe('an untrusted workspace', function () {
   it("ignores the workspace's model, token limits, budget, window, system prompt and base URL", async () => {
     // The workspace did set them all, to values a send must not use.
     const fromWorkspace = workspaceSettings();
-    for (const name of ['model', 'maxTokens', 'budgetTokens', 'systemPrompt', 'window.kind', 'baseUrl']) {
+    for (const name of ['model', 'maxTokens', 'budgetTokens', 'systemPrompt', 'window.kind', 'baseUrl', 'retrieval.budgetTokens']) {
       assert.ok(fromWorkspace[`contextLedger.${name}`] !== undefined, `the workspace sets contextLedger.${name}`);
     }
 
@@ -61,6 +61,7 @@ describe('an untrusted workspace', function () {
       window: { kind: 'sliding', turns: chatDefaults.window.turns },
       systemPrompt: chatDefaults.systemPrompt,
       timeoutMs: chatDefaults.requestTimeoutSeconds * 1000,
+      retrievalBudgetTokens: defaultRetrievalBudgetTokens,
     });
 
     // And the request that reaches the Messages API server says the same.
