@@ -41,7 +41,7 @@ export class StoreFollower extends Disposable {
     this.ownRequestIds.add(requestId);
   }
 
-  /** The panel shows another session (its events up to `lastSeq` are posted next). */
+  /** The panel shows another session: what it has of it starts again from nothing. */
   sessionChanged(): void {
     this.shownLastSeq = 0;
   }
@@ -70,7 +70,8 @@ export class StoreFollower extends Disposable {
     if (sessionId === null || !this.panel.canRefresh()) {
       return;
     }
-    const { events } = await this.engine.readSession({ sessionId, range: { fromSeq: this.shownLastSeq + 1 } });
+    // The newest few are enough to tell: one event of another writer among them means a re-read.
+    const { events } = await this.engine.readSession({ sessionId, range: { fromSeq: this.shownLastSeq + 1, last: 500 } });
     const ours = (id: string): boolean => [...this.ownRequestIds].some((requestId) => id.startsWith(`chat:${requestId}:`));
     if (events.every((event) => ours(event.id))) {
       // The panel's own turn: the webview streamed it already.
