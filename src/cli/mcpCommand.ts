@@ -28,7 +28,7 @@ export async function runMcpCommand(storeDir: string, fileSystem: FileSystem, er
     transport.onclose = resolve;
   });
   try {
-    await memory.server.connect(transport);
+    await memory.connect(transport);
     err(`context-ledger MCP server on ${storeDir} (writer ${ledger.writerId})`);
     await closed;
     await memory.idle();

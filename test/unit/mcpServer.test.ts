@@ -144,6 +144,15 @@ describe('context-ledger mcp (the official MCP client over stdio)', () => {
     try {
       assert.deepEqual(ledger.facts().proposals(), []);
       assert.equal(ledger.getSession(mcpNotesStreamId), undefined);
+      // Refused calls are in the log too, those the SDK refused before a tool ran included.
+      const calls = ledger.readSession(mcpCallsStreamId).flatMap((event) => (event.kind === 'mcp.call' ? [event.body as { client: string; tool: string; ok: boolean; error?: string }] : []));
+      assert.deepEqual(
+        calls.map((call) => [call.client, call.tool, call.ok]),
+        [['drop_store', false], ['read_session', false], ['read_session', false], ['propose_fact', false], ['propose_fact', false], ['record_note', false], ['get_facts', true]].map(([tool, ok]) => ['test-assistant', tool, ok]),
+      );
+      assert.match(calls[0]!.error ?? '', /drop_store not found/);
+      assert.match(calls[1]!.error ?? '', /sessionId/);
+      assert.ok(calls.every((call) => (call.error ?? '').length <= 2000));
       const verify = await ledger.verify();
       assert.equal(verify.ok, true, JSON.stringify(verify));
     } finally {
