@@ -97,6 +97,40 @@ describe('context-ledger mcp (the official MCP client over stdio)', () => {
     }
   });
 
+  it('lists and reads sessions and facts as resources; a bad resource is an MCP error, logged', async () => {
+    const { resources } = await client.listResources();
+    assert.deepEqual(
+      resources.map((resource) => [resource.uri, resource.name]),
+      [
+        ['context-ledger://facts', 'facts'],
+        ['context-ledger://session/s1', 'Parsing work'],
+      ],
+    );
+    const session = await client.readResource({ uri: 'context-ledger://session/s1' });
+    const text = (session.contents[0] as { text: string }).text;
+    assert.match(text, /question 39/);
+    assert.match(text, /provided as data/);
+    assert.equal(((await client.readResource({ uri: 'context-ledger://facts' })).contents[0] as { text: string }).text, 'no facts');
+    await assert.rejects(client.readResource({ uri: 'context-ledger://session/nope' }), /no session "nope"/);
+    await assert.rejects(client.readResource({ uri: 'context-ledger://session/mcp%3Acalls' }), /no session/);
+    await client.close();
+    const ledger = await Ledger.open({ storeDir: store, readOnly: true, snapshotEveryEvents: 0 });
+    try {
+      const calls = ledger.readSession(mcpCallsStreamId).flatMap((event) => (event.kind === 'mcp.call' ? [event.body as { client: string; tool: string; ok: boolean }] : []));
+      assert.deepEqual(
+        calls.map((call) => [call.tool, call.ok]),
+        [
+          ['resources/read context-ledger://session/s1', true],
+          ['resources/read context-ledger://facts', true],
+          ['resources/read context-ledger://session/nope', false],
+          ['resources/read context-ledger://session/mcp%3Acalls', false],
+        ],
+      );
+    } finally {
+      ledger.close();
+    }
+  });
+
   it('searches the retrieval index with the read-time check, hits fenced as data', async () => {
     const folder = path.join(temp.dir, 'work');
     writeTree(folder, { 'src/invoice.ts': sourceFile('computeInvoiceTotal', 'adds the invoice lines'), '.env': 'SECRET=canaryMcpEnvQ42\n' });

@@ -1,6 +1,6 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
-import type { CallToolResult, JSONRPCMessage, RequestId } from '@modelcontextprotocol/sdk/types.js';
+import { ErrorCode, McpError, type CallToolResult, type JSONRPCMessage, type ReadResourceResult, type RequestId } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { maxFactKeyLength, maxFactValueLength } from '../facts/factEvents';
 import type { Ledger } from '../ledger';
@@ -108,6 +108,37 @@ export function createMemoryServer(ledger: Ledger, tools: MemoryTools, version: 
     { description: 'Record a note in the log (stream mcp:notes), with your client name.', inputSchema: { text: z.string().min(1).max(maxNoteLength) } },
     ({ text }, extra) => run('record_note', extra.requestId, () => tools.recordNote(clientName(), text)),
   );
+
+  // Resources: each session as a transcript (the same window as read_session), and the facts.
+  // A read is logged like a tool call, under the name `resources/read <uri>`.
+  const readResource = (uri: string, body: () => string): Promise<ReadResourceResult> =>
+    track(
+      (async (): Promise<ReadResourceResult> => {
+        const tool = `resources/read ${uri}`.slice(0, 200);
+        try {
+          const text = body();
+          await logCall(tool, true);
+          return { contents: [{ uri, mimeType: 'text/plain', text }] };
+        } catch (error) {
+          const message = error instanceof Error ? error.message : String(error);
+          await logCall(tool, false, message);
+          throw error instanceof MemoryToolError ? new McpError(ErrorCode.InvalidParams, message) : error;
+        }
+      })(),
+    );
+
+  server.registerResource(
+    'session',
+    new ResourceTemplate('context-ledger://session/{sessionId}', {
+      list: () => ({ resources: ledger.listSessions().map((session) => ({ uri: `context-ledger://session/${encodeURIComponent(session.id)}`, name: session.name, mimeType: 'text/plain' })) }),
+    }),
+    { description: 'A chat session as a transcript (its newest 8000 tokens).', mimeType: 'text/plain' },
+    (uri, variables) => {
+      const raw = variables.sessionId;
+      return readResource(uri.href, () => tools.readSession(decodeURIComponent(Array.isArray(raw) ? (raw[0] ?? '') : (raw ?? '')), undefined, 8000));
+    },
+  );
+  server.registerResource('facts', 'context-ledger://facts', { description: 'The facts of this workspace and pending proposals.', mimeType: 'text/plain' }, (uri) => readResource(uri.href, () => tools.getFacts()));
 
   const observe = (transport: Transport): void => {
     const receive = transport.onmessage;
