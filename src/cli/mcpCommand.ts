@@ -4,6 +4,8 @@ import { Ledger } from '../core/ledger';
 import { createMemoryServer } from '../core/mcp/memoryServer';
 import { MemoryTools } from '../core/mcp/memoryTools';
 import { loadSqlJs } from '../core/store/sqlJsLoader';
+import { LineLimiter } from '../core/mcp/lineLimit';
+import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
 
 // `context-ledger --store DIR mcp`: an MCP server on stdin/stdout over the store, one more
 // writer (mcp-<n>) beside VS Code's engine and other CLIs. It runs until stdin closes; calls
@@ -12,19 +14,33 @@ import { loadSqlJs } from '../core/store/sqlJsLoader';
 
 const version = '0.1.0';
 /**
- * The largest message read (the SDK's default is 10 MB, past which it drops the connection): an
- * oversized argument within it gets an MCP error from the tools' own limits instead.
+ * The largest message read (CONTEXT_LEDGER_MCP_MAX_MESSAGE_BYTES lets tests lower it): an
+ * argument within it that a tool does not take gets that tool's MCP error; a larger message is
+ * answered by an MCP error here, and the connection stays up.
  */
-const maxMessageBytes = 64 * 1024 * 1024;
+function maxMessageBytes(): number {
+  const configured = Number(process.env.CONTEXT_LEDGER_MCP_MAX_MESSAGE_BYTES);
+  return Number.isSafeInteger(configured) && configured > 0 ? configured : 64 * 1024 * 1024;
+}
 
 export async function runMcpCommand(storeDir: string, fileSystem: FileSystem, err: (line: string) => void): Promise<number> {
   const sql = await loadSqlJs();
   const ledger = await Ledger.open({ storeDir, snapshotEveryEvents: 0, fs: fileSystem, writerKind: 'mcp' });
   const memory = createMemoryServer(ledger, new MemoryTools({ ledger, storeDir, fs: fileSystem, sql }), version);
-  const transport = new StdioServerTransport(process.stdin, process.stdout, { maxBufferSize: maxMessageBytes });
+  const limit = maxMessageBytes();
+  const input = new LineLimiter(limit, ({ bytes, id }) => {
+    const message = `the message of ${bytes} bytes is over the ${limit}-byte limit: nothing was done`;
+    void memory.logRefused('(oversized message)', message).then(() => {
+      if (id !== undefined) {
+        process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidRequest, message } }) + '\n');
+      }
+    });
+  });
+  process.stdin.pipe(input);
+  // The SDK's own buffer never fills first: the limiter hands it whole lines within the limit.
+  const transport = new StdioServerTransport(input, process.stdout, { maxBufferSize: limit + 1024 * 1024 });
   const closed = new Promise<void>((resolve) => {
-    process.stdin.once('end', resolve);
-    process.stdin.once('close', resolve);
+    input.once('end', resolve);
     transport.onclose = resolve;
   });
   try {

@@ -194,6 +194,24 @@ describe('context-ledger mcp (the official MCP client over stdio)', () => {
     }
   });
 
+  it('answers a message over the size limit with an MCP error and keeps the connection', async () => {
+    await client.close();
+    client = new Client({ name: 'big-sender', version: '1.0.0' });
+    await client.connect(new StdioClientTransport({ command: process.execPath, args: [cliScript, '--store', store, 'mcp'], stderr: 'pipe', env: { ...(process.env as Record<string, string>), CONTEXT_LEDGER_MCP_MAX_MESSAGE_BYTES: '1000000' } }));
+    await assert.rejects(client.callTool({ name: 'record_note', arguments: { text: 'z'.repeat(2_000_000) } }), /over the 1000000-byte limit: nothing was done/);
+    assert.equal(textOf(await client.callTool({ name: 'record_note', arguments: { text: 'small' } })), 'noted');
+    await client.close();
+    const ledger = await Ledger.open({ storeDir: store, readOnly: true, snapshotEveryEvents: 0 });
+    try {
+      const calls = ledger.readSession(mcpCallsStreamId).flatMap((event) => (event.kind === 'mcp.call' ? [event.body as { client: string; tool: string; ok: boolean }] : []));
+      assert.deepEqual(calls.map((call) => [call.client, call.tool, call.ok]), [['big-sender', '(oversized message)', false], ['big-sender', 'record_note', true]]);
+      const notes = ledger.readSession(mcpNotesStreamId).filter((event) => event.kind === 'mcp.note');
+      assert.deepEqual(notes.map((event) => (event.body as { text: string }).text), ['small']);
+    } finally {
+      ledger.close();
+    }
+  });
+
   it('finishes and logs a call when stdin closes mid-call, and exits cleanly', async () => {
     await client.close();
     const child = spawn(process.execPath, [cliScript, '--store', store, 'mcp'], { stdio: ['pipe', 'pipe', 'pipe'] });

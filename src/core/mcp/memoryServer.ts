@@ -15,6 +15,8 @@ export interface MemoryServer {
   readonly server: McpServer;
   /** Serves on `transport`; a call the SDK refuses before a tool runs is logged as failed too. */
   connect(transport: Transport): Promise<void>;
+  /** Logs a call the server refused before reading it (a message over the size limit). */
+  logRefused(tool: string, error: string): Promise<void>;
   /** Resolves when every call in flight has answered and been logged. */
   idle(): Promise<void>;
 }
@@ -169,6 +171,7 @@ export function createMemoryServer(ledger: Ledger, tools: MemoryTools, version: 
 
   return {
     server,
+    logRefused: (tool, error) => track(logCall(tool, false, error)),
     connect: async (transport) => {
       await server.connect(transport);
       observe(transport);
