@@ -10,7 +10,8 @@ import tseslint from 'typescript-eslint';
 //   cli       no vscode; never extension, webview or server
 //   extension no sql.js, no Ledger or store internals (it asks the engine); never server or cli
 const noVscode = (layer) => ({ name: 'vscode', message: `${layer} runs without VS Code: no vscode imports (the extension layer adapts it).` });
-const never = (layers, layer) => ({ group: layers.map((name) => `**/${name}/**`), message: `${layer} must not depend on ${layers.join(', ')}.` });
+// The MCP SDK's own `server/` and `client/` folders are a package, not our layers.
+const never = (layers, layer) => ({ group: [...layers.map((name) => `**/${name}/**`), '!@modelcontextprotocol/sdk/**'], message: `${layer} must not depend on ${layers.join(', ')}.` });
 
 const coreLayerRule = {
   'no-restricted-imports': ['error', { paths: [noVscode('src/core')], patterns: [never(['server', 'cli', 'extension', 'webview'], 'src/core')] }],

@@ -18,6 +18,7 @@ import { markdownTranscript, transcriptLines } from '../core/report/transcriptRe
 import { CompactionCliFailure, compactionCommands, compactionFlagOptions, compactionUsage, compactionValueOptions, runCompactionCommand } from './compactCommand';
 import { runImport } from './importCommand';
 import { runDriftCommand } from './driftCommand';
+import { runMcpCommand } from './mcpCommand';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
 const usage = `Usage: context-ledger [--store DIR] <command> [options]
@@ -64,6 +65,9 @@ ${compactionUsage}
 ${factsUsage}
   import --follow PATH...      keep importing what the paths gain (sessions appear while
                                Claude Code writes them) until Ctrl-C
+  mcp                          run an MCP server on stdin/stdout over the store (tools:
+                               list_sessions, read_session, get_facts, propose_fact,
+                               search_memory, record_note) until stdin closes
 
 Options:
   --store DIR   the store folder (default: $CONTEXT_LEDGER_STORE)
@@ -108,11 +112,15 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   const writes = command === 'append' || command === 'snapshot' || (command === 'compact' && options.has('yes')) || command === 'undo' || (factsPlan !== undefined && factsPlanWrites(factsPlan));
   const known = ['sessions', 'show', 'stats', 'verify', 'export', 'append', 'snapshot', 'context', 'repair', 'import', 'index', 'search', 'drift', 'facts'];
   known.push(...compactionCommands);
+  known.push('mcp');
   if (!known.includes(command)) {
     throw new UsageError(`unknown command "${command}"; commands: ${known.join(', ')}`);
   }
   if (command === 'repair') {
     return repairStore(storeDir, fileSystem, out);
+  }
+  if (command === 'mcp') {
+    return runMcpCommand(storeDir, fileSystem, err);
   }
   if (command === 'drift') {
     return runDriftCommand(() => Ledger.open({ storeDir, readOnly: true, snapshotEveryEvents: 0, fs: fileSystem }), options.get('folder'), json, out);

@@ -2,6 +2,7 @@ import type { ContextReceipt, WindowSpec } from '../context/contextTypes';
 import type { CompactionCommittedBody, CompactionUndoneBody, SessionTierSetBody } from '../compaction/compactionTypes';
 import { compactionCommittedValidators, compactionUndoneValidators, sessionTierSetValidators } from '../compaction/compactionValidators';
 import { factBodyChecks, factEventKinds, type FactEventBodies } from '../facts/factEvents';
+import { mcpBodyChecks, mcpEventKinds, type McpEventBodies } from '../mcp/mcpEvents';
 
 // The events of the conversation log. The journal stores them; every projection (sessions,
 // later facts, chunks, prompt versions) is derived from them. A new kind needs: its body type
@@ -118,7 +119,7 @@ export interface PromptVersionSource {
   readonly text: string;
 }
 
-export interface EventBodies extends FactEventBodies {
+export interface EventBodies extends FactEventBodies, McpEventBodies {
   'session.started': SessionStartedBody;
   'session.renamed': SessionRenamedBody;
   'session.closed': SessionClosedBody;
@@ -177,6 +178,7 @@ export const eventKinds: readonly AppendableKind[] = [
   'import.request',
   'prompt.version',
   ...factEventKinds,
+  ...mcpEventKinds,
 ];
 
 /** Kinds that count as a turn in session summaries: a user question (its answer and tool rounds belong to it). */
@@ -305,6 +307,7 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   ],
   'prompt.version': [digest('digest'), nullableDigest('previousDigest'), promptVersionSources('sources')],
   ...factBodyChecks,
+  ...mcpBodyChecks,
 };
 
 function wholeNumber(field: string): Validator {

@@ -1,6 +1,7 @@
 import type { SessionSummary } from '../ledger';
 import type { StoredEvent } from '../log/events';
 import { describeFactEvent } from '../facts/factEvents';
+import { describeMcpEvent } from '../mcp/mcpEvents';
 
 // Readable renderings of a session, shared by the CLI and the extension: a terminal transcript
 // and Markdown for export.
@@ -79,6 +80,9 @@ function describeEvent(event: StoredEvent): string {
     case 'fact.confirmed':
     case 'fact.rejected':
       return `fact ${describeFactEvent(event.kind, event.body)}`;
+    case 'mcp.call':
+    case 'mcp.note':
+      return describeMcpEvent(event.kind, event.body);
     case 'foreign':
       return `unknown kind ${event.body.kind} (${event.body.problem}): ${truncate(JSON.stringify(event.body.body) ?? '', 200)}`;
   }
