@@ -31,8 +31,8 @@ export interface FactProvenance {
   readonly line: number | null;
 }
 
-/** `fact.asserted` (a key the writer believed new) and `fact.updated` (a key it had seen). */
-export interface FactWriteBody {
+/** What a fact says and where it comes from: written as a fact, or filed as a proposal. */
+export interface FactClaim {
   readonly key: string;
   readonly value: string;
   readonly scope: FactScope;
@@ -41,6 +41,10 @@ export interface FactWriteBody {
   readonly citations: readonly FactCitation[];
   /** The prompt version the fact was made under (src/core/drift), null when unknown. */
   readonly promptVersion: string | null;
+}
+
+/** `fact.asserted` (a key the writer believed new) and `fact.updated` (a key it had seen). */
+export interface FactWriteBody extends FactClaim {
   readonly seen: VersionVector;
   readonly policy: ConflictPolicy;
 }

@@ -1,4 +1,4 @@
-import type { FactCitation, FactProvenance, FactScope, FactTrust, VersionVector } from './factEvents';
+import type { FactCitation, FactClaim, FactProvenance, FactScope, FactTrust, VersionVector } from './factEvents';
 
 // What the Facts read model answers: facts with their current values (heads), their history,
 // and proposals waiting for the user.
@@ -64,16 +64,9 @@ export interface FactView {
 
 export type ProposalStatus = 'pending' | 'confirmed' | 'rejected';
 
-export interface FactProposal {
+export interface FactProposal extends FactClaim {
   readonly proposalId: string;
   readonly eventId: string;
-  readonly key: string;
-  readonly value: string;
-  readonly scope: FactScope;
-  readonly trust: FactTrust;
-  readonly provenance: FactProvenance;
-  readonly citations: readonly FactCitation[];
-  readonly promptVersion: string | null;
   readonly reason: string | null;
   readonly status: ProposalStatus;
   readonly seq: number;
