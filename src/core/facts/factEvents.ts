@@ -75,15 +75,8 @@ export interface FactPinnedBody {
   readonly pinned: boolean;
 }
 /** A value waiting for the user: from the model's `remember` tool or extraction. Changes nothing until confirmed. */
-export interface FactProposedBody {
+export interface FactProposedBody extends FactClaim {
   readonly proposalId: string;
-  readonly key: string;
-  readonly value: string;
-  readonly scope: FactScope;
-  readonly trust: FactTrust;
-  readonly provenance: FactProvenance;
-  readonly citations: readonly FactCitation[];
-  readonly promptVersion: string | null;
   readonly reason?: string;
 }
 /** The user confirmed a proposal (maybe edited): a write of its key. */
