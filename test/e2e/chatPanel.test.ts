@@ -147,7 +147,7 @@ describe('the chat panel in the browser', () => {
     assert.deepEqual(rows.find(([part]) => part === 'Your message')?.[1], 'Turn 1');
     assert.match((await receipt.locator('tfoot tr').first().locator('td').textContent()) ?? '', /^[\d,]+$/);
     assert.equal(await receipt.locator('tfoot tr').nth(1).locator('td').textContent(), '100,000');
-    assert.match((await receipt.locator('.receipt-meta').textContent()) ?? '', /^Window: sliding window, last 20 turns · token counts (exact \(count_tokens\)|estimated offline)( · prompt version \d+)?$/);
+    assert.match((await receipt.locator('.receipt-meta').textContent()) ?? '', /^Window: sliding window, last 20 turns · token counts (exact \(count_tokens\)|estimated offline) · prompt version \d+$/);
   });
 
   it('shows how full the budget is in the status bar', async () => {
