@@ -329,6 +329,7 @@ export class Ledger {
     this.catchUpIfOpen();
     const segments = this.journal.listSegments();
     const bytes = segments.reduce((sum, segment) => sum + this.journal.segmentSize(segment), 0);
+    const sessions = queries.countSessions(this.db);
     return {
       storeDir: this.storeDir,
       storeId: this.manifest.storeId,
@@ -336,7 +337,8 @@ export class Ledger {
       readOnly: this.options.readOnly ?? false,
       schemaVersion: latestSchemaVersion,
       eventCount: queries.countRows(this.db, 'events'),
-      sessionCount: queries.countSessions(this.db),
+      sessionCount: sessions.sessions,
+      sessionEventCount: sessions.events,
       rejectedAppendCount: queries.countRows(this.db, 'rejected_appends'),
       lastSeq: this.lastSeq,
       journal: { segments: segments.length, bytes, position: this.position },

@@ -37,6 +37,8 @@ export interface LedgerStats {
   readonly schemaVersion: number;
   readonly eventCount: number;
   readonly sessionCount: number;
+  /** Events in those sessions; the rest of `eventCount` is in system streams (prompt versions, facts, MCP). */
+  readonly sessionEventCount: number;
   readonly rejectedAppendCount: number;
   readonly lastSeq: number;
   readonly journal: { readonly segments: number; readonly bytes: number; readonly position: JournalPosition };

@@ -66,7 +66,7 @@ describe('Context Ledger in the browser', () => {
       await message.waitFor();
       return (await message.first().textContent()) ?? '';
     });
-    assert.match(text, new RegExp(`^Context Ledger: ${eventCount} events in ${sessionNames.length} sessions; journal `));
+    assert.match(text, new RegExp(`^Context Ledger: ${eventCount} events in ${sessionNames.length} sessions( \\(and \\d+ in system streams\\))?; journal `));
   });
 
   it('New Session asks for a name and adds the session to the tree', async () => {
@@ -97,6 +97,15 @@ describe('Context Ledger in the browser', () => {
       await message.waitFor();
       return (await message.first().textContent()) ?? '';
     });
-    assert.match(text, new RegExp(`^Context Ledger: store verified: ${expectedEvents} events, .*no problems`));
+    const verified = Number(new RegExp('^Context Ledger: store verified: (\\d+) events, .*no problems').exec(text)?.[1] ?? NaN);
+    // Verify counts every event; the sessions' own are what the CLI seeded and New Session added,
+    // the rest the system streams (the prompt's versions) hold.
+    await workbench.clearNotifications();
+    await workbench.runCommand('Context Ledger: Show Log Stats');
+    const stats = (await workbench.notification(/^Context Ledger: \d+ events in/).first().textContent()) ?? '';
+    const counts = /^Context Ledger: (\d+) events in \d+ sessions(?: \(and (\d+) in system streams\))?;/.exec(stats);
+    assert.ok(counts, stats);
+    assert.equal(Number(counts[1]), expectedEvents, stats);
+    assert.equal(verified, expectedEvents + Number(counts[2] ?? 0), `${text} / ${stats}`);
   });
 });

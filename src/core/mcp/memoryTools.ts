@@ -8,7 +8,6 @@ import { isSystemStream } from '../log/systemStreams';
 import { transcriptLines } from '../report/transcriptReport';
 import { indexFilePath, readSavedWorkspaceFolder } from '../retrieval/indexDatabase';
 import { RetrievalIndex } from '../retrieval/retrievalIndex';
-import { isReservedStream } from '../store/reservedStreams';
 import { fenceAsData } from '../tools/toolText';
 import { WorkspaceFiles } from '../tools/workspaceFiles';
 import { mcpNotesStreamId } from './mcpEvents';
@@ -51,7 +50,7 @@ export class MemoryTools {
   }
 
   readSession(sessionId: string, last: number | undefined, maxTokens: number): string {
-    const session = isReservedStream(sessionId) || isSystemStream(sessionId) ? undefined : this.options.ledger.getSession(sessionId);
+    const session = isSystemStream(sessionId) ? undefined : this.options.ledger.getSession(sessionId);
     if (!session) {
       throw new MemoryToolError(`there is no session ${JSON.stringify(sessionId)} (list_sessions shows them)`);
     }

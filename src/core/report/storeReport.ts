@@ -21,7 +21,8 @@ export function summarizeStats(stats: LedgerStats): string {
     ? `snapshot at seq ${stats.snapshot.seq} (${formatBytes(stats.snapshot.bytes)}, ${stats.snapshot.eventsSince} events since)`
     : 'no snapshot yet';
   return (
-    `${stats.eventCount} events in ${stats.sessionCount} ${stats.sessionCount === 1 ? 'session' : 'sessions'}; ` +
+    `${stats.sessionEventCount} events in ${stats.sessionCount} ${stats.sessionCount === 1 ? 'session' : 'sessions'}` +
+    `${stats.eventCount > stats.sessionEventCount ? ` (and ${stats.eventCount - stats.sessionEventCount} in system streams)` : ''}; ` +
     `journal ${formatBytes(stats.journal.bytes)} in ${stats.journal.segments} ${stats.journal.segments === 1 ? 'segment' : 'segments'}; ` +
     `${snapshot}; opened in ${stats.openMs} ms`
   );

@@ -1,7 +1,6 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { StoredEvent } from '../log/events';
-import { isSystemStream, systemStreamIds } from '../log/systemStreams';
-import { reservedStreamPrefixes } from './reservedStreams';
+import { notSystemStreamSql } from '../log/systemStreams';
 import { eventLocationColumns, toEventLocation, type EventReader } from './eventReader';
 
 export interface SessionSummary {
@@ -35,15 +34,10 @@ const sessionColumns =
   'SELECT s.id, s.name, COALESCE(t.version, s.event_count), s.event_count, s.turn_count, s.started_ms, s.last_ms, s.last_seq, s.closed, s.recovered, s.hidden FROM sessions s LEFT JOIN streams t ON t.session_id = s.id';
 
 export function listSessions(db: Database): SessionSummary[] {
-  // Streams that are not conversations (facts) have reserved ids and are never listed.
-  const result = db.exec(
-    `${sessionColumns} WHERE ${notReservedStream} ORDER BY s.last_seq DESC`,
-  );
-  // System streams (prompt versions) are not sessions a person opens.
-  return (result[0]?.values ?? []).map(toSessionSummary).filter((session) => !isSystemStream(session.id));
+  // System streams (prompt versions, facts, MCP calls) are not sessions a person opens.
+  const result = db.exec(`${sessionColumns} WHERE ${notSystemStreamSql('s.id')} ORDER BY s.last_seq DESC`);
+  return (result[0]?.values ?? []).map(toSessionSummary);
 }
-
-const notReservedStream = reservedStreamPrefixes.map((prefix) => `substr(s.id, 1, ${prefix.length}) <> '${prefix}'`).join(' AND ');
 
 export function getSession(db: Database, id: string): SessionSummary | undefined {
   const result = db.exec(
@@ -102,10 +96,10 @@ export function countRows(db: Database, table: 'events' | 'sessions' | 'rejected
   return Number(db.exec(`SELECT COUNT(*) FROM ${table}`)[0]?.values[0]?.[0] ?? 0);
 }
 
-/** Sessions, the system streams (prompt versions) not counted. */
-export function countSessions(db: Database): number {
-  const ids = [...systemStreamIds];
-  return Number(db.exec(`SELECT COUNT(*) FROM sessions WHERE id NOT IN (${ids.map(() => '?').join(', ')})`, ids)[0]?.values[0]?.[0] ?? 0);
+/** Sessions and the events in them, the system streams (prompt versions, facts, MCP) not counted. */
+export function countSessions(db: Database): { readonly sessions: number; readonly events: number } {
+  const row = db.exec(`SELECT COUNT(*), COALESCE(SUM(event_count), 0) FROM sessions WHERE ${notSystemStreamSql('id')}`)[0]?.values[0];
+  return { sessions: Number(row?.[0] ?? 0), events: Number(row?.[1] ?? 0) };
 }
 
 export function readMeta(db: Database, key: string): string | undefined {
