@@ -13,16 +13,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { FactsStore } from '../src/core/facts/factsStore';
 import { Ledger } from '../src/core/ledger';
+import { Rng } from '../test/fixtures/storeSimulationRng';
 
+/** A seeded uniform source in [0, 1): the store simulation's generator. */
 function rng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const source = new Rng(seed);
+  return () => source.next();
 }
 
 async function main(): Promise<void> {

@@ -5,6 +5,7 @@ import type { DropReason, EventDigest, UnitLayout, UnitSummary } from '../contex
 import type { StoredEvent } from '../log/events';
 import { compactionMessageText, compactionReason } from './compactionText';
 import type { CompactionCommittedBody } from './compactionTypes';
+import { firstAtOrAfter } from '../context/seqSearch';
 
 // How context assembly sees committed compactions: a view of a session's unit layout in which
 // the units a compaction covers are one unit, whose message is the summary and its trail. The
@@ -61,17 +62,7 @@ export function compactionUnitReason(unit: CompactionUnit): string {
 
 /** The first unit index whose firstSeq is ≥ seq (units are in seq order). */
 function unitAtOrAfter(units: readonly UnitSummary[], seq: number): number {
-  let low = 0;
-  let high = units.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (units[middle]!.firstSeq < seq) {
-      low = middle + 1;
-    } else {
-      high = middle;
-    }
-  }
-  return low;
+  return firstAtOrAfter(units, seq, (unit) => unit.firstSeq);
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { StoredEvent } from '../log/events';
 import type { ContextReceipt, ExclusionReason, ReceiptExclusion, ReceiptPart } from './contextTypes';
+import { firstAtOrAfter } from './seqSearch';
 import { isContentEvent, type ContentEvent } from './units';
 
 // A receipt names what went in and what stayed out by sequence ranges and counts, never by
@@ -16,17 +17,7 @@ export function isHeldBack(exclusion: Pick<ReceiptExclusion, 'reason'>): boolean
 /** The content events of `sessionEvents` (ascending seq) from `firstSeq` to `lastSeq`. */
 function contentBetween(sessionEvents: readonly StoredEvent[], firstSeq: number, lastSeq: number): ContentEvent[] {
   const found: ContentEvent[] = [];
-  let low = 0;
-  let high = sessionEvents.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (sessionEvents[middle]!.seq < firstSeq) {
-      low = middle + 1;
-    } else {
-      high = middle;
-    }
-  }
-  for (let i = low; i < sessionEvents.length && sessionEvents[i]!.seq <= lastSeq; i++) {
+  for (let i = firstAtOrAfter(sessionEvents, firstSeq, (event) => event.seq); i < sessionEvents.length && sessionEvents[i]!.seq <= lastSeq; i++) {
     const event = sessionEvents[i]!;
     if (isContentEvent(event)) {
       found.push(event);
