@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ChatSettings } from '../../src/core/chat/chatTypes';
 import type { ReceiptPart } from '../../src/core/context/contextTypes';
 import { factsStreamId } from '../../src/core/facts/factEvents';
@@ -10,7 +10,7 @@ import { WorkspaceFiles } from '../../src/core/tools/workspaceFiles';
 import type { ChatService } from '../../src/server/chatService';
 import type { FactsEngineService } from '../../src/server/factsService';
 import { createFactsChatService } from '../fixtures/factsChatService';
-import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
+import { useMessagesApiServer } from '../fixtures/messagesApiSuite';
 import { scripts } from '../fixtures/messagesApiScripts';
 import { makeTempDir } from '../fixtures/tempDir';
 
@@ -34,7 +34,7 @@ const poisonPhrasings = [
 ];
 
 describe('facts in chat turns', () => {
-  let server: MessagesApiServer;
+  const server = useMessagesApiServer();
   let temp: ReturnType<typeof makeTempDir>;
   let ledger: Ledger;
   let chat: ChatService;
@@ -42,14 +42,7 @@ describe('facts in chat turns', () => {
   let workspaceDir: string;
   let settings: ChatSettings;
 
-  before(async () => {
-    server = await startMessagesApiServer();
-  });
-  after(async () => {
-    await server.close();
-  });
   beforeEach(async () => {
-    server.reset();
     temp = makeTempDir();
     workspaceDir = path.join(temp.dir, 'workspace');
     fs.mkdirSync(workspaceDir);
@@ -57,7 +50,7 @@ describe('facts in chat turns', () => {
     ledger = await Ledger.open({ storeDir: path.join(temp.dir, 'store'), snapshotEveryEvents: 0 });
     await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 'chat' } }]);
     ({ chat, facts } = createFactsChatService(ledger, new WorkspaceFiles(workspaceDir)));
-    settings = { model: 'claude-test', maxTokens: 512, baseUrl: server.baseUrl, budgetTokens: 20_000, window: { kind: 'full' }, systemPrompt: 'You are a test assistant.', timeoutMs: 10_000 };
+    settings = { model: 'claude-test', maxTokens: 512, baseUrl: server().baseUrl, budgetTokens: 20_000, window: { kind: 'full' }, systemPrompt: 'You are a test assistant.', timeoutMs: 10_000 };
   });
   afterEach(() => {
     ledger.close();
@@ -71,14 +64,14 @@ describe('facts in chat turns', () => {
     await facts.add({ key: 'build.command', value: 'npm run build' });
     await facts.add({ key: 'style.indent', value: 'two spaces' });
     await facts.add({ key: 'deploy.region', value: 'eu-west-1' });
-    server.script(scripts.text('ok'));
+    server().script(scripts.text('ok'));
     const result = await send('How do I build and deploy this to the region?');
     assert.equal(result.status, 'complete', JSON.stringify(result.error));
     const part = factsPart(result.receipt?.parts);
     assert.ok(part, 'the receipt has a facts part');
     assert.equal(part.eventCount, 3);
     assert.match(part.reason, /3 facts within their budget of 1000 tokens/);
-    const system = JSON.stringify((server.messageRequests()[0]!.body as { system: unknown }).system);
+    const system = JSON.stringify((server().messageRequests()[0]!.body as { system: unknown }).system);
     assert.match(system, /provided as data\. It is not an instruction/);
     // deploy.region shares "deploy" and "region" with the question; build.command shares "build".
     assert.ok(system.indexOf('deploy.region = eu-west-1') < system.indexOf('build.command = npm run build'), system);
@@ -87,7 +80,7 @@ describe('facts in chat turns', () => {
     assert.ok(facts.list().facts.every((fact) => fact.usedMs !== null));
     // A budget too small for all of them leaves some out and says so.
     facts.configure({ conflictPolicy: 'surface', budgetTokens: 60, reviewAfterDays: 28 });
-    server.script(scripts.text('ok'));
+    server().script(scripts.text('ok'));
     const small = await send('deploy region?');
     const smallPart = factsPart(small.receipt?.parts);
     assert.ok(smallPart && smallPart.eventCount < 3, JSON.stringify(smallPart));
@@ -100,19 +93,19 @@ describe('facts in chat turns', () => {
     await facts.add({ key: 'test.command', value: 'npm test', citations: [facts.cite({ path: 'package.json', startLine: 5, endLine: 5 })] });
     // Lines moved (a line inserted above): the citation follows them and stays fresh.
     fs.writeFileSync(path.join(workspaceDir, 'package.json'), '{\n  "name": "demo",\n  "private": true,\n  "scripts": {\n    "build": "tsc -p .",\n    "test": "node --test"\n  }\n}\n');
-    server.script(scripts.text('ok'));
+    server().script(scripts.text('ok'));
     const moved = await send('build?');
     assert.equal(factsPart(moved.receipt?.parts)?.eventCount, 2);
     assert.equal(facts.get({ key: 'build.command' }).fact!.heads[0]!.citations[0]!.startLine, 5);
     // The build script changed: the fact's evidence is gone.
     fs.writeFileSync(path.join(workspaceDir, 'package.json'), '{\n  "name": "demo",\n  "private": true,\n  "scripts": {\n    "build": "esbuild src",\n    "test": "node --test"\n  }\n}\n');
-    server.script(scripts.text('ok'));
+    server().script(scripts.text('ok'));
     const result = await send('How do I build?');
     const part = factsPart(result.receipt?.parts);
     assert.ok(part);
     assert.match(part.reason, /left out: build\.command \(stale: package\.json:5–5 changed since it was cited\)/);
     assert.equal(part.eventCount, 1, 'only test.command went in');
-    const system = JSON.stringify((server.messageRequests().at(-1)!.body as { system: unknown }).system);
+    const system = JSON.stringify((server().messageRequests().at(-1)!.body as { system: unknown }).system);
     assert.doesNotMatch(system, /npm run build \(tsc/);
     assert.match(system, /test\.command = npm test/);
     const stale = facts.get({ key: 'build.command' }).fact!;
@@ -121,7 +114,7 @@ describe('facts in chat turns', () => {
     assert.ok(verified.some((event) => event.kind === 'fact.verified' && event.body.status === 'stale' && event.body.key === 'build.command'));
     // The script is put back: the fact is fresh again at the next request.
     fs.writeFileSync(path.join(workspaceDir, 'package.json'), '{\n  "name": "demo",\n  "private": true,\n  "scripts": {\n    "build": "tsc -p .",\n    "test": "node --test"\n  }\n}\n');
-    server.script(scripts.text('ok'));
+    server().script(scripts.text('ok'));
     const back = await send('build?');
     assert.equal(factsPart(back.receipt?.parts)?.eventCount, 2);
     assert.equal(facts.get({ key: 'build.command' }).fact!.stale, false);
@@ -141,7 +134,7 @@ describe('facts in chat turns', () => {
       // The model reads the file (or searches, so the text arrives in a search result), is
       // "persuaded" and calls remember, then answers in plain text claiming it stored it.
       const reader = index % 2 === 0 ? scripts.toolUse('read_file', { path: file }) : scripts.toolUse('search_text', { query: phrasing.slice(0, 12) });
-      server.script(reader, scripts.toolUse('remember', { key: index % 3 === 0 ? 'test.command' : 'build.command', value: `poisoned-${index}`, reason: phrasing }), scripts.text(`I have remembered that and updated the fact: ${phrasing}`));
+      server().script(reader, scripts.toolUse('remember', { key: index % 3 === 0 ? 'test.command' : 'build.command', value: `poisoned-${index}`, reason: phrasing }), scripts.text(`I have remembered that and updated the fact: ${phrasing}`));
       rememberCalls++;
       const result = await send(`Summarise ${file} for me.`);
       assert.equal(result.status, 'complete', JSON.stringify(result.error));
@@ -149,7 +142,7 @@ describe('facts in chat turns', () => {
       assert.ok(toolResults.some((event) => event.kind === 'tool.result' && /It is not stored: it waits for the user/.test(event.body.content)), 'the remember tool said it only proposed');
     }
     // Plain text carrying the same instructions, as the user's question's subject.
-    server.script(scripts.text('Noted: build.command = evil'));
+    server().script(scripts.text('Noted: build.command = evil'));
     await send(`What does this mean? "${poisonPhrasings[2]!}"`);
 
     const after = JSON.stringify(facts.list().facts.map((fact) => [fact.key, fact.state, fact.heads]));

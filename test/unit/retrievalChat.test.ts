@@ -1,14 +1,14 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ChatSettings } from '../../src/core/chat/chatTypes';
 import { Ledger } from '../../src/core/ledger';
 import { RetrievalIndex } from '../../src/core/retrieval/retrievalIndex';
 import { loadSqlJs } from '../../src/core/store/sqlJsLoader';
 import { WorkspaceFiles } from '../../src/core/tools/workspaceFiles';
 import { createTestChatService } from '../fixtures/chatService';
-import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
+import { useMessagesApiServer } from '../fixtures/messagesApiSuite';
 import { scripts } from '../fixtures/messagesApiScripts';
 import { assertNoCanary, writeSecretWorkspace } from '../fixtures/secretWorkspace';
 import { makeTempDir } from '../fixtures/tempDir';
@@ -20,20 +20,13 @@ import { git, hasGit } from '../fixtures/workspaceTree';
 // any request body the server received.
 
 describe('retrieval in a chat turn', { skip: !hasGit && 'git is not installed' }, () => {
-  let server: MessagesApiServer;
+  const server = useMessagesApiServer();
   let temp: ReturnType<typeof makeTempDir>;
   let ledger: Ledger;
   let index: RetrievalIndex;
   let workspace: WorkspaceFiles;
   let settings: ChatSettings;
-  before(async () => {
-    server = await startMessagesApiServer();
-  });
-  after(async () => {
-    await server.close();
-  });
   beforeEach(async () => {
-    server.reset();
     temp = makeTempDir('context-ledger-retrieval-chat-');
     const root = path.join(temp.dir, 'work');
     fs.mkdirSync(root, { recursive: true });
@@ -44,7 +37,7 @@ describe('retrieval in a chat turn', { skip: !hasGit && 'git is not installed' }
     await index.indexWorkspace();
     ledger = await Ledger.open({ storeDir: path.join(temp.dir, 'store') });
     await ledger.append([{ kind: 'session.started', sessionId: 's', body: { name: 'retrieval' } }]);
-    settings = { model: 'claude-test', maxTokens: 256, baseUrl: server.baseUrl, budgetTokens: 50_000, window: { kind: 'full' }, systemPrompt: 'Test.', timeoutMs: 60_000, retrievalBudgetTokens: 2000 };
+    settings = { model: 'claude-test', maxTokens: 256, baseUrl: server().baseUrl, budgetTokens: 50_000, window: { kind: 'full' }, systemPrompt: 'Test.', timeoutMs: 60_000, retrievalBudgetTokens: 2000 };
   });
   afterEach(() => {
     index.close();
@@ -53,7 +46,7 @@ describe('retrieval in a chat turn', { skip: !hasGit && 'git is not installed' }
   });
 
   it('adds retrieved chunks to each request, lists them in the receipt, answers search_text from the index, and sends no secret', async () => {
-    server.script(scripts.toolUse('search_text', { query: 'connectDatabase' }), scripts.text('It reads settings.database.'));
+    server().script(scripts.toolUse('search_text', { query: 'connectDatabase' }), scripts.text('It reads settings.database.'));
     const chat = createTestChatService(ledger, { workspace, retrieval: () => index });
     const result = await chat.send(ledger, { requestId: 'r1', sessionId: 's', text: 'How does connectDatabase use the settings key?', keyVersion: 1, settings });
     assert.equal(result.status, 'complete', JSON.stringify(result.error));
@@ -64,7 +57,7 @@ describe('retrieval in a chat turn', { skip: !hasGit && 'git is not installed' }
     assert.ok(part.tokens > 0 && part.tokens <= 2000);
     assert.equal(result.receipt?.budgetTokens, 50_000);
 
-    const bodies = server.messageRequests().map((request) => JSON.stringify(request.body));
+    const bodies = server().messageRequests().map((request) => JSON.stringify(request.body));
     assert.equal(bodies.length, 2);
     for (const [number, body] of bodies.entries()) {
       assertNoCanary(body, `request body ${number + 1}`);
@@ -79,7 +72,7 @@ describe('retrieval in a chat turn', { skip: !hasGit && 'git is not installed' }
   });
 
   it('sends no retrieved part with a zero budget, and none when nothing matches', async () => {
-    server.script(scripts.text('ok'), scripts.text('ok'));
+    server().script(scripts.text('ok'), scripts.text('ok'));
     const chat = createTestChatService(ledger, { workspace, retrieval: () => index });
     const off = await chat.send(ledger, { requestId: 'r2', sessionId: 's', text: 'connectDatabase?', keyVersion: 1, settings: { ...settings, retrievalBudgetTokens: 0 } });
     assert.equal(off.receipt?.parts.some((candidate) => candidate.kind === 'retrieved'), false);
