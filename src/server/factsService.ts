@@ -1,7 +1,7 @@
 import { ResponseError, type Connection } from 'vscode-languageserver/node';
 import type { AssemblePort, ChatTurnDependencies } from '../core/chat/chatTurn';
 import { checkFact, citeLines, type ReadWorkspaceText } from '../core/facts/citations';
-import type { ConflictPolicy, VersionVector } from '../core/facts/factEvents';
+import { vectorText, type ConflictPolicy, type VersionVector } from '../core/facts/factEvents';
 import { defaultFactsContextSettings, isDueForReview, withFacts, type FactsContextSettings } from '../core/facts/factsContext';
 import { FactChangedError, FactsInputError, FactsStore, type MergeResolution } from '../core/facts/factsStore';
 import { runRememberTool } from '../core/facts/rememberTool';
@@ -21,6 +21,7 @@ import {
   type FactProposalParams,
   type FactsListResult,
   type FactsSettings,
+  type FactVerifyParams,
 } from '../shared/factsProtocol';
 import type { FactCitation } from '../core/facts/factEvents';
 import type { FactProposal, FactView } from '../core/facts/factTypes';
@@ -121,19 +122,24 @@ export class FactsEngineService implements FactsService {
   }
 
   /** Checks a fact's citations now and records the result (Mark Verified). */
-  async verify(params: { key: string }): Promise<FactCheckResult> {
+  async verify(params: FactVerifyParams): Promise<FactCheckResult> {
     const store = this.facts();
     const fact = store.get(text(params.key, 'key'));
     if (!fact) {
       throw new FactsInputError(`there is no fact ${String(params.key)}`);
+    }
+    const expected = vectorParam(params.expectedVector).expectedVector;
+    if (expected !== undefined && vectorText(expected) !== vectorText(fact.vector)) {
+      throw new FactChangedError(fact.key, fact);
     }
     const reader = this.reader();
     const check = reader ? checkFact(fact, reader) : undefined;
     if (!check) {
       return { status: 'not-checked', detail: reader ? 'only a fact with one current value is checked' : 'no workspace folder is open (or it is not trusted)' };
     }
-    // An uncited fact is verified by the user's word.
-    await store.recordCheck(fact.key, check.headEventId, check.status === 'stale' ? 'stale' : 'verified', check.citations, check.detail ?? undefined);
+    // An uncited fact is verified by the user's word, under the prompt version in effect now
+    // (so a drift diagnostic about an older prompt version is answered).
+    await store.recordCheck(fact.key, check.headEventId, check.status === 'stale' ? 'stale' : 'verified', check.citations, check.detail ?? undefined, this.promptVersion());
     return { status: check.status, detail: check.detail };
   }
 

@@ -194,6 +194,7 @@ const chat = new ChatService({
     assemble: (sessionId, assembleOptions) => openContextIndex().assemble(sessionId, assembleOptions),
   }),
   remember: facts.remember,
+  systemPrompt: (store, settingText) => drift.chatSystemPrompt(store, settingText),
   createModel: ({ apiKey, settings }) =>
     createModelPort({
       apiKey,
@@ -262,7 +263,14 @@ function openContextIndex(): ContextIndex {
   return contextIndex;
 }
 
-registerDriftService(connection, { handle, workspaceFolder: () => options?.workspaceFolder ?? null, facts: () => (ledger ? driftFactsOf(ledger) : undefined), log: (message) => connection.console.info(message) });
+const drift = registerDriftService(connection, {
+  handle,
+  workspaceFolder: () => options?.workspaceFolder ?? null,
+  facts: () => (ledger ? driftFactsOf(ledger) : undefined),
+  log: (message) => connection.console.info(message),
+  apiKey: (keyVersion) => apiKeys.keyOf(keyVersion),
+  createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }),
+});
 
 /** The facts as the drift checks read them: each current value with the prompt version it was made under. */
 function driftFactsOf(store: Ledger): DriftFactSource {
@@ -273,10 +281,16 @@ function driftFactsOf(store: Ledger): DriftFactSource {
         .list()
         .flatMap((view) =>
           view.heads.flatMap((head) =>
-            head.value === null ? [] : [{ id: head.eventId, key: view.key, value: head.value, promptVersion: head.promptVersion === null ? null : Number(head.promptVersion), status: view.stale ? 'stale' : view.state }],
+            head.value === null ? [] : [{ id: head.eventId, key: view.key, value: head.value, promptVersion: madeOrVerifiedUnder(head), status: view.stale ? 'stale' : view.state }],
           ),
         ),
   };
+}
+
+/** The newest prompt version a value was made or marked verified under (null: not known). */
+function madeOrVerifiedUnder(head: { readonly promptVersion: string | null; readonly verifiedPromptVersion: string | null }): number | null {
+  const versions = [head.promptVersion, head.verifiedPromptVersion].filter((version): version is string => version !== null).map(Number).filter(Number.isFinite);
+  return versions.length > 0 ? Math.max(...versions) : null;
 }
 
 connection.onShutdown(async () => {

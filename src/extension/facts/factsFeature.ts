@@ -49,7 +49,8 @@ export class FactsFeature extends Disposable {
       [FactsCommandId.rejectProposal]: (node) => this.engine.request(FactsRequests.reject, { proposalId: this.proposalOf(node) }),
       [FactsCommandId.goToSource]: (node) => this.goToSource(this.factOf(node)),
       [FactsCommandId.markVerified]: async (node) => {
-        const result = await this.engine.request(FactsRequests.verify, { key: this.factOf(node).key });
+        const fact = this.factOf(node);
+        const result = await this.engine.request(FactsRequests.verify, { key: fact.key, expectedVector: fact.vector });
         void vscode.window.showInformationMessage(`Context Ledger: ${this.factOf(node).key} is ${result.status}${result.detail ? `: ${result.detail}` : ''}.`);
         return result;
       },
