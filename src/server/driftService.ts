@@ -37,6 +37,7 @@ export class DriftService {
   private queue: Promise<unknown> = Promise.resolve();
   private workspace: { folder: string; files: WorkspaceFiles; prompts: PromptFileCache } | undefined;
   private lastModelCheck: { digest: string; result: ModelFactCheckResult } | undefined;
+  private findings: ReadonlyMap<string, string> = new Map();
 
   constructor(private readonly deps: DriftServiceDependencies) {}
 
@@ -48,6 +49,11 @@ export class DriftService {
     const run = this.queue.then(() => this.run(ledger, params.systemPrompt, model));
     this.queue = run.catch(() => undefined);
     return run;
+  }
+
+  /** The last check's contradictions of facts, by the head event id of the value they name. */
+  factFindings(): ReadonlyMap<string, string> {
+    return this.findings;
   }
 
   /**
@@ -93,6 +99,8 @@ export class DriftService {
     const ruled = checkDrift({ repository, ...(facts ? { facts: { list: factList, promptVersion: version.version } } : {}) });
     const modelCheck = facts ? await this.modelCheck(repository.promptFiles, factList, model, ruled) : undefined;
     const diagnostics = [...ruled, ...(modelCheck?.diagnostics ?? [])].sort((a, b) => comparePromptPaths(a.path, b.path) || a.line - b.line || (a.range?.start ?? 0) - (b.range?.start ?? 0));
+    // Contradictions by the fact value they name (the older-prompt check is the facts' own).
+    this.findings = new Map(diagnostics.filter((diagnostic) => diagnostic.factId !== undefined && diagnostic.code !== 'fact-older-prompt').map((diagnostic) => [diagnostic.factId!, `${diagnostic.message} (${diagnostic.path}:${diagnostic.line})`]));
     this.deps.log(`prompt drift: ${repository.promptFiles.length} prompt files, prompt version ${version.version}${recorded ? ' (new)' : ''}, ${diagnostics.length} diagnostics in ${Math.round(performance.now() - started)} ms${modelCheck ? `; model check: ${modelCheck.note}` : ''}`);
     return {
       folder,

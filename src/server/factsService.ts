@@ -5,6 +5,7 @@ import { vectorText, type ConflictPolicy, type VersionVector } from '../core/fac
 import { defaultFactsContextSettings, isDueForReview, withFacts, type FactsContextSettings } from '../core/facts/factsContext';
 import { FactChangedError, FactsInputError, FactsStore, type MergeResolution } from '../core/facts/factsStore';
 import { runRememberTool } from '../core/facts/rememberTool';
+import { driftedFacts } from '../core/facts/factDrift';
 import type { Ledger } from '../core/ledger';
 import { WorkspaceAccessError, type WorkspaceFiles } from '../core/tools/workspaceFiles';
 import { EngineErrorCode } from '../shared/engineProtocol';
@@ -46,6 +47,8 @@ export interface FactsService {
    * until one is set, facts record null.
    */
   setPromptVersionSource(source: () => string | null): void;
+  /** The last drift check's contradictions of facts, by head event id (the Drifted group). */
+  setDriftFindingsSource(source: () => ReadonlyMap<string, string>): void;
 }
 
 /**
@@ -55,6 +58,7 @@ export interface FactsService {
 export class FactsEngineService implements FactsService {
   private settings: FactsSettings = { conflictPolicy: 'surface', ...defaultFactsContextSettings };
   private promptVersion: () => string | null = () => null;
+  private driftFindings: () => ReadonlyMap<string, string> = () => new Map();
   private current: { ledger: Ledger; facts: FactsStore } | undefined;
 
   constructor(private readonly deps: FactsServiceDependencies) {}
@@ -63,6 +67,10 @@ export class FactsEngineService implements FactsService {
 
   setPromptVersionSource(source: () => string | null): void {
     this.promptVersion = source;
+  }
+
+  setDriftFindingsSource(source: () => ReadonlyMap<string, string>): void {
+    this.driftFindings = source;
   }
 
   facts(): FactsStore {
@@ -81,7 +89,13 @@ export class FactsEngineService implements FactsService {
     const store = this.facts();
     const list = store.list();
     const now = Date.now();
-    return { facts: list, proposals: store.queries.proposals('pending'), dueForReview: list.filter((fact) => fact.state === 'active' && isDueForReview(fact, now, this.settings.reviewAfterDays)).map((fact) => fact.key) };
+    const current = Number(this.promptVersion() ?? Number.NaN);
+    return {
+      facts: list,
+      proposals: store.queries.proposals('pending'),
+      dueForReview: list.filter((fact) => fact.state === 'active' && isDueForReview(fact, now, this.settings.reviewAfterDays)).map((fact) => fact.key),
+      drifted: driftedFacts(list, Number.isFinite(current) ? current : null, this.driftFindings()),
+    };
   }
 
   get(params: { key: string }): FactDetailResult {

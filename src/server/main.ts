@@ -28,6 +28,7 @@ import { registerDriftService } from './driftService';
 import { currentPromptVersion } from '../core/drift/promptVersions';
 import type { DriftFactSource } from '../core/drift/driftTypes';
 import { registerFactsService } from './factsService';
+import { madeOrVerifiedUnder } from '../core/facts/factDrift';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -271,6 +272,8 @@ const drift = registerDriftService(connection, {
   apiKey: (keyVersion) => apiKeys.keyOf(keyVersion),
   createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }),
 });
+// The Facts view's Drifted group shows what the last drift check found about each fact.
+facts.setDriftFindingsSource(() => drift.factFindings());
 
 /** The facts as the drift checks read them: each current value with the prompt version it was made under. */
 function driftFactsOf(store: Ledger): DriftFactSource {
@@ -285,12 +288,6 @@ function driftFactsOf(store: Ledger): DriftFactSource {
           ),
         ),
   };
-}
-
-/** The newest prompt version a value was made or marked verified under (null: not known). */
-function madeOrVerifiedUnder(head: { readonly promptVersion: string | null; readonly verifiedPromptVersion: string | null }): number | null {
-  const versions = [head.promptVersion, head.verifiedPromptVersion].filter((version): version is string => version !== null).map(Number).filter(Number.isFinite);
-  return versions.length > 0 ? Math.max(...versions) : null;
 }
 
 connection.onShutdown(async () => {

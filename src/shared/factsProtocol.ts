@@ -16,6 +16,8 @@ export interface FactsListResult {
   readonly proposals: readonly FactProposal[];
   /** Keys unused and unverified for reviewAfterDays. */
   readonly dueForReview: readonly string[];
+  /** Active facts prompt drift concerns (older prompt version, or contradicted), with why. */
+  readonly drifted?: ReadonlyArray<{ readonly key: string; readonly why: string }>;
 }
 
 export interface FactDetailResult {

@@ -62,6 +62,8 @@ describe('drift fact code actions', () => {
     const manager = await addFact(managerKey, 'npm');
     await addFact(styleKey, 'single quotes');
     const uri = vscode.Uri.file(files.agents);
+    // Code actions are asked of an open document.
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(uri));
     const first = await check();
     assert.ok(first?.factsChecked, JSON.stringify(first));
     const contradiction = driftOf(uri).find((diagnostic) => diagnostic.code === 'fact-contradicts-prompt' && diagnostic.message.includes(managerKey));

@@ -146,6 +146,12 @@ describe('facts and prompt drift in the engine', () => {
     const codes = (key: string) => drifted.diagnostics.filter((diagnostic) => diagnostic.message.includes(`"${key}"`)).map((diagnostic) => diagnostic.code).sort();
     assert.deepEqual(codes('docs.owner'), ['fact-older-prompt']);
     assert.deepEqual(codes('packageManager'), ['fact-contradicts-prompt', 'fact-older-prompt']);
+    // The Facts view's Drifted group: both, with why.
+    const drift = async () => Object.fromEntries(((await connection.sendRequest(FactsRequests.list, {})).drifted ?? []).map((entry) => [entry.key, entry.why]));
+    const listed = await drift();
+    assert.deepEqual(Object.keys(listed).sort(), ['docs.owner', 'packageManager']);
+    assert.match(listed['docs.owner']!, /^made under prompt version 1; the prompt is now at version 2 and the fact was not verified since$/);
+    assert.match(listed.packageManager!, /^The fact "packageManager" says npm, but AGENTS\.md says pnpm\. \(AGENTS\.md:3\) made under prompt version 1/);
     // Without `model`, the model check is not asked for: it says so.
     assert.deepEqual(drifted.modelCheck, { ran: false, note: 'no API key: only the rule checks ran' });
 
@@ -164,11 +170,14 @@ describe('facts and prompt drift in the engine', () => {
     const afterVerify = await check();
     // ...which answers "made under an older prompt", not the contradiction.
     assert.deepEqual(afterVerify.diagnostics.filter((diagnostic) => diagnostic.message.includes('"packageManager"')).map((diagnostic) => diagnostic.code), ['fact-contradicts-prompt']);
+    assert.deepEqual(Object.keys(await drift()), ['packageManager']);
+    assert.doesNotMatch((await drift()).packageManager!, /made under prompt version/);
     // Retire from a stale read is refused; from the current one it clears the diagnostic.
     await assert.rejects(connection.sendRequest(FactsRequests.retire, { key: 'packageManager', expectedVector: {} }), (error: { code?: number }) => error.code === factChangedErrorCode);
     const current = (await connection.sendRequest(FactsRequests.get, { key: 'packageManager' })).fact!;
     assert.equal((await connection.sendRequest(FactsRequests.retire, { key: 'packageManager', expectedVector: current.vector })).state, 'retired');
     assert.equal((await check()).diagnostics.filter((diagnostic) => diagnostic.factId !== undefined).length, 0);
+    assert.deepEqual(await drift(), {});
     void sender;
   });
 

@@ -76,7 +76,7 @@ export class DriftFeature extends Disposable {
   }
 
   /**
-   * Runs a fact code action, then checks again and refreshes the Facts view either way: a fact
+   * Runs a fact code action, then checks again (which refreshes the Facts view) either way: a fact
    * that changed under the action is reported (nothing was written), never acted on unseen.
    */
   private async factAction<T>(run: () => Promise<T>): Promise<T | undefined> {
@@ -88,7 +88,6 @@ export class DriftFeature extends Disposable {
       void vscode.window.showWarningMessage(`Context Ledger: ${message}`);
       return undefined;
     } finally {
-      void vscode.commands.executeCommand(FactsCommandId.refreshFacts);
       await this.check().catch((error: unknown) => this.deps.log.warn(`prompt drift check failed: ${error instanceof Error ? error.message : String(error)}`));
     }
   }
@@ -111,6 +110,8 @@ export class DriftFeature extends Disposable {
     const result = await this.deps.engine.driftCheck({ systemPrompt: settings.systemPrompt, model });
     this.last = result;
     this.show(result);
+    // The Facts view's Drifted group follows what the check found.
+    void vscode.commands.executeCommand(FactsCommandId.refreshFacts);
     return result;
   }
 
