@@ -28,7 +28,7 @@ import { registerDriftService } from './driftService';
 import { currentPromptVersion } from '../core/drift/promptVersions';
 import type { DriftFactSource } from '../core/drift/driftTypes';
 import { registerFactsService } from './factsService';
-import { madeOrVerifiedUnder } from '../core/facts/factDrift';
+import { driftFactsOf } from '../core/facts/factDrift';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -267,7 +267,7 @@ function openContextIndex(): ContextIndex {
 const drift = registerDriftService(connection, {
   handle,
   workspaceFolder: () => options?.workspaceFolder ?? null,
-  facts: () => (ledger ? driftFactsOf(ledger) : undefined),
+  facts: () => (ledger ? driftFactSourceOf(ledger) : undefined),
   log: (message) => connection.console.info(message),
   apiKey: (keyVersion) => apiKeys.keyOf(keyVersion),
   createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }),
@@ -275,19 +275,9 @@ const drift = registerDriftService(connection, {
 // The Facts view's Drifted group shows what the last drift check found about each fact.
 facts.setDriftFindingsSource(() => drift.factFindings());
 
-/** The facts as the drift checks read them: each current value with the prompt version it was made under. */
-function driftFactsOf(store: Ledger): DriftFactSource {
-  return {
-    listFacts: () =>
-      store
-        .facts()
-        .list()
-        .flatMap((view) =>
-          view.heads.flatMap((head) =>
-            head.value === null ? [] : [{ id: head.eventId, key: view.key, value: head.value, promptVersion: madeOrVerifiedUnder(head), status: view.stale ? 'stale' : view.state }],
-          ),
-        ),
-  };
+/** The facts as the drift checks read them (src/core/facts/factDrift.ts). */
+function driftFactSourceOf(store: Ledger): DriftFactSource {
+  return { listFacts: () => driftFactsOf(store.facts().list()) };
 }
 
 connection.onShutdown(async () => {

@@ -15,6 +15,7 @@ import { ChatRequests } from '../../src/shared/chatProtocol';
 import { DriftRequests, type DriftCheckParams } from '../../src/shared/driftProtocol';
 import { EngineRequests } from '../../src/shared/engineProtocol';
 import { factChangedErrorCode, FactsRequests } from '../../src/shared/factsProtocol';
+import { runCliProcess } from '../fixtures/cliRunner';
 import { scripts } from '../fixtures/messagesApiScripts';
 import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
 import { makeTempDir } from '../fixtures/tempDir';
@@ -60,7 +61,7 @@ describe('facts and prompt drift in the engine', () => {
     workspace.remove();
   });
 
-  async function startEngine(key: string | null): Promise<{ connection: MessageConnection; sender: ApiKeySender }> {
+  async function startEngine(key: string | null): Promise<{ connection: MessageConnection; sender: ApiKeySender; storeDir: string }> {
     server.reset();
     temp = makeTempDir('context-ledger-facts-drift-');
     workspace = makeTempDir('context-ledger-facts-drift-ws-');
@@ -70,10 +71,11 @@ describe('facts and prompt drift in the engine', () => {
     await sender.attach(engine.keyChannel);
     const connection = createMessageConnection(engine.reader, engine.writer);
     connection.listen();
-    await connection.sendRequest(initialize, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { storeDir: path.join(temp.dir, 'store'), wasmPath, snapshotEveryEvents: 5000, workspaceFolder: workspace.dir } });
+    const storeDir = path.join(temp.dir, 'store');
+    await connection.sendRequest(initialize, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { storeDir, wasmPath, snapshotEveryEvents: 5000, workspaceFolder: workspace.dir } });
     await connection.sendNotification('initialized', {});
     running = { engine, connection };
-    return { connection, sender };
+    return { connection, sender, storeDir };
   }
 
   const settings = (): ChatSettings => ({ model: 'claude-test', maxTokens: 256, baseUrl: server.baseUrl, budgetTokens: 30_000, window: { kind: 'full' }, systemPrompt: 'Be brief.', timeoutMs: 10_000 });
@@ -135,7 +137,7 @@ describe('facts and prompt drift in the engine', () => {
   });
 
   it('mark verified and retire (the drift code actions) answer their diagnostics, and refuse a stale read', async () => {
-    const { connection, sender } = await startEngine('sk-ant-facts-drift');
+    const { connection, storeDir } = await startEngine('sk-ant-facts-drift');
     const check = async () => connection.sendRequest(DriftRequests.check, { systemPrompt: 'Be brief.' });
     assert.equal((await check()).promptVersion?.version, 1);
     await connection.sendRequest(FactsRequests.add, { key: 'docs.owner', value: 'the docs team' });
@@ -152,6 +154,10 @@ describe('facts and prompt drift in the engine', () => {
     assert.deepEqual(Object.keys(listed).sort(), ['docs.owner', 'packageManager']);
     assert.match(listed['docs.owner']!, /^made under prompt version 1; the prompt is now at version 2 and the fact was not verified since$/);
     assert.match(listed.packageManager!, /^The fact "packageManager" says npm, but AGENTS\.md says pnpm\. \(AGENTS\.md:3\) made under prompt version 1/);
+    // The CLI's drift runs the same fact checks on the store (rules only, and it says so).
+    const cli = runCliProcess(storeDir, ['drift', '--folder', workspace.dir, '--json']);
+    assert.deepEqual((JSON.parse(cli.stdout) as Array<{ code: string }>).map((diagnostic) => diagnostic.code).sort(), ['fact-contradicts-prompt', 'fact-older-prompt', 'fact-older-prompt', 'runtime-version']);
+    assert.match(runCliProcess(storeDir, ['drift', '--folder', workspace.dir]).stdout, /2 facts checked by the rules \(the model's check runs in VS Code, with a key\)/);
     // Without `model`, the model check is not asked for: it says so.
     assert.deepEqual(drifted.modelCheck, { ran: false, note: 'no API key: only the rule checks ran' });
 
@@ -178,7 +184,6 @@ describe('facts and prompt drift in the engine', () => {
     assert.equal((await connection.sendRequest(FactsRequests.retire, { key: 'packageManager', expectedVector: current.vector })).state, 'retired');
     assert.equal((await check()).diagnostics.filter((diagnostic) => diagnostic.factId !== undefined).length, 0);
     assert.deepEqual(await drift(), {});
-    void sender;
   });
 
   it("checks the facts with the model when a key is present, keeping only what names a given fact and line", async () => {

@@ -1,3 +1,4 @@
+import type { DriftFact } from '../drift/driftTypes';
 import type { FactHead, FactView } from './factTypes';
 
 // Which facts prompt drift concerns, for the Facts view's Drifted group: a value made (or last
@@ -40,4 +41,11 @@ export function driftedFacts(facts: readonly FactView[], currentVersion: number 
     }
   }
   return drifted;
+}
+
+/** The facts as the drift checks read them: each current value, with the prompt version it was made or verified under. */
+export function driftFactsOf(facts: readonly FactView[]): DriftFact[] {
+  return facts.flatMap((view) =>
+    view.heads.flatMap((head) => (head.value === null ? [] : [{ id: head.eventId, key: view.key, value: head.value, promptVersion: madeOrVerifiedUnder(head), status: view.stale ? 'stale' : view.state }])),
+  );
 }
