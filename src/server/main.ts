@@ -28,6 +28,7 @@ import { registerDriftService } from './driftService';
 import { currentPromptVersion } from '../core/drift/promptVersions';
 import type { DriftFactSource } from '../core/drift/driftTypes';
 import { registerFactsService } from './factsService';
+import { driftFactsOf } from '../core/facts/factDrift';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -194,6 +195,7 @@ const chat = new ChatService({
     assemble: (sessionId, assembleOptions) => openContextIndex().assemble(sessionId, assembleOptions),
   }),
   remember: facts.remember,
+  systemPrompt: (store, settingText) => drift.chatSystemPrompt(store, settingText),
   createModel: ({ apiKey, settings }) =>
     createModelPort({
       apiKey,
@@ -262,21 +264,20 @@ function openContextIndex(): ContextIndex {
   return contextIndex;
 }
 
-registerDriftService(connection, { handle, workspaceFolder: () => options?.workspaceFolder ?? null, facts: () => (ledger ? driftFactsOf(ledger) : undefined), log: (message) => connection.console.info(message) });
+const drift = registerDriftService(connection, {
+  handle,
+  workspaceFolder: () => options?.workspaceFolder ?? null,
+  facts: () => (ledger ? driftFactSourceOf(ledger) : undefined),
+  log: (message) => connection.console.info(message),
+  apiKey: (keyVersion) => apiKeys.keyOf(keyVersion),
+  createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }),
+});
+// The Facts view's Drifted group shows what the last drift check found about each fact.
+facts.setDriftFindingsSource(() => drift.factFindings());
 
-/** The facts as the drift checks read them: each current value with the prompt version it was made under. */
-function driftFactsOf(store: Ledger): DriftFactSource {
-  return {
-    listFacts: () =>
-      store
-        .facts()
-        .list()
-        .flatMap((view) =>
-          view.heads.flatMap((head) =>
-            head.value === null ? [] : [{ id: head.eventId, key: view.key, value: head.value, promptVersion: head.promptVersion === null ? null : Number(head.promptVersion), status: view.stale ? 'stale' : view.state }],
-          ),
-        ),
-  };
+/** The facts as the drift checks read them (src/core/facts/factDrift.ts). */
+function driftFactSourceOf(store: Ledger): DriftFactSource {
+  return { listFacts: () => driftFactsOf(store.facts().list()) };
 }
 
 connection.onShutdown(async () => {

@@ -19,9 +19,12 @@ export function receiptSummary(receipt: ContextReceipt, rounds = 1): string {
     .join(' · ');
 }
 
-/** Parts worth a row: a part with no tokens and no events says nothing. */
+/**
+ * Parts worth a row: a part with no tokens and no events says nothing, except a facts part,
+ * whose reason names the facts left out (stale, conflicted) even when none went in.
+ */
 export function shownParts(receipt: ContextReceipt): readonly ReceiptPart[] {
-  return receipt.parts.filter((part) => part.tokens > 0 || part.eventCount > 0);
+  return receipt.parts.filter((part) => part.tokens > 0 || part.eventCount > 0 || part.kind === 'facts');
 }
 
 export function shownExclusions(receipt: ContextReceipt): readonly ReceiptExclusion[] {
