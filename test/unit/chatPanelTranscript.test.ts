@@ -5,7 +5,7 @@ import type { StoredEvent } from '../../src/core/log/events';
 import { budgetUse, lastReceipt, sessionNameFromText, toTranscript, withErrors } from '../../src/extension/chat/transcript';
 import type { TranscriptEntry } from '../../src/shared/chatPanelMessages';
 import { escapeHtml, renderMarkdown } from '../../src/webview/chat/markdown';
-import { describeToolCall, receiptSummary, seqRange, turnRange, windowText } from '../../src/webview/chat/format';
+import { compactionNote, describeToolCall, receiptSummary, seqRange, turnRange, windowText } from '../../src/webview/chat/format';
 
 let seq = 0;
 function event(kind: StoredEvent['kind'], body: unknown, id = `e${seq + 1}`): StoredEvent {
@@ -191,5 +191,38 @@ describe('receipt rows and tool calls in words', () => {
     assert.deepEqual(describeToolCall('list_files', {}), { verb: 'Listed files in', target: '.', isPath: false });
     assert.deepEqual(describeToolCall('search_text', { query: 'fizz' }), { verb: 'Searched for', target: '“fizz”', isPath: false });
     assert.deepEqual(describeToolCall('other', 'not an object'), { verb: 'Ran other', target: null, isPath: false });
+  });
+});
+
+describe('compactions in the transcript', () => {
+  const trail = { files: [], commands: [], errors: [], decisions: [], openQuestions: [] };
+  const committed = (id: string, firstTurn: number, lastTurn: number, automatic: boolean) =>
+    event('compaction.committed', { summary: 'S', range: { firstSeq: 2, lastSeq: 9, firstEventId: 'u1', lastEventId: 'a4', firstTurn, lastTurn }, tier: 'balanced', model: 'offline', promptVersion: null, sourceDigest: '0'.repeat(64), trail, sessionVersion: 9, sourceTokens: 41_200, summaryTokens: 1_840, ...(automatic ? { automatic: true } : {}) }, id);
+
+  it('shows each committed compaction as its own row where it was committed, and an undo on that row', () => {
+    seq = 0;
+    const events = [
+      event('session.started', { name: 'S' }),
+      event('message.user', { text: 'one' }, 'u1'),
+      event('message.assistant', { text: 'first' }, 'a1'),
+      committed('c1', 1, 1, false),
+      event('message.user', { text: 'two' }, 'u2'),
+      event('message.assistant', { text: 'second' }, 'a2'),
+      committed('c2', 1, 2, true),
+      event('compaction.undone', { compactionId: 'c1' }),
+      event('compaction.undone', { compactionId: 'not-loaded' }),
+    ];
+    const rows = toTranscript(events).filter((entry) => entry.kind === 'compaction');
+    assert.deepEqual(rows, [
+      { kind: 'compaction', eventId: 'c1', firstTurn: 1, lastTurn: 1, tier: 'balanced', model: 'offline', summaryTokens: 1_840, sourceTokens: 41_200, automatic: false, undone: true },
+      { kind: 'compaction', eventId: 'c2', firstTurn: 1, lastTurn: 2, tier: 'balanced', model: 'offline', summaryTokens: 1_840, sourceTokens: 41_200, automatic: true, undone: false },
+    ]);
+    assert.deepEqual(toTranscript(events).map((entry) => entry.kind), ['user', 'assistant', 'compaction', 'user', 'assistant', 'compaction']);
+  });
+
+  it('says what replaces which turns, who compacted, and whether it is undone', () => {
+    const base = { firstTurn: 12, lastTurn: 80, tier: 'balanced', model: 'offline', summaryTokens: 1_840, sourceTokens: 41_200 };
+    assert.equal(compactionNote({ ...base, automatic: true, undone: false }), 'Compacted automatically: the context budget was filling up. Summary of turns 12–80, 1,840 tokens, replaces 41,200 (balanced, offline). The turns stay in the log.');
+    assert.equal(compactionNote({ ...base, firstTurn: 80, automatic: false, undone: true }), 'Compacted. Summary of turn 80, 1,840 tokens, replaces 41,200 (balanced, offline). Undone: these turns go into requests as they were.');
   });
 });

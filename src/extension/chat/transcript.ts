@@ -15,6 +15,8 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
   const questions = new Map<string, string>();
   const superseded = new Set(events.flatMap((event) => (event.kind === 'message.superseded' ? [event.body.eventId] : [])));
   let pendingReceipt: { eventId: string; receipt: ContextReceipt } | null = null;
+  /** Where each compaction's row is, for its undo. */
+  const compactions = new Map<string, number>();
   const flushReceipt = (): void => {
     if (pendingReceipt) {
       entries.push({ kind: 'receipt', eventId: pendingReceipt.eventId, receipt: pendingReceipt.receipt });
@@ -68,6 +70,22 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
           retryText: event.body.userEventId === null ? null : (questions.get(event.body.userEventId) ?? null),
         });
         break;
+      case 'compaction.committed': {
+        flushReceipt();
+        const { range, tier, model, summaryTokens, sourceTokens } = event.body;
+        compactions.set(event.id, entries.length);
+        entries.push({ kind: 'compaction', eventId: event.id, firstTurn: range.firstTurn, lastTurn: range.lastTurn, tier, model, summaryTokens, sourceTokens, automatic: event.body.automatic === true, undone: false });
+        break;
+      }
+      case 'compaction.undone': {
+        // Shown on the compaction's own row (its Undo link goes); one undone before the loaded events shows nothing.
+        const index = compactions.get(event.body.compactionId);
+        const entry = index === undefined ? undefined : entries[index];
+        if (index !== undefined && entry?.kind === 'compaction') {
+          entries[index] = { ...entry, undone: true };
+        }
+        break;
+      }
       case 'session.started':
       case 'session.closed':
       case 'message.superseded':

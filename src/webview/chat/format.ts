@@ -125,3 +125,11 @@ export function describeToolCall(name: string, input: unknown): { readonly verb:
       return { verb: `Ran ${name}`, target: null, isPath: false };
   }
 }
+
+/** The words of a compaction row in the transcript: what replaces which turns, and who did it. */
+export function compactionNote(entry: { readonly firstTurn: number; readonly lastTurn: number; readonly tier: string; readonly model: string; readonly summaryTokens: number; readonly sourceTokens: number; readonly automatic: boolean; readonly undone: boolean }): string {
+  const turns = entry.firstTurn === entry.lastTurn ? `turn ${entry.firstTurn}` : `turns ${entry.firstTurn}–${entry.lastTurn}`;
+  const what = `Summary of ${turns}, ${formatTokens(entry.summaryTokens)} tokens, replaces ${formatTokens(entry.sourceTokens)} (${entry.tier}, ${entry.model})`;
+  const who = entry.automatic ? 'Compacted automatically: the context budget was filling up. ' : 'Compacted. ';
+  return entry.undone ? `${who}${what}. Undone: these turns go into requests as they were.` : `${who}${what}. The turns stay in the log.`;
+}
