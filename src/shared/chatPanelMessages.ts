@@ -119,6 +119,20 @@ export type TranscriptEntry =
       readonly automatic: boolean;
       /** Undone later: its turns go into requests as they were. */
       readonly undone: boolean;
+    }
+  /** An API request an imported Claude Code session recorded (import.request): that turn's receipt. */
+  | {
+      readonly kind: 'importedRequest';
+      readonly eventId: string;
+      readonly requestRef: string;
+      readonly model: string | null;
+      readonly messageCount: number;
+      readonly newMessageCount: number;
+      readonly toolCount: number;
+      /** Characters / 4: Claude Code records no token counts with the request. */
+      readonly estimatedTokens: number;
+      /** False when some messages had no blob the import saw, so their size is not in the estimate. */
+      readonly complete: boolean;
     };
 
 /** A send still running when the webview (re)loads: it continues streaming into this. */

@@ -5,7 +5,7 @@ import type { StoredEvent } from '../../src/core/log/events';
 import { budgetUse, lastReceipt, sessionNameFromText, toTranscript, withErrors } from '../../src/extension/chat/transcript';
 import type { TranscriptEntry } from '../../src/shared/chatPanelMessages';
 import { escapeHtml, renderMarkdown } from '../../src/webview/chat/markdown';
-import { compactionNote, describeToolCall, receiptSummary, seqRange, turnRange, windowText } from '../../src/webview/chat/format';
+import { compactionNote, describeToolCall, importedRequestSummary, receiptSummary, seqRange, turnRange, windowText } from '../../src/webview/chat/format';
 
 let seq = 0;
 function event(kind: StoredEvent['kind'], body: unknown, id = `e${seq + 1}`): StoredEvent {
@@ -224,5 +224,23 @@ describe('compactions in the transcript', () => {
     const base = { firstTurn: 12, lastTurn: 80, tier: 'balanced', model: 'offline', summaryTokens: 1_840, sourceTokens: 41_200 };
     assert.equal(compactionNote({ ...base, automatic: true, undone: false }), 'Compacted automatically: the context budget was filling up. Summary of turns 12–80, 1,840 tokens, replaces 41,200 (balanced, offline). The turns stay in the log.');
     assert.equal(compactionNote({ ...base, firstTurn: 80, automatic: false, undone: true }), 'Compacted. Summary of turn 80, 1,840 tokens, replaces 41,200 (balanced, offline). Undone: these turns go into requests as they were.');
+  });
+});
+
+describe('imported Claude Code sessions in the transcript', () => {
+  it('shows each request Claude Code recorded as that turn\'s receipt, and the time each line had in the source', () => {
+    seq = 0;
+    const events = [
+      event('session.started', { name: 'Claude Code: fix it' }),
+      event('message.user', { text: 'fix it', sourceTimeMs: 1_751_364_000_000 }, 'u1'),
+      event('import.request', { requestRef: 'req-1', model: 'claude-sonnet-4-5', messageCount: 3, newMessageCount: 1, messageChars: 4000, systemChars: 800, toolCount: 17, estimatedTokens: 1200, complete: false, sourceTimeMs: 1_751_364_001_000 }, 'r1'),
+      event('message.assistant', { text: 'Done.', sourceTimeMs: 1_751_364_002_000 }, 'a1'),
+    ];
+    const entries = toTranscript(events);
+    assert.deepEqual(entries.map((entry) => entry.kind), ['user', 'importedRequest', 'assistant']);
+    assert.deepEqual(entries[1], { kind: 'importedRequest', eventId: 'r1', requestRef: 'req-1', model: 'claude-sonnet-4-5', messageCount: 3, newMessageCount: 1, toolCount: 17, estimatedTokens: 1200, complete: false });
+    assert.equal((entries[0] as { wallMs: number }).wallMs, 1_751_364_000_000, 'the source time, not the import time');
+    assert.equal((entries[2] as { wallMs: number }).wallMs, 1_751_364_002_000);
+    assert.equal(importedRequestSummary(entries[1] as Parameters<typeof importedRequestSummary>[0]), 'Request recorded by Claude Code: ~1,200 tokens estimated (not every message measured) · 3 messages (1 new) · 17 tools');
   });
 });

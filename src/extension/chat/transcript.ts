@@ -1,4 +1,5 @@
 import type { ContextReceipt } from '../../core/context/contextTypes';
+import { eventTimeMs } from '../../core/import/sourceTime';
 import type { StoredEvent } from '../../core/log/events';
 import type { SessionSummary } from '../../core/ledger';
 import type { SessionItem, TranscriptEntry } from '../../shared/chatPanelMessages';
@@ -27,7 +28,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
     switch (event.kind) {
       case 'message.user':
         flushReceipt();
-        entries.push({ kind: 'user', eventId: event.id, seq: event.seq, text: event.body.text, wallMs: event.wallMs });
+        entries.push({ kind: 'user', eventId: event.id, seq: event.seq, text: event.body.text, wallMs: eventTimeMs(event).ms });
         questions.set(event.id, event.body.text);
         break;
       case 'message.assistant':
@@ -35,7 +36,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
           kind: 'assistant',
           eventId: event.id,
           text: event.body.text,
-          wallMs: event.wallMs,
+          wallMs: eventTimeMs(event).ms,
           model: event.body.model ?? null,
           incomplete: event.body.incomplete === true,
           receipt: pendingReceipt?.receipt ?? null,
@@ -84,6 +85,11 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
         if (index !== undefined && entry?.kind === 'compaction') {
           entries[index] = { ...entry, undone: true };
         }
+        break;
+      }
+      case 'import.request': {
+        const { requestRef, model, messageCount, newMessageCount, toolCount, estimatedTokens, complete } = event.body;
+        entries.push({ kind: 'importedRequest', eventId: event.id, requestRef, model: model ?? null, messageCount, newMessageCount, toolCount, estimatedTokens, complete });
         break;
       }
       case 'session.started':

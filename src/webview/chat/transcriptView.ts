@@ -2,7 +2,7 @@ import type { ContextReceipt } from '../../core/context/contextTypes';
 import type { TranscriptEntry } from '../../shared/chatPanelMessages';
 import type { ChatErrorInfo } from '../../shared/chatProtocol';
 import { h, icon } from './dom';
-import { compactionNote, describeToolCall, formatTokens } from './format';
+import { compactionNote, describeToolCall, formatTokens, importedRequestSummary } from './format';
 import { renderMarkdown } from './markdown';
 import { renderReceipt, type TurnLookup } from './receipt';
 
@@ -109,6 +109,22 @@ export class AnswerCard {
       this.element.append(next);
     }
     this.receiptElement = next;
+  }
+
+  /** A request an imported session recorded: shown where a receipt goes, in its own words. */
+  addImportedRequest(entry: Extract<TranscriptEntry, { kind: 'importedRequest' }>): void {
+    this.element.append(
+      h(
+        'details',
+        { class: 'receipt imported-request' },
+        h('summary', {}, icon('database'), h('span', { class: 'receipt-summary' }, importedRequestSummary(entry))),
+        h(
+          'div',
+          { class: 'receipt-body' },
+          h('p', { class: 'receipt-meta' }, `Claude Code wrote this request (${entry.requestRef}${entry.model ? `, to ${entry.model}` : ''}) into its transcript when it sent it. Sizes are characters / 4: it records no token counts.`),
+        ),
+      ),
+    );
   }
 
   markIncomplete(): void {
@@ -246,6 +262,9 @@ export class TranscriptView {
       case 'error':
         this.closeCard();
         this.element.append(renderError(entry.requestId, entry.error, entry.retryText, this.retryTexts));
+        return;
+      case 'importedRequest':
+        this.openCard(entry.model).addImportedRequest(entry);
         return;
       case 'compaction':
         this.closeCard();
