@@ -74,6 +74,12 @@ describe('import through the engine process', () => {
     const cancelled = await running;
     assert.equal(cancelled.cancelled, true);
     assert.ok(cancelled.eventsAdded < 12_000);
+    // What the cancelled run stored is whole, and the next run adds exactly the rest.
+    assert.deepEqual((await connection.sendRequest(EngineRequests.verify)).problems, []);
+    const rest = await connection.sendRequest(ImportRequests.run, { requestId: 'big-again', paths: [bulk] });
+    assert.equal(rest.cancelled, false);
+    assert.equal(rest.duplicates, 0, 'the cursor of the cancelled run is where the next one starts');
+    assert.equal(cancelled.eventsAdded + rest.eventsAdded, 4 * 3001, 'every question once, and one start per session');
 
     const projects = path.join(temp.dir, 'projects');
     const { sessionFile } = writeOldProject(projects);
