@@ -3,6 +3,7 @@ import type { CompactionCommittedBody, CompactionUndoneBody, SessionTierSetBody 
 import { compactionCommittedValidators, compactionUndoneValidators, sessionTierSetValidators } from '../compaction/compactionValidators';
 import { factBodyChecks, factEventKinds, type FactEventBodies } from '../facts/factEvents';
 import { mcpBodyChecks, mcpEventKinds, type McpEventBodies } from '../mcp/mcpEvents';
+import { sourceTimeProblem } from '../import/sourceTime';
 import { receiptShape, windowSpec } from '../context/contextChecks';
 import { digest, errorInfo, flag, isRecord, nonEmpty, nullableDigest, nullableText, object, optionalWholeNumber, positive, text, wholeNumber, type Validator } from './bodyChecks';
 
@@ -312,7 +313,7 @@ export function describeBodyProblem(kind: AppendableKind, body: unknown): string
   if (!isRecord(value)) {
     return `"body" of a ${kind} event must be a JSON object`;
   }
-  for (const validate of bodyValidators[kind]) {
+  for (const validate of [...bodyValidators[kind], sourceTimeProblem]) {
     const problem = validate(value);
     if (problem) {
       return `${kind} body: ${problem}`;
