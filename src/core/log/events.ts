@@ -313,13 +313,15 @@ export function describeBodyProblem(kind: AppendableKind, body: unknown): string
   if (!isRecord(value)) {
     return `"body" of a ${kind} event must be a JSON object`;
   }
-  for (const validate of [...bodyValidators[kind], sourceTimeProblem]) {
+  for (const validate of bodyValidators[kind]) {
     const problem = validate(value);
     if (problem) {
       return `${kind} body: ${problem}`;
     }
   }
-  return undefined;
+  // Any body may carry the time its source record had (imports).
+  const timeProblem = sourceTimeProblem(value);
+  return timeProblem ? `${kind} body: ${timeProblem}` : undefined;
 }
 
 /** Most levels of object/array nesting in one event (JSON.stringify recurses per level). */
