@@ -15,6 +15,7 @@ import { RetrievalFeature } from './retrieval/retrievalFeature';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
 import { DriftFeature } from './drift/driftFeature';
+import { MemoryFeature } from './memory/memoryFeature';
 
 /**
  * What activate() returns, only in ExtensionMode.Test (the integration tests): it sends chat
@@ -64,6 +65,7 @@ class ContextLedgerExtension extends Disposable {
     registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
     this.register(new DriftFeature({ engine: this.engine, log: this.output }));
     this.register(new FactsFeature(this.engine, this.output));
+    this.register(new MemoryFeature({ engine: this.engine, extensionUri: context.extensionUri, log: this.output, activeSessionId: () => this.chat.activeSessionId }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

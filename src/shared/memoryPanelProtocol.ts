@@ -1,15 +1,13 @@
 import { RequestType } from 'vscode-jsonrpc';
-import type { CompactionComparison } from '../core/memory/compactionCompare';
-import type { GrowthSeries, SearchResult, StoreHealth, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
+import type { CompactionComparison, GrowthSeries, SearchResult, StoreHealth, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
 
 // The memory panel's requests to the engine (src/server/memoryPanelService.ts): a session's
 // timeline paged by seq, its token growth, search within it, the side-by-side comparison of a
 // compaction preview with its raw turns, and the store's health. Preview, commit and undo are
 // the compaction requests (compactionProtocol.ts).
 
-export type { CompactionComparison, RawItem } from '../core/memory/compactionCompare';
 export type { DroppedDetail } from '../core/memory/droppedDetails';
-export type { GrowthPoint, GrowthSeries, SearchHit, SearchResult, StoreHealth, TimelineCategory, TimelineCompaction, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
+export type { CompactionComparison, RawItem, GrowthPoint, GrowthSeries, SearchHit, SearchResult, StoreHealth, TimelineCategory, TimelineCompaction, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
 
 export interface MemorySessionParams {
   readonly sessionId: string;

@@ -1,28 +1,13 @@
 import type { StoredEvent } from '../log/events';
 import { describeEvent } from '../report/transcriptReport';
-import { detailSpans, droppedDetails, type DetailKind, type DroppedDetail } from './droppedDetails';
+import { detailSpans, droppedDetails, type DetailKind } from './droppedDetails';
 import { categoryOf } from './timelineRows';
-import type { TimelineCategory } from './timelineTypes';
+import type { CompactionComparison } from './timelineTypes';
+
+export type { CompactionComparison, RawItem } from './timelineTypes';
 
 // The side-by-side view of a compaction preview: the raw turns of its range, each with the
 // places of the details the summary (and the trail beside it) dropped, and the list of them.
-
-export interface RawItem {
-  readonly seq: number;
-  readonly category: TimelineCategory;
-  readonly text: string;
-  /** The text was cut to `rawItemChars`. */
-  readonly clipped: boolean;
-  readonly highlights: ReadonlyArray<{ readonly start: number; readonly end: number; readonly kind: DetailKind }>;
-}
-
-export interface CompactionComparison {
-  readonly raw: readonly RawItem[];
-  readonly dropped: readonly DroppedDetail[];
-  /** Details in the raw turns, and how many of them the summary and trail keep. */
-  readonly detailCount: number;
-  readonly keptCount: number;
-}
 
 export const rawItemChars = 4000;
 

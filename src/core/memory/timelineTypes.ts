@@ -1,3 +1,5 @@
+import type { DetailKind, DroppedDetail } from './droppedDetails';
+
 // The memory panel's view of a session: rows of a timeline (one per event), the growth of the
 // session's tokens, search hits and the store's health. Plain data: the engine computes it, the
 // panel draws it.
@@ -105,4 +107,22 @@ export interface StoreHealth {
   readonly damagedRecords: number;
   /** Why the shown session cannot be compacted now, in words (empty: nothing holds it). */
   readonly barriers: readonly string[];
+}
+
+/** One raw event of a compaction's range, with the places of the details the summary dropped. */
+export interface RawItem {
+  readonly seq: number;
+  readonly category: TimelineCategory;
+  readonly text: string;
+  /** The text was cut to `rawItemChars`. */
+  readonly clipped: boolean;
+  readonly highlights: ReadonlyArray<{ readonly start: number; readonly end: number; readonly kind: DetailKind }>;
+}
+
+export interface CompactionComparison {
+  readonly raw: readonly RawItem[];
+  readonly dropped: readonly DroppedDetail[];
+  /** Details in the raw turns, and how many of them the summary and trail keep. */
+  readonly detailCount: number;
+  readonly keptCount: number;
 }
