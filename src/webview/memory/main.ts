@@ -275,6 +275,10 @@ class MemoryView {
       this.say(result.message);
       if (this.sessionId) {
         await this.showSession(this.sessionId, false);
+        // The compaction is the newest event: show its row (with its Undo).
+        if (this.overview) {
+          this.timeline.scrollToIndex(this.overview.eventCount - 1);
+        }
       }
     } catch (error) {
       const reply = error instanceof ReplyError ? error.reply : { message: String(error), reason: 'other' as const };
