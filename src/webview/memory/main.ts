@@ -177,6 +177,7 @@ class MemoryView {
       this.summaryLine.textContent = `${overview.name}: ${count(overview.turnCount)} turns, ${count(overview.eventCount)} events`;
       this.timeline.setOverview(overview, reset);
       if (reset) {
+        this.say('');
         this.results.replaceChildren();
         const last = Math.max(1, overview.turnCount - 2);
         this.firstTurn.value = '1';
