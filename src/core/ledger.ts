@@ -296,6 +296,12 @@ export class Ledger {
     return queries.readSessionEvents(this.db, this.reader, id, range);
   }
 
+  /** The seqs of a session's events and which are questions, without their bodies (a memory panel pages by them). */
+  sessionEventKeys(id: string): { seqs: number[]; questions: boolean[] } {
+    this.catchUpIfOpen();
+    return queries.sessionEventKeys(this.db, id);
+  }
+
   /** A session's compactions (CompactionsModule): those in force, or all with `includeUndone`. */
   listCompactions(sessionId: string, includeUndone = false): CompactionRow[] {
     this.catchUpIfOpen();

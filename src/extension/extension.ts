@@ -16,6 +16,7 @@ import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
 import { DriftFeature } from './drift/driftFeature';
 import { engineDriftFactActions } from './drift/driftFactActions';
+import { MemoryFeature } from './memory/memoryFeature';
 
 /**
  * What activate() returns, only in ExtensionMode.Test (the integration tests): it sends chat
@@ -65,6 +66,7 @@ class ContextLedgerExtension extends Disposable {
     registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
     this.register(new DriftFeature({ engine: this.engine, log: this.output, facts: engineDriftFactActions(this.engine) }));
     this.register(new FactsFeature(this.engine, this.output));
+    this.register(new MemoryFeature({ engine: this.engine, extensionUri: context.extensionUri, log: this.output, activeSessionId: () => this.chat.activeSessionId }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

@@ -29,6 +29,7 @@ import { currentPromptVersion } from '../core/drift/promptVersions';
 import type { DriftFactSource } from '../core/drift/driftTypes';
 import { registerFactsService } from './factsService';
 import { driftFactsOf } from '../core/facts/factDrift';
+import { registerMemoryPanelService } from './memoryPanelService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -257,6 +258,7 @@ function classifyTurnError(error: unknown, partialText: string): ChatErrorInfo {
 connection.onRequest(ChatRequests.send, handle((store, params) => chat.send(store, params)));
 connection.onRequest(ChatRequests.cancel, (params) => chat.cancel((params as { requestId?: unknown } | null)?.requestId));
 registerImportService(connection, handle);
+registerMemoryPanelService(connection, handle, { counter: tokenCounter, inFlight: (sessionId) => chat.isAnswering(sessionId) });
 function openContextIndex(): ContextIndex {
   if (!contextIndex) {
     throw toResponseError(openError ?? new Error('the store is not open yet'));

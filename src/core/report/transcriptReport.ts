@@ -17,7 +17,7 @@ export function transcriptLines(session: SessionSummary, events: readonly Stored
   return lines;
 }
 
-function describeEvent(event: StoredEvent): string {
+export function describeEvent(event: StoredEvent): string {
   switch (event.kind) {
     case 'session.started':
       return `session started: ${event.body.name}`;
