@@ -53,14 +53,26 @@ export function rankChunks(tables: IndexTables, query: string, limit: number): R
   }
 
   const places = new Map<string, RankedPlace>();
-  for (const top of chunkIndex.search(
+  const top = chunkIndex.search(
     matched.map((entry) => ({ term: entry.term, weight: 1 })),
     limit,
-  )) {
-    for (const place of sql.all('SELECT fc.file_id, f.path, fc.start_line, fc.end_line FROM file_chunks fc JOIN files f ON f.id = fc.file_id WHERE fc.chunk_id = ? LIMIT ?', [top.id, maxPlacesPerChunk])) {
-      const fileId = place.file_id as number;
-      places.set(`${fileId}:${place.start_line as number}`, { chunkId: top.id, fileId, path: place.path as string, startLine: place.start_line as number, endLine: place.end_line as number, score: top.score });
-    }
+  );
+  const scoreOf = new Map(top.map((chunk) => [chunk.id, chunk.score]));
+  // Where the top chunks are, in one statement (its IN list padded to a multiple of 16, so a few
+  // prepared statements serve every limit).
+  const slots = Math.max(16, Math.ceil(top.length / 16) * 16);
+  const ids = Array.from({ length: slots }, (_, index) => top[index]?.id ?? -1);
+  const placeRows = sql.all(
+    `SELECT p.chunk_id, p.file_id, f.path, p.start_line, p.end_line FROM (
+       SELECT chunk_id, file_id, start_line, end_line, ROW_NUMBER() OVER (PARTITION BY chunk_id ORDER BY file_id, ordinal) AS n
+       FROM file_chunks WHERE chunk_id IN (${ids.map(() => '?').join(', ')})
+     ) p JOIN files f ON f.id = p.file_id WHERE p.n <= ${maxPlacesPerChunk}`,
+    ids,
+  );
+  for (const place of placeRows) {
+    const fileId = place.file_id as number;
+    const chunkId = place.chunk_id as number;
+    places.set(`${fileId}:${place.start_line as number}`, { chunkId, fileId, path: place.path as string, startLine: place.start_line as number, endLine: place.end_line as number, score: scoreOf.get(chunkId) ?? 0 });
   }
 
   // Path matches: every query term counts, rare or not, weighted by its rarity among chunks.
