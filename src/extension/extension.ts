@@ -15,6 +15,7 @@ import { RetrievalFeature } from './retrieval/retrievalFeature';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
 import { DriftFeature } from './drift/driftFeature';
+import { McpFeature } from './mcp/mcpFeature';
 
 /**
  * What activate() returns, only in ExtensionMode.Test (the integration tests): it sends chat
@@ -64,6 +65,7 @@ class ContextLedgerExtension extends Disposable {
     registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
     this.register(new DriftFeature({ engine: this.engine, log: this.output }));
     this.register(new FactsFeature(this.engine, this.output));
+    this.register(new McpFeature({ context, engine: this.engine, storeDir: this.storeDir, log: this.output }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(
