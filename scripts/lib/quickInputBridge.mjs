@@ -15,6 +15,22 @@ export async function startQuickInputBridge(page, { timeoutMs = 20_000 } = {}) {
         res.writeHead(status, { 'content-type': 'application/json' });
         res.end(JSON.stringify(value));
       };
+      if (req.method === 'POST' && req.url === '/dialog') {
+        // POST /dialog {"title": "…", "button": "…"}: clicks `button` of the dialog showing `title`.
+        try {
+          const { title, button } = JSON.parse(body);
+          if (typeof title !== 'string' || typeof button !== 'string') {
+            throw new Error('expected {"title": string, "button": string}');
+          }
+          const dialog = page.locator('.monaco-dialog-box', { hasText: title });
+          await dialog.waitFor({ state: 'visible', timeout: timeoutMs });
+          await dialog.getByRole('button', { name: button, exact: true }).click();
+          reply(200, { ok: true });
+        } catch (error) {
+          reply(500, { error: error instanceof Error ? error.message : String(error) });
+        }
+        return;
+      }
       if (req.method !== 'POST' || req.url !== '/quick-input') {
         reply(404, { error: `no ${req.method} ${req.url} here` });
         return;

@@ -17,6 +17,7 @@ import { resolveStoreDir } from './storeLocation';
 import { DriftFeature } from './drift/driftFeature';
 import { engineDriftFactActions } from './drift/driftFactActions';
 import { MemoryFeature } from './memory/memoryFeature';
+import { McpFeature } from './mcp/mcpFeature';
 
 /**
  * What activate() returns, only in ExtensionMode.Test (the integration tests): it sends chat
@@ -67,6 +68,7 @@ class ContextLedgerExtension extends Disposable {
     this.register(new DriftFeature({ engine: this.engine, log: this.output, facts: engineDriftFactActions(this.engine) }));
     this.register(new FactsFeature(this.engine, this.output));
     this.register(new MemoryFeature({ engine: this.engine, extensionUri: context.extensionUri, log: this.output, activeSessionId: () => this.chat.activeSessionId }));
+    this.register(new McpFeature({ context, engine: this.engine, storeDir: this.storeDir, log: this.output }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));
     this.register(

@@ -30,6 +30,7 @@ import type { DriftFactSource } from '../core/drift/driftTypes';
 import { registerFactsService } from './factsService';
 import { driftFactsOf } from '../core/facts/factDrift';
 import { registerMemoryPanelService } from './memoryPanelService';
+import { registerMemoryToolsService } from './memoryToolsService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
 // host never runs sql.js or fsync on its thread. Spoken to over LSP with the custom requests in
@@ -281,6 +282,9 @@ facts.setDriftFindingsSource(() => drift.factFindings());
 function driftFactSourceOf(store: Ledger): DriftFactSource {
   return { listFacts: () => driftFactsOf(store.facts().list()) };
 }
+
+// The MCP server's memory tools for VS Code's language-model tools, on this store and this index.
+registerMemoryToolsService(connection, handle, { search: async (query, limit) => ((await retrieval.index()) ? retrieval.search({ query, limit }) : 'no workspace folder is open (or it is not trusted), so there is no retrieval index to search') });
 
 connection.onShutdown(async () => {
   // A turn still streaming logs what arrived (marked incomplete) and how it ended before the

@@ -47,6 +47,11 @@ export function runSuitesIn(dir: string): Promise<void> {
     .readdirSync(dir)
     .filter((name) => name.endsWith('.test.js'))
     .sort();
+  // CONTEXT_LEDGER_INTEGRATION_ONLY=name runs only the suites whose file starts with it, where one does (while working on one).
+  const only = process.env.CONTEXT_LEDGER_INTEGRATION_ONLY;
+  if (only && files.some((name) => name.startsWith(only))) {
+    files.splice(0, files.length, ...files.filter((name) => name.startsWith(only)));
+  }
   for (const name of files) {
     mocha.addFile(path.join(dir, name));
   }

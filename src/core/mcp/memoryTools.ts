@@ -8,6 +8,7 @@ import { isSystemStream } from '../log/systemStreams';
 import { transcriptLines } from '../report/transcriptReport';
 import { indexFilePath, readSavedWorkspaceFolder } from '../retrieval/indexDatabase';
 import { RetrievalIndex } from '../retrieval/retrievalIndex';
+import type { RetrievalSearchResult } from '../retrieval/retrievalTypes';
 import { fenceAsData } from '../tools/toolText';
 import { WorkspaceFiles } from '../tools/workspaceFiles';
 import { mcpNotesStreamId } from './mcpEvents';
@@ -22,11 +23,38 @@ export class MemoryToolError extends Error {
   override readonly name = 'MemoryToolError';
 }
 
+/**
+ * Runs a search of the workspace index; a string says why there is nothing to search. The CLI
+ * opens the store's saved index per call (`storeIndexSearch`); the engine asks its own index.
+ */
+export type MemorySearch = (query: string, limit: number) => Promise<RetrievalSearchResult | string>;
+
 export interface MemoryToolsOptions {
   readonly ledger: Ledger;
-  readonly storeDir: string;
-  readonly fs: FileSystem;
-  readonly sql: SqlJsStatic;
+  readonly search: MemorySearch;
+}
+
+/** Searches the retrieval index saved in the store, opened for this one call. */
+export function storeIndexSearch(options: { readonly storeDir: string; readonly fs: FileSystem; readonly sql: SqlJsStatic }): MemorySearch {
+  return async (query, limit) => {
+    const { sql, fs, storeDir } = options;
+    const store = path.resolve(storeDir);
+    const folder = readSavedWorkspaceFolder(sql, fs, indexFilePath(store));
+    if (!folder) {
+      return `no retrieval index in this store: nothing to search (build one with \`context-ledger --store ${storeDir} index FOLDER\`)`;
+    }
+    const index = RetrievalIndex.open({ sql, fs, workspace: new WorkspaceFiles(folder), storeDir: store });
+    try {
+      // The read-time check runs inside search: a hit is what its file holds now.
+      const result = index.search(query, { limit });
+      if (index.isDirty) {
+        index.save();
+      }
+      return result;
+    } finally {
+      index.close();
+    }
+  };
 }
 
 /** Rough token estimate (4 characters a token): enough to bound a window of a session. */
@@ -91,32 +119,20 @@ export class MemoryTools {
     }
   }
 
-  searchMemory(query: string, limit: number): string {
+  async searchMemory(query: string, limit: number): Promise<string> {
     if (query.trim() === '') {
       throw new MemoryToolError('the query is empty');
     }
-    const { sql, fs, storeDir } = this.options;
-    const store = path.resolve(storeDir);
-    const folder = readSavedWorkspaceFolder(sql, fs, indexFilePath(store));
-    if (!folder) {
-      return `no retrieval index in this store: nothing to search (build one with \`context-ledger --store ${storeDir} index FOLDER\`)`;
+    const result = await this.options.search(query, limit);
+    if (typeof result === 'string') {
+      return result;
     }
-    const index = RetrievalIndex.open({ sql, fs, workspace: new WorkspaceFiles(folder), storeDir: store });
-    try {
-      // The read-time check runs inside search: a hit is what its file holds now.
-      const result = index.search(query, { limit });
-      if (index.isDirty) {
-        index.save();
-      }
-      if (result.hits.length === 0) {
-        return `no hits for ${JSON.stringify(query)}${result.partial ? ' (the index is partial)' : ''}`;
-      }
-      const parts = result.hits.map((hit) => fenceAsData(`${hit.path}:${hit.startLine}-${hit.endLine}`, hit.text, `score ${hit.score.toFixed(2)}`));
-      const notes = [result.partial ? '(the index is partial: its first build has not finished)' : '', result.staleDropped > 0 ? `(${result.staleDropped} hits of changed files were re-checked and replaced or dropped)` : ''].filter(Boolean);
-      return [...parts, ...notes].join('\n\n');
-    } finally {
-      index.close();
+    if (result.hits.length === 0) {
+      return `no hits for ${JSON.stringify(query)}${result.partial ? ' (the index is partial)' : ''}`;
     }
+    const parts = result.hits.map((hit) => fenceAsData(`${hit.path}:${hit.startLine}-${hit.endLine}`, hit.text, `score ${hit.score.toFixed(2)}`));
+    const notes = [result.partial ? '(the index is partial: its first build has not finished)' : '', result.staleDropped > 0 ? `(${result.staleDropped} hits of changed files were re-checked and replaced or dropped)` : ''].filter(Boolean);
+    return [...parts, ...notes].join('\n\n');
   }
 
   async recordNote(client: string, text: string): Promise<string> {
