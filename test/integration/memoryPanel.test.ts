@@ -25,8 +25,9 @@ describe('memory panel', () => {
     assert.equal(appended.code, 0, appended.stderr);
     const panel = await vscode.commands.executeCommand<MemoryPanel>('contextLedger.openMemoryPanel', { id: session.sessionId });
     assert.ok(panel, 'the command returns the panel');
-    const tab = vscode.window.tabGroups.all.flatMap((group) => group.tabs).find((candidate) => candidate.label === 'Context Ledger Memory');
-    assert.ok(tab?.input instanceof vscode.TabInputWebview && tab.input.viewType.endsWith('contextLedger.memory'), 'the panel is an editor tab');
+    const memoryTab = () => vscode.window.tabGroups.all.flatMap((group) => group.tabs).find((candidate) => candidate.input instanceof vscode.TabInputWebview && candidate.input.viewType.includes('contextLedger.memory'));
+    await until(() => memoryTab() !== undefined, 'the memory panel tab');
+    assert.equal(memoryTab()?.label, 'Context Ledger Memory');
     // The webview says ready; the extension answers with init on the session named.
     await until(() => panel.posted.some((message) => message.type === 'init'), 'init');
     const init = panel.posted.find((message) => message.type === 'init');
