@@ -17,6 +17,8 @@ export interface MemoryFeatureOptions {
   readonly log: vscode.LogOutputChannel;
   /** The session the chat shows, if any. */
   readonly activeSessionId: () => string | null;
+  /** The command returns the panel (integration tests only; other extensions get nothing). */
+  readonly exposeTestHooks?: boolean;
 }
 
 function sessionIdArgument(argument: unknown): string | undefined {
@@ -32,7 +34,12 @@ export class MemoryFeature extends Disposable {
 
   constructor(private readonly options: MemoryFeatureOptions) {
     super();
-    this.register(vscode.commands.registerCommand(MemoryCommandId.openMemoryPanel, (argument?: unknown) => this.open(sessionIdArgument(argument) ?? options.activeSessionId())));
+    this.register(
+      vscode.commands.registerCommand(MemoryCommandId.openMemoryPanel, (argument?: unknown) => {
+        const panel = this.open(sessionIdArgument(argument) ?? options.activeSessionId());
+        return options.exposeTestHooks ? panel : undefined;
+      }),
+    );
     this.register(
       vscode.window.registerWebviewPanelSerializer(memoryPanelViewType, {
         deserializeWebviewPanel: async (panel) => {

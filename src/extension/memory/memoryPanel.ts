@@ -24,6 +24,7 @@ const commandIds: Record<MemoryPanelCommand, string> = {
   openChat: ChatCommandId.openChat,
 };
 const maxPreviews = 8;
+const maxPosted = 500;
 
 function errorOf(error: unknown): MemoryReplyError {
   const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : undefined;
@@ -36,6 +37,7 @@ export class MemoryPanel extends Disposable {
   private ready = false;
   private rejected = 0;
   private disposing = false;
+  private readonly postedLog: MemoryHostMessage[] = [];
   private sessionId: string | null;
   private readonly previews = new Map<string, { sessionId: string; preview: CompactionPreviewResult }>();
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
@@ -67,6 +69,11 @@ export class MemoryPanel extends Disposable {
       this.panel.dispose();
     }
     super.dispose();
+  }
+
+  /** The newest messages posted to the webview (tests read them). */
+  get posted(): readonly MemoryHostMessage[] {
+    return this.postedLog;
   }
 
   /** How many malformed webview messages were dropped. */
@@ -184,6 +191,8 @@ export class MemoryPanel extends Disposable {
     if (!this.ready) {
       return; // `init` carries the state when the webview (re)loads.
     }
+    this.postedLog.push(message);
+    this.postedLog.splice(0, Math.max(0, this.postedLog.length - maxPosted));
     void this.panel.webview.postMessage(message).then(undefined, (error: unknown) => this.services.log.warn(`memory panel: a message was not delivered: ${String(error)}`));
   }
 }
