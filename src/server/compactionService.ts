@@ -10,6 +10,7 @@ import {
   previewCompaction,
   sessionTier,
   undoCompaction,
+  type CommitResult,
   type CompactionContext,
   type Summarizer,
 } from '../core/compaction/compactionEngine';
@@ -50,6 +51,8 @@ export interface CompactionServiceDependencies {
   readonly createModel: (connection: ModelConnection) => ModelPort;
   readonly notify?: (notice: CompactionNoticeParams) => void;
   readonly log?: (message: string) => void;
+  /** After each commit (the facts service proposes facts from the trail). */
+  readonly afterCommit?: (ledger: Ledger, sessionId: string, committed: CommitResult) => void;
 }
 
 /** The settings the extension sends (contextLedger.compaction.*). */
@@ -105,6 +108,13 @@ export class CompactionService {
   private config: CompactionConfig = { defaultTier: 'balanced', autoAtShare: 0 };
 
   constructor(private readonly deps: CompactionServiceDependencies) {}
+
+  private committed(ledger: Ledger, sessionId: string, committed: CommitResult): CommitResult {
+    if (!committed.duplicate) {
+      this.deps.afterCommit?.(ledger, sessionId, committed);
+    }
+    return committed;
+  }
 
   configure(value: unknown): CompactionConfig {
     const params = record(value, 'compaction/configure');
@@ -190,7 +200,7 @@ export class CompactionService {
       throw invalid('"body.model" must name the model, or be "offline"');
     }
     try {
-      return await commitCompaction(this.context(ledger), {
+      return this.committed(ledger, sessionId, await commitCompaction(this.context(ledger), {
         sessionId,
         body: {
           summary: body.summary,
@@ -200,7 +210,7 @@ export class CompactionService {
           promptVersion: typeof body.promptVersion === 'string' ? body.promptVersion : null,
           sessionVersion: body.sessionVersion,
         },
-      });
+      }));
     } catch (error) {
       throw toCompactionError(error);
     }
@@ -265,7 +275,7 @@ export class CompactionService {
       if (ledger.listCompactions(params.sessionId).some((row) => row.firstSeq <= firstSeq && row.lastSeq >= lastSeq)) {
         return null; // Those turns are compacted already: only the newest turns are over the share.
       }
-      const committed = await commitCompaction(context, { sessionId: params.sessionId, body: preview.body, automatic: true });
+      const committed = this.committed(ledger, params.sessionId, await commitCompaction(context, { sessionId: params.sessionId, body: preview.body, automatic: true }));
       const { firstTurn, lastTurn } = committed.body.range;
       const notice = {
         sessionId: params.sessionId,

@@ -27,6 +27,12 @@ export interface DriftServiceDependencies {
 
 const maxSystemPromptChars = 1024 * 1024;
 
+/** A check's rule part, and what the model's check needs (when there are facts). */
+interface RuleCheck {
+  readonly result: DriftCheckResult;
+  readonly forModel?: { readonly files: readonly PromptSource[]; readonly facts: readonly DriftFact[] };
+}
+
 /**
  * Prompt drift in the engine: each check reads the prompt files and the repository through the
  * workspace tools' rules (ignored and secret files unseen), records a prompt version when the
@@ -46,9 +52,11 @@ export class DriftService {
       return Promise.reject(new Error('drift/check expects { systemPrompt } (a string of at most 1 MiB)'));
     }
     const model = checkModelParams(params.model);
-    const run = this.queue.then(() => this.run(ledger, params.systemPrompt, model));
-    this.queue = run.catch(() => undefined);
-    return run;
+    // The walk, the version and the rules run in the queue; the model's check after it, so a
+    // slow model answer never holds a chat turn's prompt (which waits in the same queue).
+    const ruled = this.queue.then(() => this.run(ledger, params.systemPrompt));
+    this.queue = ruled.catch(() => undefined);
+    return ruled.then((checked) => this.withModelCheck(checked, model));
   }
 
   /** The last check's contradictions of facts, by the head event id of the value they name. */
@@ -84,10 +92,10 @@ export class DriftService {
     return this.workspace;
   }
 
-  private async run(ledger: Ledger, systemPrompt: string, model: DriftCheckParams['model']): Promise<DriftCheckResult> {
+  private async run(ledger: Ledger, systemPrompt: string): Promise<RuleCheck> {
     const folder = this.deps.workspaceFolder();
     if (!folder) {
-      return { folder: null, unavailable: 'no trusted workspace folder is open, so the prompt files are not read', promptFiles: [], promptVersion: null, diagnostics: [], factsChecked: false };
+      return { result: { folder: null, unavailable: 'no trusted workspace folder is open, so the prompt files are not read', promptFiles: [], promptVersion: null, diagnostics: [], factsChecked: false } };
     }
     const workspace = this.workspaceOf(folder);
     const started = performance.now();
@@ -96,21 +104,33 @@ export class DriftService {
     const { version, recorded } = await recordPromptVersion(ledger, effectivePrompt(systemPrompt, repository.promptFiles));
     const facts = this.deps.facts?.();
     const factList = facts?.listFacts() ?? [];
-    const ruled = checkDrift({ repository, ...(facts ? { facts: { list: factList, promptVersion: version.version } } : {}) });
-    const modelCheck = facts ? await this.modelCheck(repository.promptFiles, factList, model, ruled) : undefined;
-    const diagnostics = [...ruled, ...(modelCheck?.diagnostics ?? [])].sort((a, b) => comparePromptPaths(a.path, b.path) || a.line - b.line || (a.range?.start ?? 0) - (b.range?.start ?? 0));
-    // Contradictions by the fact value they name (the older-prompt check is the facts' own).
-    this.findings = new Map(diagnostics.filter((diagnostic) => diagnostic.factId !== undefined && diagnostic.code !== 'fact-older-prompt').map((diagnostic) => [diagnostic.factId!, `${diagnostic.message} (${diagnostic.path}:${diagnostic.line})`]));
-    this.deps.log(`prompt drift: ${repository.promptFiles.length} prompt files, prompt version ${version.version}${recorded ? ' (new)' : ''}, ${diagnostics.length} diagnostics in ${Math.round(performance.now() - started)} ms${modelCheck ? `; model check: ${modelCheck.note}` : ''}`);
+    const diagnostics = checkDrift({ repository, ...(facts ? { facts: { list: factList, promptVersion: version.version } } : {}) });
+    this.deps.log(`prompt drift: ${repository.promptFiles.length} prompt files, prompt version ${version.version}${recorded ? ' (new)' : ''}, ${diagnostics.length} diagnostics in ${Math.round(performance.now() - started)} ms`);
     return {
-      folder,
-      unavailable: null,
-      promptFiles: repository.promptFiles.map((file) => file.path),
-      promptVersion: { version: version.version, digest: version.digest, recorded },
-      diagnostics,
-      factsChecked: facts !== undefined,
-      ...(modelCheck ? { modelCheck: { ran: modelCheck.ran, note: modelCheck.note } } : {}),
+      result: {
+        folder,
+        unavailable: null,
+        promptFiles: repository.promptFiles.map((file) => file.path),
+        promptVersion: { version: version.version, digest: version.digest, recorded },
+        diagnostics,
+        factsChecked: facts !== undefined,
+      },
+      ...(facts ? { forModel: { files: repository.promptFiles, facts: factList } } : {}),
     };
+  }
+
+  /** Adds the model's findings to a rule check (when it had facts), and notes them for the Facts view. */
+  private async withModelCheck(checked: RuleCheck, model: DriftCheckParams['model']): Promise<DriftCheckResult> {
+    const modelCheck = checked.forModel ? await this.modelCheck(checked.forModel.files, checked.forModel.facts, model, checked.result.diagnostics) : undefined;
+    if (modelCheck?.ran) {
+      this.deps.log(`prompt drift, model check: ${modelCheck.note}`);
+    }
+    const diagnostics = [...checked.result.diagnostics, ...(modelCheck?.diagnostics ?? [])].sort((a, b) => comparePromptPaths(a.path, b.path) || a.line - b.line || (a.range?.start ?? 0) - (b.range?.start ?? 0));
+    if (checked.forModel) {
+      // Contradictions by the fact value they name (the older-prompt check is the facts' own).
+      this.findings = new Map(diagnostics.filter((diagnostic) => diagnostic.factId !== undefined && diagnostic.code !== 'fact-older-prompt').map((diagnostic) => [diagnostic.factId!, `${diagnostic.message} (${diagnostic.path}:${diagnostic.line})`]));
+    }
+    return { ...checked.result, diagnostics, ...(modelCheck ? { modelCheck: { ran: modelCheck.ran, note: modelCheck.note } } : {}) };
   }
 
   /**

@@ -6,6 +6,8 @@ import { defaultFactsContextSettings, isDueForReview, withFacts, type FactsConte
 import { FactChangedError, FactsInputError, FactsStore, type MergeResolution } from '../core/facts/factsStore';
 import { runRememberTool } from '../core/facts/rememberTool';
 import { driftedFacts } from '../core/facts/factDrift';
+import { proposeFromTrail } from '../core/facts/trailFacts';
+import type { ArtifactTrail } from '../core/compaction/compactionTypes';
 import type { Ledger } from '../core/ledger';
 import { WorkspaceAccessError, type WorkspaceFiles } from '../core/tools/workspaceFiles';
 import { EngineErrorCode } from '../shared/engineProtocol';
@@ -49,6 +51,8 @@ export interface FactsService {
   setPromptVersionSource(source: () => string | null): void;
   /** The last drift check's contradictions of facts, by head event id (the Drifted group). */
   setDriftFindingsSource(source: () => ReadonlyMap<string, string>): void;
+  /** Extraction during compaction: proposals from the trail's succeeding commands. */
+  proposeFromCompaction(sessionId: string, committed: { readonly compactionId: string; readonly body: { readonly trail: ArtifactTrail } }): Promise<FactProposal[]>;
 }
 
 /**
@@ -71,6 +75,20 @@ export class FactsEngineService implements FactsService {
 
   setDriftFindingsSource(source: () => ReadonlyMap<string, string>): void {
     this.driftFindings = source;
+  }
+
+  async proposeFromCompaction(sessionId: string, committed: { readonly compactionId: string; readonly body: { readonly trail: ArtifactTrail } }): Promise<FactProposal[]> {
+    try {
+      const proposed = await proposeFromTrail(this.facts(), committed.body.trail, { sessionId, compactionId: committed.compactionId, promptVersion: this.promptVersion() });
+      if (proposed.length > 0) {
+        this.deps.log(`compaction of ${sessionId}: ${proposed.length} facts proposed from its trail (${proposed.map((proposal) => proposal.key).join(', ')})`);
+      }
+      return proposed;
+    } catch (error) {
+      // The compaction stands; only the proposals are missing.
+      this.deps.log(`facts could not be proposed from the compaction of ${sessionId}: ${error instanceof Error ? error.message : String(error)}`);
+      return [];
+    }
   }
 
   facts(): FactsStore {

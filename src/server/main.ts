@@ -221,7 +221,7 @@ const chat = new ChatService({
   },
 });
 
-const compaction = registerCompactionService(connection, handle, { counter: tokenCounter, inFlight: (sessionId) => chat.isAnswering(sessionId), apiKey: (keyVersion) => apiKeys.keyOf(keyVersion), createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }), log: (message) => connection.console.info(message) });
+const compaction = registerCompactionService(connection, handle, { afterCommit: (_store, sessionId, committed) => void facts.proposeFromCompaction(sessionId, committed), counter: tokenCounter, inFlight: (sessionId) => chat.isAnswering(sessionId), apiKey: (keyVersion) => apiKeys.keyOf(keyVersion), createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }), log: (message) => connection.console.info(message) });
 
 const exactCountsPerTurn = 16;
 // The placeholder counts exact per-event counts subtract, per model and endpoint, for the engine's life.

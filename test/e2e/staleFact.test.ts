@@ -78,6 +78,7 @@ describe('a stale-citation fact in the receipt', () => {
 
       fs.writeFileSync(file, config.replace('"output": "dist/"', '"output": "build/"'));
       const stale = await ask('And now, where does it go?', 'Let me look at the config again.');
+      await stale.scrollIntoViewIfNeeded();
       await workbench.screenshot('stale-fact-02-flagged');
       assert.equal(await stale.getAttribute('class'), 'flagged');
       assert.match((await stale.locator('.reason').textContent()) ?? '', /^0 facts within their budget of 1000 tokens, most relevant first\. left out: build\.output \(stale: build\.config\.json:2–3 changed since it was cited\)$/);
