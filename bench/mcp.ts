@@ -118,7 +118,8 @@ async function main(): Promise<void> {
     row('in-process, the tool + its mcp.call line (durable append)', samples.logged);
     row('through MCP (SDK client, stdio, context-ledger mcp)', samples.mcp);
     const p50 = (values: readonly number[]) => percentile(values, 50);
-    console.log(`  transport and protocol: ${ms(p50(samples.mcp) - p50(samples.logged))} at p50 (${(p50(samples.mcp) / p50(samples.logged)).toFixed(2)}× the same work in-process)`);
+    const delta = p50(samples.mcp) - p50(samples.logged);
+    console.log(`  transport and protocol: ${delta < 0 ? '-' : ''}${ms(Math.abs(delta))} at p50 (${(p50(samples.mcp) / p50(samples.logged)).toFixed(2)}× the same work in-process)`);
     console.log(`  answers that differed between MCP and in-process: ${mismatches} of ${queries.length}`);
   } finally {
     fs.rmSync(temp, { recursive: true, force: true });
