@@ -39,6 +39,7 @@ const webviewBuilds = [
     target: 'es2022',
     tsconfig: 'tsconfig.webview.json',
   },
+  { entryPoints: ['src/webview/memory/main.ts'], outfile: 'dist/webview/memory.js', platform: 'browser', format: 'iife', target: 'es2022', tsconfig: 'tsconfig.webview.json' },
 ];
 
 fs.mkdirSync(path.join(root, 'dist'), { recursive: true });

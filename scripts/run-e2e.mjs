@@ -144,6 +144,7 @@ try {
           CONTEXT_LEDGER_E2E_CHAT_URL: `${server.url}/?folder=${encodeURIComponent(chatFolders(name).workspace)}`,
           CONTEXT_LEDGER_E2E_MESSAGES_API: messagesApi.baseUrl,
           CONTEXT_LEDGER_E2E_CHAT_STORE: chatFolders(name).store,
+          CONTEXT_LEDGER_E2E_HOME: dirs.home,
         },
       });
       cleanup.add(`test process ${name}`, () => stopProcessGroup(child.pid));

@@ -1,5 +1,7 @@
 import * as fs from 'node:fs';
 import { checkDrift, toPlainDiagnostic } from '../core/drift/checkDrift';
+import type { DriftFact } from '../core/drift/driftTypes';
+import { driftFactsOf } from '../core/facts/factDrift';
 import { settingSourcePath, textDigest } from '../core/drift/promptSources';
 import { currentPromptVersion } from '../core/drift/promptVersions';
 import { RepositoryView } from '../core/drift/repositoryView';
@@ -32,23 +34,25 @@ export async function runDriftCommand(openLedger: () => Promise<Ledger>, folder:
     throw error instanceof DriftFolderError ? error : new DriftFolderError(`${folder} cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }
   const repository = await RepositoryView.read(workspace);
-  const diagnostics = checkDrift({ repository });
-  if (json) {
-    out(JSON.stringify(diagnostics.map(toPlainDiagnostic), null, 2));
-    return diagnostics.length > 0 ? 1 : 0;
-  }
-  // The store only adds the recorded version: a folder is checked without one too.
+  // The store adds the recorded version and the facts: a folder is checked without them too.
   let version: PromptVersion | null = null;
+  let facts: DriftFact[] | undefined;
   let storeNote: string | undefined;
   try {
     const ledger = await openLedger();
     try {
       version = currentPromptVersion(ledger);
+      facts = driftFactsOf(ledger.facts().list());
     } finally {
       ledger.close();
     }
   } catch (error) {
-    storeNote = `the store could not be read (${error instanceof Error ? error.message : String(error)}), so no prompt version is compared`;
+    storeNote = `the store could not be read (${error instanceof Error ? error.message : String(error)}), so no prompt version is compared and no fact checked`;
+  }
+  const diagnostics = checkDrift({ repository, ...(facts && version ? { facts: { list: facts, promptVersion: version.version } } : {}) });
+  if (json) {
+    out(JSON.stringify(diagnostics.map(toPlainDiagnostic), null, 2));
+    return diagnostics.length > 0 ? 1 : 0;
   }
   if (repository.promptFiles.length === 0) {
     out(`no prompt files in ${workspace.folder} (AGENTS.md, CLAUDE.md, .github/copilot-instructions.md, .cursorrules)`);
@@ -62,6 +66,10 @@ export async function runDriftCommand(openLedger: () => Promise<Ledger>, folder:
     out(`prompt version ${version.version} (${version.digest.slice(0, 12)}) in the store; ${same ? 'the files are the ones it recorded' : 'the files changed since it was recorded'}`);
   } else {
     out(storeNote ?? 'no prompt version recorded in the store yet');
+  }
+  if (facts && version) {
+    const current = facts.filter((fact) => fact.status !== 'retired').length;
+    out(`${current} ${current === 1 ? 'fact' : 'facts'} checked by the rules (the model's check runs in VS Code, with a key)`);
   }
   for (const diagnostic of diagnostics) {
     out(`${diagnostic.path}:${diagnostic.line}: ${diagnostic.code}: ${diagnostic.message}`);

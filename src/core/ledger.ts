@@ -1,12 +1,10 @@
 import * as path from 'node:path';
 import type { Database, SqlJsStatic } from 'sql.js';
-import { describeIoError } from './fs/durableFile';
 import { nodeFileSystem, type FileSystem } from './fs/fileSystem';
-import { parseEventDraft, type EventDraft, type JournalEvent, type LoggedEvent, type StoredEvent } from './log/events';
+import { parseEventDraft, type JournalEvent, type StoredEvent } from './log/events';
 import { HybridClock } from './log/hybridClock';
-import { Journal, JournalWriteError, type JournalPosition, type PositionedRecord } from './log/journal';
-import { encodeRecord, sealRecord } from './log/journalRecord';
-import { StoreLock } from './log/storeLock';
+import { Journal, type JournalPosition, type PositionedRecord } from './log/journal';
+import { encodeRecord } from './log/journalRecord';
 import { UlidGenerator } from './log/ulid';
 import { watchJournal } from './log/journalWatcher';
 import { EventReader } from './store/eventReader';
@@ -22,7 +20,9 @@ import type { ProjectionModule } from './store/modules/projectionModule';
 import { StoreProjections, type AppendVerdict } from './store/projection';
 import * as queries from './store/queries';
 import { latestSchemaVersion, migrate } from './store/schema';
-import { loadNewestSnapshot, writeSnapshot, type SnapshotFile } from './store/snapshots';
+import { loadNewestSnapshot } from './store/snapshots';
+import { GroupCommit } from './store/groupCommit';
+import { StoreMaintenance, type LatestSnapshot } from './store/storeMaintenance';
 import { assertJournalCoversSnapshot, configureDatabase, prepareStoreFolder } from './store/storeFolder';
 import { verifyStore, type VerifyReport } from './store/verifyStore';
 import { WriterSlot } from './store/writerSlots';
@@ -37,15 +37,8 @@ export type { VerifyReport } from './store/verifyStore';
 export type { LedgerChange, LedgerOptions, LedgerStats, SnapshotOutcome } from './ledgerTypes';
 export { LedgerReadOnlyError } from './ledgerTypes';
 
-interface PendingAppend {
-  readonly events: LoggedEvent[];
-  readonly resolve: (verdicts: AppendVerdict[]) => void;
-  readonly reject: (error: unknown) => void;
-}
-
 const defaultSnapshotEveryEvents = 5000;
 const defaultSegmentMaxBytes = 64 * 1024 * 1024;
-const sealRetries = 4;
 const catchUpPageRecords = 10_000;
 
 /**
@@ -58,19 +51,15 @@ const catchUpPageRecords = 10_000;
 export class Ledger {
   private readonly fs: FileSystem;
   private readonly journal: Journal;
-  private readonly lock: StoreLock;
   private readonly clock = new HybridClock();
   private readonly ids = new UlidGenerator();
   private readonly projections: StoreProjections;
   private readonly reader: EventReader;
   private position: JournalPosition;
-  private readonly queue: PendingAppend[] = [];
-  private flushScheduled = false;
-  private readonly awaiting = new Map<string, (verdict: AppendVerdict) => void>();
+  private readonly commits: GroupCommit;
+  private readonly maintenance: StoreMaintenance;
   private readonly listeners = new Set<(change: LedgerChange) => void>();
   private readonly recoveryLog: RecoveryLog;
-  private latestSnapshot: { file: SnapshotFile; bytes: number } | undefined;
-  private snapshotTimer: NodeJS.Timeout | undefined;
   private watcher: { dispose(): void } | undefined;
   private closed = false;
 
@@ -81,14 +70,11 @@ export class Ledger {
     private readonly db: Database,
     private readonly manifest: StoreManifest,
     private readonly recovery: string[],
+    latestSnapshot: LatestSnapshot | undefined,
     private openMs: number,
   ) {
     this.fs = options.fs ?? nodeFileSystem;
     this.journal = new Journal(this.fs, path.join(options.storeDir, 'journal'));
-    this.lock = new StoreLock(this.fs, path.join(options.storeDir, 'locks'), 'maintenance', {
-      writerId: this.writerId,
-      ...(options.lockStaleMs !== undefined ? { staleMs: options.lockStaleMs } : {}),
-    });
     this.recoveryLog = new RecoveryLog(this.fs, options.storeDir, this.journal, options.readOnly ?? false, recovery, (level, message) => this.log(level, message));
     this.reader = new EventReader(this.journal);
     this.projections = new StoreProjections(db, createModules(), this.reader);
@@ -100,6 +86,36 @@ export class Ledger {
       offset: Number(queries.readMeta(db, 'journalOffset') ?? 0),
     };
     this.clock.observe(queries.readMeta(db, 'hlc') ?? '');
+    const host = {
+      fs: this.fs,
+      journal: this.journal,
+      storeDir: options.storeDir,
+      storeId: manifest.storeId,
+      writerId: this.writerId,
+      clock: this.clock,
+      ids: this.ids,
+      projections: this.projections,
+      db,
+      lockStaleMs: options.lockStaleMs,
+      position: () => this.position,
+      catchUp: () => void this.catchUp(),
+      log: (level: 'info' | 'warn' | 'error', message: string) => this.log(level, message),
+    };
+    this.maintenance = new StoreMaintenance(
+      host,
+      {
+        snapshotEveryEvents: options.snapshotEveryEvents ?? defaultSnapshotEveryEvents,
+        segmentMaxBytes: options.segmentMaxBytes ?? defaultSegmentMaxBytes,
+        readOnly: options.readOnly ?? false,
+      },
+      latestSnapshot,
+    );
+    this.commits = new GroupCommit({
+      ...host,
+      applyOwn: (records, position) => void this.applyRecords(records, position),
+      assertWritable: () => this.assertWritable(),
+      afterBatch: () => this.maintenance.rotateIfFull(),
+    });
   }
 
   static async open(options: LedgerOptions): Promise<Ledger> {
@@ -140,10 +156,7 @@ export class Ledger {
       db.close();
       throw error;
     }
-    const ledger = new Ledger({ ...options, storeDir }, writer, sql, db, manifest, recovery, 0);
-    if (loaded) {
-      ledger.latestSnapshot = { file: loaded.file, bytes: loaded.bytes };
-    }
+    const ledger = new Ledger({ ...options, storeDir }, writer, sql, db, manifest, recovery, loaded ? { file: loaded.file, bytes: loaded.bytes } : undefined, 0);
     try {
       ledger.catchUp();
       await ledger.recoverTail();
@@ -188,26 +201,15 @@ export class Ledger {
    * its id before the first write, so re-sending the same drafts with ids never stores twice.
    */
   append(drafts: readonly unknown[]): Promise<AppendVerdict[]> {
-    let events: LoggedEvent[];
     try {
       this.assertWritable();
       if (typeof this.writer !== 'string') {
         this.writer.ensureHeld();
       }
-      events = drafts.map((draft) => this.stamp(parseEventDraft(draft)));
+      return this.commits.enqueue(drafts.map(parseEventDraft));
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    if (events.length === 0) {
-      return Promise.resolve([]);
-    }
-    return new Promise((resolve, reject) => {
-      this.queue.push({ events, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        setImmediate(() => this.flush());
-      }
-    });
   }
 
   /** Reads other writers' new records into the projections; returns how many events were accepted. */
@@ -234,7 +236,7 @@ export class Ledger {
   /** Applies records in one transaction, moves to `position`, settles waiting appends. */
   private applyRecords(records: readonly PositionedRecord[], position: JournalPosition): number {
     const changedSessions = new Set<string>();
-    const verdicts: Array<[string, AppendVerdict]> = [];
+    const verdicts: Array<[JournalEvent, AppendVerdict]> = [];
     let applied = 0;
     this.projections.beginBatch();
     try {
@@ -253,7 +255,7 @@ export class Ledger {
           applied++;
           changedSessions.add(outcome.event.sessionId);
         }
-        verdicts.push([awaitKey(outcome.event), outcome.verdict]);
+        verdicts.push([outcome.event, outcome.verdict]);
       }
       this.projections.commit();
     } catch (error) {
@@ -261,12 +263,8 @@ export class Ledger {
       throw error;
     }
     this.position = position;
-    for (const [key, verdict] of verdicts) {
-      const resolve = this.awaiting.get(key);
-      if (resolve) {
-        this.awaiting.delete(key);
-        resolve(verdict);
-      }
+    for (const [event, verdict] of verdicts) {
+      this.commits.settle(event, verdict);
     }
     if (changedSessions.size > 0) {
       const change: LedgerChange = { sessionIds: [...changedSessions], lastSeq: this.lastSeq };
@@ -278,7 +276,7 @@ export class Ledger {
           this.log('error', `a change listener failed (the append itself succeeded): ${error instanceof Error ? error.message : String(error)}`);
         }
       }
-      this.maybeScheduleSnapshot();
+      this.maintenance.scheduleSnapshotIfDue();
     }
     return applied;
   }
@@ -296,6 +294,12 @@ export class Ledger {
   readSession(id: string, range: queries.SessionRange = {}): StoredEvent[] {
     this.catchUpIfOpen();
     return queries.readSessionEvents(this.db, this.reader, id, range);
+  }
+
+  /** The seqs of a session's events and which are questions, without their bodies (a memory panel pages by them). */
+  sessionEventKeys(id: string): { seqs: number[]; questions: boolean[] } {
+    this.catchUpIfOpen();
+    return queries.sessionEventKeys(this.db, id);
   }
 
   /** A session's compactions (CompactionsModule): those in force, or all with `includeUndone`. */
@@ -330,6 +334,7 @@ export class Ledger {
     const segments = this.journal.listSegments();
     const bytes = segments.reduce((sum, segment) => sum + this.journal.segmentSize(segment), 0);
     const sessions = queries.countSessions(this.db);
+    const latest = this.maintenance.latestSnapshot;
     return {
       storeDir: this.storeDir,
       storeId: this.manifest.storeId,
@@ -342,14 +347,7 @@ export class Ledger {
       rejectedAppendCount: queries.countRows(this.db, 'rejected_appends'),
       lastSeq: this.lastSeq,
       journal: { segments: segments.length, bytes, position: this.position },
-      snapshot: this.latestSnapshot
-        ? {
-            file: this.latestSnapshot.file.name,
-            seq: this.latestSnapshot.file.seq,
-            bytes: this.latestSnapshot.bytes,
-            eventsSince: this.lastSeq - this.latestSnapshot.file.seq,
-          }
-        : null,
+      snapshot: latest ? { file: latest.file.name, seq: latest.file.seq, bytes: latest.bytes, eventsSince: this.lastSeq - latest.file.seq } : null,
       databaseBytes: queries.databaseBytes(this.db),
       openMs: Math.round(this.openMs * 10) / 10,
       damagedRecords: queries.countRows(this.db, 'damaged_slots'),
@@ -378,58 +376,16 @@ export class Ledger {
     });
   }
 
-  /**
-   * Writes a snapshot of the projections now (if another engine is not already doing so).
-   * sql.js export() must run between transactions; every append path here is synchronous, so
-   * no transaction is open when this runs.
-   */
+  /** Writes a snapshot of the projections now (if another engine is not already doing so). */
   snapshot(): SnapshotOutcome {
     this.assertWritable();
-    if (!this.lock.tryAcquire()) {
-      return { written: false, reason: 'another engine holds the maintenance lock' };
-    }
-    try {
-      this.catchUp();
-      if (this.latestSnapshot && this.latestSnapshot.file.seq === this.lastSeq) {
-        return { written: false, reason: 'the newest snapshot is up to date' };
-      }
-      const started = performance.now();
-      // It may cover records whose own fdatasync failed: they must be durable before it is.
-      this.journal.syncThrough(this.position.segment);
-      this.projections.recordCoverage(this.position, this.clock.tick());
-      // So `repair` can recover the store id from a snapshot when store.json is lost.
-      this.projections.setMeta('storeId', this.manifest.storeId);
-      const bytes = this.db.export();
-      this.lock.assertHeld();
-      const file = writeSnapshot(this.fs, path.join(this.storeDir, 'snapshots'), this.lastSeq, bytes);
-      this.latestSnapshot = { file, bytes: bytes.length };
-      const ms = performance.now() - started;
-      this.log('info', `snapshot ${file.name} written (${bytes.length} bytes, ${ms.toFixed(1)} ms)`);
-      return { written: true, file: file.name, seq: file.seq, bytes: bytes.length, ms };
-    } finally {
-      this.lock.release();
-    }
+    return this.maintenance.snapshot();
   }
 
   /** Seals the active journal segment and starts the next one. */
   rotate(): boolean {
     this.assertWritable();
-    if (!this.lock.tryAcquire()) {
-      return false;
-    }
-    try {
-      this.catchUp();
-      const current = this.position.segment;
-      const next = current + 1;
-      this.journal.createSegment(next);
-      this.lock.assertHeld();
-      this.journal.appendEncoded(current, encodeRecord(sealRecord(next)));
-      this.catchUp();
-      this.log('info', `journal segment ${current} sealed; appending to segment ${next}`);
-      return true;
-    } finally {
-      this.lock.release();
-    }
+    return this.maintenance.rotate();
   }
 
   close(): void {
@@ -437,134 +393,15 @@ export class Ledger {
       return;
     }
     this.closed = true;
-    clearTimeout(this.snapshotTimer);
+    this.maintenance.dispose();
     this.watcher?.dispose();
-    const error = new Error('the store was closed before this append was written');
-    for (const pending of this.queue.splice(0)) {
-      pending.reject(error);
-    }
-    this.lock.release();
+    this.commits.abandon(new Error('the store was closed before this append was written'));
     if (typeof this.writer !== 'string') {
       this.writer.release();
     }
     this.journal.close();
     this.projections.dispose();
     this.db.close();
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    const batch = this.queue.splice(0);
-    if (batch.length === 0) {
-      return;
-    }
-    const verdicts = new Map<string, AppendVerdict>();
-    try {
-      this.assertWritable();
-      let remaining = batch.flatMap((pending) => pending.events);
-      for (let attempt = 0; attempt <= sealRetries && remaining.length > 0; attempt++) {
-        for (const event of remaining) {
-          this.awaiting.set(awaitKey(event), (verdict) => verdicts.set(awaitKey(event), verdict));
-        }
-        // No catch-up before writing: if another writer sealed this segment meanwhile, the
-        // read-back below finds our records void and the next attempt uses the new segment.
-        const before = this.position;
-        const encoded = remaining.map((event) => encodeRecord(event));
-        const bytes = Buffer.concat(encoded);
-        const sizeAfter = this.journal.appendEncoded(before.segment, bytes);
-        if (sizeAfter === before.offset + bytes.length) {
-          // The segment grew by exactly our write, so the bytes after our position are ours:
-          // apply the events we hold instead of reading and decoding them back.
-          let offset = before.offset;
-          const records = remaining.map((event, index): PositionedRecord => {
-            const record = { type: 'record' as const, segment: before.segment, offset, length: encoded[index]!.length, payload: event };
-            offset += record.length;
-            return record;
-          });
-          this.applyRecords(records, { segment: before.segment, offset: sizeAfter });
-        } else {
-          this.catchUp();
-        }
-        remaining = remaining.filter((event) => !verdicts.has(awaitKey(event)));
-        if (remaining.length > 0 && this.position.segment === before.segment) {
-          // Not void after a seal, yet not read back: the journal is not where this engine
-          // thinks it is. Writing again could store the events twice; stop instead.
-          throw new JournalWriteError(
-            `${remaining.length} events were written to journal segment ${before.segment} but could not be read back there (the segment is ${sizeAfter} bytes, this engine expected at least ${before.offset + bytes.length}); they were written once and not retried. Run \`context-ledger --store ${this.storeDir} verify\`.`,
-          );
-        }
-      }
-      if (remaining.length > 0) {
-        throw new JournalWriteError(`${remaining.length} events could not be placed: the journal kept rotating under them`);
-      }
-      for (const pending of batch) {
-        pending.resolve(pending.events.map((event) => verdicts.get(awaitKey(event))!));
-      }
-    } catch (error) {
-      for (const pending of batch) {
-        for (const event of pending.events) {
-          this.awaiting.delete(awaitKey(event));
-        }
-        pending.reject(error);
-      }
-      if (error instanceof JournalWriteError) {
-        this.log('error', error.message);
-      }
-      return;
-    }
-    this.maybeRotate();
-  }
-
-  private stamp(draft: EventDraft): LoggedEvent {
-    return {
-      formatVersion: 1,
-      id: draft.id ?? this.ids.next(),
-      kind: draft.kind,
-      sessionId: draft.sessionId,
-      parentId: draft.parentId ?? null,
-      writerId: this.writerId,
-      hlc: this.clock.tick(),
-      wallMs: Date.now(),
-      ...(draft.expectedVersion !== undefined ? { expectedVersion: draft.expectedVersion } : {}),
-      body: draft.body,
-    } as LoggedEvent;
-  }
-
-  private maybeRotate(): void {
-    const limit = this.options.segmentMaxBytes ?? defaultSegmentMaxBytes;
-    // Right after a read-back, our position is the end of the active segment.
-    if (this.position.offset < limit) {
-      return;
-    }
-    try {
-      this.rotate();
-    } catch (error) {
-      this.log('warn', `journal rotation failed (appends continue in the current segment): ${describeIoError(error)}`);
-    }
-  }
-
-  private maybeScheduleSnapshot(): void {
-    const every = this.options.snapshotEveryEvents ?? defaultSnapshotEveryEvents;
-    if (every <= 0 || this.options.readOnly || this.snapshotTimer || this.closed) {
-      return;
-    }
-    const since = this.lastSeq - (this.latestSnapshot?.file.seq ?? 0);
-    if (since < every) {
-      return;
-    }
-    // Not in the append path: after a short quiet moment, on the engine's own thread.
-    this.snapshotTimer = setTimeout(() => {
-      this.snapshotTimer = undefined;
-      if (this.closed) {
-        return;
-      }
-      try {
-        this.snapshot();
-      } catch (error) {
-        this.log('warn', `background snapshot failed; the previous snapshot and the journal are intact: ${describeIoError(error)}`);
-      }
-    }, 200);
-    this.snapshotTimer.unref();
   }
 
   /**
@@ -626,8 +463,4 @@ export class Ledger {
 /** The read models of this version, in the order they are applied. */
 function createModules(): ProjectionModule[] {
   return [new SessionsModule(), new CompactionsModule(), new ImportCursorsModule(), new PromptVersionsModule(), new FactsModule()];
-}
-
-function awaitKey(event: JournalEvent): string {
-  return `${event.id}\u0000${event.writerId}\u0000${event.hlc}`;
 }

@@ -38,7 +38,7 @@ export const ImportCommandId = {
 /** Prompt drift's commands (registered by src/extension/drift/driftFeature.ts). */
 export const DriftCommandId = {
   checkPromptDrift: 'contextLedger.checkPromptDrift',
-  /** Code actions on fact diagnostics; registered once a facts store is wired in. */
+  /** Code actions on fact diagnostics (driftFactActions.ts). */
   markFactVerified: 'contextLedger.drift.markFactVerified',
   retireFact: 'contextLedger.drift.retireFact',
 } as const;

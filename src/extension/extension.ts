@@ -15,6 +15,8 @@ import { RetrievalFeature } from './retrieval/retrievalFeature';
 import { SessionsTreeProvider } from './sessionsTree';
 import { resolveStoreDir } from './storeLocation';
 import { DriftFeature } from './drift/driftFeature';
+import { engineDriftFactActions } from './drift/driftFactActions';
+import { MemoryFeature } from './memory/memoryFeature';
 import { McpFeature } from './mcp/mcpFeature';
 
 /**
@@ -63,8 +65,9 @@ class ContextLedgerExtension extends Disposable {
       this.register(disposable);
     }
     registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
-    this.register(new DriftFeature({ engine: this.engine, log: this.output }));
+    this.register(new DriftFeature({ engine: this.engine, log: this.output, facts: engineDriftFactActions(this.engine) }));
     this.register(new FactsFeature(this.engine, this.output));
+    this.register(new MemoryFeature({ engine: this.engine, extensionUri: context.extensionUri, log: this.output, activeSessionId: () => this.chat.activeSessionId, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     this.register(new McpFeature({ context, engine: this.engine, storeDir: this.storeDir, log: this.output }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));

@@ -4,6 +4,7 @@ import type { Ledger } from '../core/ledger';
 import { checkBaseUrl } from '../core/llm/baseUrl';
 import { currentPromptVersion } from '../core/drift/promptVersions';
 import { describeWindowProblem } from '../core/log/events';
+import { isSystemStream, systemStreamPrefixes } from '../core/log/systemStreams';
 import type { WorkspaceFiles } from '../core/tools/workspaceFiles';
 import type { RetrievalIndex } from '../core/retrieval/retrievalIndex';
 import { withRetrievedContext } from '../core/retrieval/retrievedContext';
@@ -29,6 +30,11 @@ export interface ChatServiceDependencies {
   readonly afterTurn?: (ledger: Ledger, params: ChatSendParams, result: ChatSendResult) => void;
   /** The model's `remember` tool (src/core/facts/rememberTool.ts). */
   readonly remember?: ChatTurnDependencies['remember'];
+  /**
+   * The effective system prompt of a turn from the setting's text (prompt drift adds the
+   * workspace's prompt files and records the prompt version); absent: the setting alone.
+   */
+  readonly systemPrompt?: (ledger: Ledger, settingText: string) => Promise<{ readonly systemPrompt: string; readonly promptFiles: readonly string[] }>;
 }
 
 /** Retrieved-context tokens per request when the extension does not say (contextLedger.retrieval.budgetTokens). */
@@ -61,11 +67,13 @@ export class ChatService {
     this.running.set(request.requestId, { controller, sessionId: request.sessionId, done: new Promise<void>((resolve) => (settle = resolve)) });
     try {
       const apiKey = await this.deps.apiKey(request.keyVersion);
+      const prompt = this.deps.systemPrompt ? await this.deps.systemPrompt(ledger, request.settings.systemPrompt) : { systemPrompt: request.settings.systemPrompt, promptFiles: [] };
+      const settings: ChatSettings = { ...request.settings, systemPrompt: prompt.systemPrompt };
       const result = await runChatTurn(
         {
           ledger,
-          model: this.deps.createModel({ apiKey: apiKey ?? '', settings: request.settings }),
-          assemble: this.assembleFor(request),
+          model: this.deps.createModel({ apiKey: apiKey ?? '', settings }),
+          assemble: withPromptFilesNamed(this.assembleFor(request), prompt.promptFiles),
           classifyError: this.deps.classifyError,
           workspace: this.deps.workspace(),
           ...(this.deps.retrieval ? { retrieval: this.deps.retrieval } : {}),
@@ -79,7 +87,7 @@ export class ChatService {
           sessionId: request.sessionId,
           text: request.text,
           apiKeyPresent: Boolean(apiKey),
-          settings: request.settings,
+          settings,
           cancel: controller.signal,
           ...(request.retryOfEventId ? { retryOfEventId: request.retryOfEventId } : {}),
           ...(request.newSessionName !== undefined ? { newSessionName: request.newSessionName } : {}),
@@ -130,6 +138,22 @@ export class ChatService {
   }
 }
 
+/** The receipt's system part names the prompt files the system prompt holds. */
+function withPromptFilesNamed(inner: AssemblePort, promptFiles: readonly string[]): AssemblePort {
+  if (promptFiles.length === 0) {
+    return inner;
+  }
+  const reason = `system prompt (the setting and ${promptFiles.join(', ')}) and request framing: always sent`;
+  return {
+    ...(inner.warmUp ? { warmUp: (sessionId: string) => inner.warmUp!(sessionId) } : {}),
+    assemble: (sessionId, options) => {
+      const assembled = inner.assemble(sessionId, options);
+      const parts = assembled.receipt.parts.map((part) => (part.kind === 'system' ? { ...part, reason } : part));
+      return { ...assembled, receipt: { ...assembled.receipt, parts } };
+    },
+  };
+}
+
 /** The extension is another process: check every field before anything is logged or sent. */
 export function checkSendParams(value: unknown): ChatSendParams {
   if (typeof value !== 'object' || value === null) {
@@ -145,6 +169,11 @@ export function checkSendParams(value: unknown): ChatSendParams {
   // Event ids are made from it (turnLog.ts) and an event id holds at most 200 characters.
   text('requestId', params.requestId, 150);
   text('sessionId', params.sessionId, 200);
+  // The facts, prompt-version and MCP streams are the log's own bookkeeping, not conversations:
+  // a turn logged there would corrupt them (and `remember` could not tell a fact from a turn).
+  if (isSystemStream(params.sessionId as string)) {
+    throw new ChatRequestError(`"${params.sessionId as string}" is a system stream of the log (${systemStreamPrefixes.join(', ')}), not a chat session; choose or start a chat session`);
+  }
   if (typeof params.text !== 'string' || params.text.trim() === '' || params.text.length > 1_000_000) {
     throw new ChatRequestError('the message is empty or longer than 1,000,000 characters');
   }

@@ -251,7 +251,8 @@ export class CompactionService {
     // The chat service counts the turn as running until its afterTurn hook returns.
     await new Promise<void>((resolve) => setImmediate(resolve));
     const context = this.context(ledger);
-    const tier = sessionTier(ledger.readSession(params.sessionId, { last: 2000 }), this.config.defaultTier);
+    // The whole session: its tier may have been set long before its newest events.
+    const tier = sessionTier(ledger.readSession(params.sessionId), this.config.defaultTier);
     const used = Math.round((100 * receipt.totalTokens) / receipt.budgetTokens);
     if (tier === 'full') {
       const notice = { sessionId: params.sessionId, compactionId: '', message: `The last request took ${used}% of the context budget. This session's tier is "full", so it is never compacted.` };
@@ -264,7 +265,7 @@ export class CompactionService {
       if (ledger.listCompactions(params.sessionId).some((row) => row.firstSeq <= firstSeq && row.lastSeq >= lastSeq)) {
         return null; // Those turns are compacted already: only the newest turns are over the share.
       }
-      const committed = await commitCompaction(context, { sessionId: params.sessionId, body: preview.body });
+      const committed = await commitCompaction(context, { sessionId: params.sessionId, body: preview.body, automatic: true });
       const { firstTurn, lastTurn } = committed.body.range;
       const notice = {
         sessionId: params.sessionId,

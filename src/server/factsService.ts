@@ -1,10 +1,11 @@
 import { ResponseError, type Connection } from 'vscode-languageserver/node';
 import type { AssemblePort, ChatTurnDependencies } from '../core/chat/chatTurn';
 import { checkFact, citeLines, type ReadWorkspaceText } from '../core/facts/citations';
-import type { ConflictPolicy, VersionVector } from '../core/facts/factEvents';
+import { vectorText, type ConflictPolicy, type VersionVector } from '../core/facts/factEvents';
 import { defaultFactsContextSettings, isDueForReview, withFacts, type FactsContextSettings } from '../core/facts/factsContext';
 import { FactChangedError, FactsInputError, FactsStore, type MergeResolution } from '../core/facts/factsStore';
 import { runRememberTool } from '../core/facts/rememberTool';
+import { driftedFacts } from '../core/facts/factDrift';
 import type { Ledger } from '../core/ledger';
 import { WorkspaceAccessError, type WorkspaceFiles } from '../core/tools/workspaceFiles';
 import { EngineErrorCode } from '../shared/engineProtocol';
@@ -21,6 +22,7 @@ import {
   type FactProposalParams,
   type FactsListResult,
   type FactsSettings,
+  type FactVerifyParams,
 } from '../shared/factsProtocol';
 import type { FactCitation } from '../core/facts/factEvents';
 import type { FactProposal, FactView } from '../core/facts/factTypes';
@@ -45,6 +47,8 @@ export interface FactsService {
    * until one is set, facts record null.
    */
   setPromptVersionSource(source: () => string | null): void;
+  /** The last drift check's contradictions of facts, by head event id (the Drifted group). */
+  setDriftFindingsSource(source: () => ReadonlyMap<string, string>): void;
 }
 
 /**
@@ -54,6 +58,7 @@ export interface FactsService {
 export class FactsEngineService implements FactsService {
   private settings: FactsSettings = { conflictPolicy: 'surface', ...defaultFactsContextSettings };
   private promptVersion: () => string | null = () => null;
+  private driftFindings: () => ReadonlyMap<string, string> = () => new Map();
   private current: { ledger: Ledger; facts: FactsStore } | undefined;
 
   constructor(private readonly deps: FactsServiceDependencies) {}
@@ -62,6 +67,10 @@ export class FactsEngineService implements FactsService {
 
   setPromptVersionSource(source: () => string | null): void {
     this.promptVersion = source;
+  }
+
+  setDriftFindingsSource(source: () => ReadonlyMap<string, string>): void {
+    this.driftFindings = source;
   }
 
   facts(): FactsStore {
@@ -80,7 +89,13 @@ export class FactsEngineService implements FactsService {
     const store = this.facts();
     const list = store.list();
     const now = Date.now();
-    return { facts: list, proposals: store.queries.proposals('pending'), dueForReview: list.filter((fact) => fact.state === 'active' && isDueForReview(fact, now, this.settings.reviewAfterDays)).map((fact) => fact.key) };
+    const current = Number(this.promptVersion() ?? Number.NaN);
+    return {
+      facts: list,
+      proposals: store.queries.proposals('pending'),
+      dueForReview: list.filter((fact) => fact.state === 'active' && isDueForReview(fact, now, this.settings.reviewAfterDays)).map((fact) => fact.key),
+      drifted: driftedFacts(list, Number.isFinite(current) ? current : null, this.driftFindings()),
+    };
   }
 
   get(params: { key: string }): FactDetailResult {
@@ -121,19 +136,24 @@ export class FactsEngineService implements FactsService {
   }
 
   /** Checks a fact's citations now and records the result (Mark Verified). */
-  async verify(params: { key: string }): Promise<FactCheckResult> {
+  async verify(params: FactVerifyParams): Promise<FactCheckResult> {
     const store = this.facts();
     const fact = store.get(text(params.key, 'key'));
     if (!fact) {
       throw new FactsInputError(`there is no fact ${String(params.key)}`);
+    }
+    const expected = vectorParam(params.expectedVector).expectedVector;
+    if (expected !== undefined && vectorText(expected) !== vectorText(fact.vector)) {
+      throw new FactChangedError(fact.key, fact);
     }
     const reader = this.reader();
     const check = reader ? checkFact(fact, reader) : undefined;
     if (!check) {
       return { status: 'not-checked', detail: reader ? 'only a fact with one current value is checked' : 'no workspace folder is open (or it is not trusted)' };
     }
-    // An uncited fact is verified by the user's word.
-    await store.recordCheck(fact.key, check.headEventId, check.status === 'stale' ? 'stale' : 'verified', check.citations, check.detail ?? undefined);
+    // An uncited fact is verified by the user's word, under the prompt version in effect now
+    // (so a drift diagnostic about an older prompt version is answered).
+    await store.recordCheck(fact.key, check.headEventId, check.status === 'stale' ? 'stale' : 'verified', check.citations, check.detail ?? undefined, this.promptVersion());
     return { status: check.status, detail: check.detail };
   }
 

@@ -28,6 +28,8 @@ import { registerDriftService } from './driftService';
 import { currentPromptVersion } from '../core/drift/promptVersions';
 import type { DriftFactSource } from '../core/drift/driftTypes';
 import { registerFactsService } from './factsService';
+import { driftFactsOf } from '../core/facts/factDrift';
+import { registerMemoryPanelService } from './memoryPanelService';
 import { registerMemoryToolsService } from './memoryToolsService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
@@ -195,6 +197,7 @@ const chat = new ChatService({
     assemble: (sessionId, assembleOptions) => openContextIndex().assemble(sessionId, assembleOptions),
   }),
   remember: facts.remember,
+  systemPrompt: (store, settingText) => drift.chatSystemPrompt(store, settingText),
   createModel: ({ apiKey, settings }) =>
     createModelPort({
       apiKey,
@@ -256,6 +259,7 @@ function classifyTurnError(error: unknown, partialText: string): ChatErrorInfo {
 connection.onRequest(ChatRequests.send, handle((store, params) => chat.send(store, params)));
 connection.onRequest(ChatRequests.cancel, (params) => chat.cancel((params as { requestId?: unknown } | null)?.requestId));
 registerImportService(connection, handle);
+registerMemoryPanelService(connection, handle, { counter: tokenCounter, inFlight: (sessionId) => chat.isAnswering(sessionId) });
 function openContextIndex(): ContextIndex {
   if (!contextIndex) {
     throw toResponseError(openError ?? new Error('the store is not open yet'));
@@ -263,21 +267,20 @@ function openContextIndex(): ContextIndex {
   return contextIndex;
 }
 
-registerDriftService(connection, { handle, workspaceFolder: () => options?.workspaceFolder ?? null, facts: () => (ledger ? driftFactsOf(ledger) : undefined), log: (message) => connection.console.info(message) });
+const drift = registerDriftService(connection, {
+  handle,
+  workspaceFolder: () => options?.workspaceFolder ?? null,
+  facts: () => (ledger ? driftFactSourceOf(ledger) : undefined),
+  log: (message) => connection.console.info(message),
+  apiKey: (keyVersion) => apiKeys.keyOf(keyVersion),
+  createModel: ({ apiKey, settings }) => createModelPort({ apiKey, baseUrl: settings.baseUrl, model: settings.model, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs }),
+});
+// The Facts view's Drifted group shows what the last drift check found about each fact.
+facts.setDriftFindingsSource(() => drift.factFindings());
 
-/** The facts as the drift checks read them: each current value with the prompt version it was made under. */
-function driftFactsOf(store: Ledger): DriftFactSource {
-  return {
-    listFacts: () =>
-      store
-        .facts()
-        .list()
-        .flatMap((view) =>
-          view.heads.flatMap((head) =>
-            head.value === null ? [] : [{ id: head.eventId, key: view.key, value: head.value, promptVersion: head.promptVersion === null ? null : Number(head.promptVersion), status: view.stale ? 'stale' : view.state }],
-          ),
-        ),
-  };
+/** The facts as the drift checks read them (src/core/facts/factDrift.ts). */
+function driftFactSourceOf(store: Ledger): DriftFactSource {
+  return { listFacts: () => driftFactsOf(store.facts().list()) };
 }
 
 // The MCP server's memory tools for VS Code's language-model tools, on this store and this index.

@@ -47,7 +47,9 @@ export type WebviewMessage =
   | { readonly type: 'runCommand'; readonly requestId: string; readonly command: PanelCommand }
   /** Open a workspace file a tool call named (a path relative to the folder; never outside it). */
   /** `line` (1-based): where to reveal, for a retrieved chunk listed in a receipt. */
-  | { readonly type: 'openFile'; readonly requestId: string; readonly path: string; readonly line?: number };
+  | { readonly type: 'openFile'; readonly requestId: string; readonly path: string; readonly line?: number }
+  /** Undo a compaction the transcript shows (its Undo link). Replied with `reply`. */
+  | { readonly type: 'undoCompaction'; readonly requestId: string; readonly sessionId: string; readonly compactionId: string };
 
 export type WebviewMessageType = WebviewMessage['type'];
 
@@ -101,7 +103,37 @@ export type TranscriptEntry =
   /** `turnsBefore`: questions in the events not loaded, so shown turns keep their numbers. */
   | { readonly kind: 'earlier'; readonly shownEvents: number; readonly turnsBefore?: number }
   /** A failed send: a `turn.failed` event, or kept by the panel when nothing reached the log. */
-  | { readonly kind: 'error'; readonly requestId: string; readonly error: ChatErrorInfo; readonly retryText: string | null };
+  | { readonly kind: 'error'; readonly requestId: string; readonly error: ChatErrorInfo; readonly retryText: string | null }
+  /** A committed compaction: from here on its summary and trail go into requests in place of its turns. */
+  | {
+      readonly kind: 'compaction';
+      /** The compaction.committed event (what Undo names). */
+      readonly eventId: string;
+      readonly firstTurn: number;
+      readonly lastTurn: number;
+      readonly tier: string;
+      readonly model: string;
+      readonly summaryTokens: number;
+      readonly sourceTokens: number;
+      /** The engine compacted on its own (contextLedger.compaction.autoAtShare). */
+      readonly automatic: boolean;
+      /** Undone later: its turns go into requests as they were. */
+      readonly undone: boolean;
+    }
+  /** An API request an imported Claude Code session recorded (import.request): that turn's receipt. */
+  | {
+      readonly kind: 'importedRequest';
+      readonly eventId: string;
+      readonly requestRef: string;
+      readonly model: string | null;
+      readonly messageCount: number;
+      readonly newMessageCount: number;
+      readonly toolCount: number;
+      /** Characters / 4: Claude Code records no token counts with the request. */
+      readonly estimatedTokens: number;
+      /** False when some messages had no blob the import saw, so their size is not in the estimate. */
+      readonly complete: boolean;
+    };
 
 /** A send still running when the webview (re)loads: it continues streaming into this. */
 export interface InFlightTurn {
@@ -217,6 +249,7 @@ const webviewFields: Record<WebviewMessageType, readonly string[]> = {
   insertCode: ['type', 'requestId', 'code'],
   runCommand: ['type', 'requestId', 'command'],
   openFile: ['type', 'requestId', 'path', 'line'],
+  undoCompaction: ['type', 'requestId', 'sessionId', 'compactionId'],
 };
 
 function isWebviewMessageType(value: unknown): value is WebviewMessageType {
@@ -283,6 +316,8 @@ function webviewMessage(input: unknown): WebviewMessage {
       }
       return { type, requestId: id(input, 'requestId'), path, ...(line !== undefined ? { line: line as number } : {}) };
     }
+    case 'undoCompaction':
+      return { type, requestId: id(input, 'requestId'), sessionId: id(input, 'sessionId'), compactionId: id(input, 'compactionId') };
   }
 }
 

@@ -9,6 +9,14 @@ export type { DriftCode, DriftDiagnostic, DriftFix } from '../core/drift/driftTy
 export interface DriftCheckParams {
   /** The contextLedger.systemPrompt the chat uses (part of the effective prompt). */
   readonly systemPrompt: string;
+  /**
+   * The chat's model settings and API key version: with a key, the facts are also checked by
+   * the model against the prompt files. Absent or without a key: only the rule checks run.
+   */
+  readonly model?: {
+    readonly keyVersion: number;
+    readonly settings: { readonly model: string; readonly baseUrl: string | null; readonly maxTokens: number; readonly timeoutMs: number };
+  };
 }
 
 export interface DriftCheckResult {
@@ -21,6 +29,8 @@ export interface DriftCheckResult {
   readonly diagnostics: readonly DriftDiagnostic[];
   /** Fact checks ran (a facts store was wired in). */
   readonly factsChecked: boolean;
+  /** The model's check of the facts against the prompt files: whether it ran, and what it found or why not. */
+  readonly modelCheck?: { readonly ran: boolean; readonly note: string };
 }
 
 export const DriftRequests = {

@@ -16,6 +16,8 @@ export interface FactsListResult {
   readonly proposals: readonly FactProposal[];
   /** Keys unused and unverified for reviewAfterDays. */
   readonly dueForReview: readonly string[];
+  /** Active facts prompt drift concerns (older prompt version, or contradicted), with why. */
+  readonly drifted?: ReadonlyArray<{ readonly key: string; readonly why: string }>;
 }
 
 export interface FactDetailResult {
@@ -68,6 +70,12 @@ export interface FactCiteParams {
   readonly endLine: number;
 }
 
+export interface FactVerifyParams {
+  readonly key: string;
+  /** What the caller read (optimistic concurrency): a fact changed since is refused. */
+  readonly expectedVector?: VersionVector;
+}
+
 export interface FactCheckResult {
   readonly status: 'verified' | 'stale' | 'uncited' | 'not-checked';
   readonly detail: string | null;
@@ -87,7 +95,7 @@ export const FactsRequests = {
   confirm: new RequestType<FactProposalParams, FactView, void>('contextLedger/facts/confirm'),
   reject: new RequestType<FactProposalParams, FactProposal, void>('contextLedger/facts/reject'),
   /** Checks a fact's citations against the files now and records the result (Mark Verified). */
-  verify: new RequestType<{ readonly key: string }, FactCheckResult, void>('contextLedger/facts/verify'),
+  verify: new RequestType<FactVerifyParams, FactCheckResult, void>('contextLedger/facts/verify'),
   /** A citation of workspace lines (read by the engine: secret and ignore rules apply). */
   cite: new RequestType<FactCiteParams, FactCitation, void>('contextLedger/facts/cite'),
 } as const;

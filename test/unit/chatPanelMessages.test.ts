@@ -33,6 +33,7 @@ describe('chat panel messages from the webview', () => {
       { type: 'runCommand', requestId: 'r8', command: 'setApiKey' },
       { type: 'openFile', requestId: 'r9', path: 'src/fizzbuzz.ts' },
       { type: 'openFile', requestId: 'r10', path: 'src/fizzbuzz.ts', line: 12 },
+      { type: 'undoCompaction', requestId: 'r11', sessionId: 's1', compactionId: 'compaction-0123456789abcdef01234567-12-balanced' },
     ];
     for (const message of good) {
       assert.deepEqual(accepted(message), message);
@@ -94,6 +95,14 @@ describe('chat panel messages from the webview', () => {
     assert.match(rejected({ type: 'openFile', requestId: 'r' }), /"path" must be a string/);
     assert.match(rejected({ type: 'openFile', requestId: 'r', path: 'a.ts', line: 0 }), /"line" must be a whole number from 1/);
     assert.match(rejected({ type: 'openFile', requestId: 'r', path: 'a.ts', line: '3' }), /"line" must be a whole number from 1/);
+  });
+
+  it('takes an undo of a compaction only with a session and a compaction id, nothing else', () => {
+    assert.match(rejected({ type: 'undoCompaction', requestId: 'r', sessionId: 's1' }), /"compactionId" must be a non-empty string/);
+    assert.match(rejected({ type: 'undoCompaction', requestId: 'r', compactionId: 'c' }), /"sessionId" must be a non-empty string/);
+    assert.match(rejected({ type: 'undoCompaction', requestId: 'r', sessionId: 's1', compactionId: 'c\nd' }), /control characters/);
+    assert.match(rejected({ type: 'undoCompaction', requestId: 'r', sessionId: 's1', compactionId: 'x'.repeat(201) }), /at most 200/);
+    assert.match(rejected({ type: 'undoCompaction', requestId: 'r', sessionId: 's1', compactionId: 'c', command: 'workbench.action.quit' }), /unexpected field "command"/);
   });
 
   it('never throws, whatever it is given', () => {

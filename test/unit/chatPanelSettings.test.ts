@@ -143,7 +143,7 @@ describe('chat settings in an untrusted workspace', () => {
       capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
       contributes: { configuration: { properties: Record<string, { scope?: string; default?: unknown }> } };
     };
-    const declared = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.filter((key) => key !== 'contextLedger.storePath');
+    const declared = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.filter((key) => key !== 'contextLedger.storePath' && !key.startsWith('contextLedger.facts.'));
     assert.deepEqual(declared.sort(), restrictedChatSettings.map((key) => `contextLedger.${key}`).sort());
     const properties = manifest.contributes.configuration.properties;
     assert.equal(properties['contextLedger.baseUrl']?.scope, 'application');

@@ -5,7 +5,7 @@ import type { StoredEvent } from '../../src/core/log/events';
 import { budgetUse, lastReceipt, sessionNameFromText, toTranscript, withErrors } from '../../src/extension/chat/transcript';
 import type { TranscriptEntry } from '../../src/shared/chatPanelMessages';
 import { escapeHtml, renderMarkdown } from '../../src/webview/chat/markdown';
-import { describeToolCall, receiptSummary, seqRange, turnRange, windowText } from '../../src/webview/chat/format';
+import { compactionNote, describeToolCall, importedRequestSummary, receiptSummary, seqRange, turnRange, windowText } from '../../src/webview/chat/format';
 
 let seq = 0;
 function event(kind: StoredEvent['kind'], body: unknown, id = `e${seq + 1}`): StoredEvent {
@@ -191,5 +191,56 @@ describe('receipt rows and tool calls in words', () => {
     assert.deepEqual(describeToolCall('list_files', {}), { verb: 'Listed files in', target: '.', isPath: false });
     assert.deepEqual(describeToolCall('search_text', { query: 'fizz' }), { verb: 'Searched for', target: '“fizz”', isPath: false });
     assert.deepEqual(describeToolCall('other', 'not an object'), { verb: 'Ran other', target: null, isPath: false });
+  });
+});
+
+describe('compactions in the transcript', () => {
+  const trail = { files: [], commands: [], errors: [], decisions: [], openQuestions: [] };
+  const committed = (id: string, firstTurn: number, lastTurn: number, automatic: boolean) =>
+    event('compaction.committed', { summary: 'S', range: { firstSeq: 2, lastSeq: 9, firstEventId: 'u1', lastEventId: 'a4', firstTurn, lastTurn }, tier: 'balanced', model: 'offline', promptVersion: null, sourceDigest: '0'.repeat(64), trail, sessionVersion: 9, sourceTokens: 41_200, summaryTokens: 1_840, ...(automatic ? { automatic: true } : {}) }, id);
+
+  it('shows each committed compaction as its own row where it was committed, and an undo on that row', () => {
+    seq = 0;
+    const events = [
+      event('session.started', { name: 'S' }),
+      event('message.user', { text: 'one' }, 'u1'),
+      event('message.assistant', { text: 'first' }, 'a1'),
+      committed('c1', 1, 1, false),
+      event('message.user', { text: 'two' }, 'u2'),
+      event('message.assistant', { text: 'second' }, 'a2'),
+      committed('c2', 1, 2, true),
+      event('compaction.undone', { compactionId: 'c1' }),
+      event('compaction.undone', { compactionId: 'not-loaded' }),
+    ];
+    const rows = toTranscript(events).filter((entry) => entry.kind === 'compaction');
+    assert.deepEqual(rows, [
+      { kind: 'compaction', eventId: 'c1', firstTurn: 1, lastTurn: 1, tier: 'balanced', model: 'offline', summaryTokens: 1_840, sourceTokens: 41_200, automatic: false, undone: true },
+      { kind: 'compaction', eventId: 'c2', firstTurn: 1, lastTurn: 2, tier: 'balanced', model: 'offline', summaryTokens: 1_840, sourceTokens: 41_200, automatic: true, undone: false },
+    ]);
+    assert.deepEqual(toTranscript(events).map((entry) => entry.kind), ['user', 'assistant', 'compaction', 'user', 'assistant', 'compaction']);
+  });
+
+  it('says what replaces which turns, who compacted, and whether it is undone', () => {
+    const base = { firstTurn: 12, lastTurn: 80, tier: 'balanced', model: 'offline', summaryTokens: 1_840, sourceTokens: 41_200 };
+    assert.equal(compactionNote({ ...base, automatic: true, undone: false }), 'Compacted automatically: the context budget was filling up. Summary of turns 12–80, 1,840 tokens, replaces 41,200 (balanced, offline). The turns stay in the log.');
+    assert.equal(compactionNote({ ...base, firstTurn: 80, automatic: false, undone: true }), 'Compacted. Summary of turn 80, 1,840 tokens, replaces 41,200 (balanced, offline). Undone: these turns go into requests as they were.');
+  });
+});
+
+describe('imported Claude Code sessions in the transcript', () => {
+  it('shows each request Claude Code recorded as that turn\'s receipt, and the time each line had in the source', () => {
+    seq = 0;
+    const events = [
+      event('session.started', { name: 'Claude Code: fix it' }),
+      event('message.user', { text: 'fix it', sourceTimeMs: 1_751_364_000_000 }, 'u1'),
+      event('import.request', { requestRef: 'req-1', model: 'claude-sonnet-4-5', messageCount: 3, newMessageCount: 1, messageChars: 4000, systemChars: 800, toolCount: 17, estimatedTokens: 1200, complete: false, sourceTimeMs: 1_751_364_001_000 }, 'r1'),
+      event('message.assistant', { text: 'Done.', sourceTimeMs: 1_751_364_002_000 }, 'a1'),
+    ];
+    const entries = toTranscript(events);
+    assert.deepEqual(entries.map((entry) => entry.kind), ['user', 'importedRequest', 'assistant']);
+    assert.deepEqual(entries[1], { kind: 'importedRequest', eventId: 'r1', requestRef: 'req-1', model: 'claude-sonnet-4-5', messageCount: 3, newMessageCount: 1, toolCount: 17, estimatedTokens: 1200, complete: false });
+    assert.equal((entries[0] as { wallMs: number }).wallMs, 1_751_364_000_000, 'the source time, not the import time');
+    assert.equal((entries[2] as { wallMs: number }).wallMs, 1_751_364_002_000);
+    assert.equal(importedRequestSummary(entries[1] as Parameters<typeof importedRequestSummary>[0]), 'Request recorded by Claude Code: ~1,200 tokens estimated (not every message measured) · 3 messages (1 new) · 17 tools');
   });
 });

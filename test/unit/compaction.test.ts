@@ -331,6 +331,41 @@ describe('compaction', () => {
     assert.match(notices[1]!, /tier is "full", so it is never compacted/);
     assert.throws(() => service.configure({ autoAtShare: 2 }), /autoAtShare/);
   });
+
+  it('compacts automatically with the tier the session chose however long ago, never across a barrier, and says so in the event', async () => {
+    const sessionId = 'auto-long';
+    const drafts: EventDraft[] = [
+      { kind: 'session.started', id: 'auto-long-start', sessionId, body: { name: 'long' } },
+      { kind: 'session.tierSet', id: 'auto-long-tier', sessionId, body: { tier: 'aggressive' } },
+    ];
+    // More than 2,000 events after the tier: the tier is read from the whole session.
+    for (let turn = 1; turn <= 1100; turn++) {
+      drafts.push({ kind: 'message.user', id: `auto-long-u${turn}`, sessionId, body: { text: `Question ${turn}: what about module ${turn}?` } });
+      drafts.push({ kind: 'message.assistant', id: `auto-long-a${turn}`, sessionId, body: { text: `Answer ${turn}.` } });
+    }
+    const ledger = await open('auto-long', drafts);
+    let answering = true;
+    const logged: string[] = [];
+    const service = new CompactionService({ counter: new CachedTokenCounter(), inFlight: () => answering, apiKey: async () => null, createModel: () => assert.fail('offline'), log: (message) => logged.push(message) });
+    service.configure({ defaultTier: 'balanced', autoAtShare: 0.5 });
+    const full = { status: 'complete' as const, userEventId: null, assistantEventId: null, receipt: { sessionId, createdMs: 1, window: { kind: 'full' as const }, budgetTokens: 1000, totalTokens: 900, tokenSource: 'estimate' as const, parts: [], excluded: [] }, error: null, failureEventId: null };
+    // A turn of the session started in between (a request in flight): the barrier skips it.
+    assert.equal(await service.afterTurn(ledger, { sessionId }, full), null);
+    assert.equal(ledger.listCompactions(sessionId).length, 0);
+    assert.match(logged.join('\n'), /automatic compaction of session auto-long skipped: .*reply/i);
+    answering = false;
+    const notice = await service.afterTurn(ledger, { sessionId }, full);
+    assert.ok(notice?.compactionId);
+    assert.match(notice.message, /turns 1–1098 were compacted \(aggressive\)/);
+    const [listed] = service.list(ledger, { sessionId });
+    assert.equal(listed?.body.tier, 'aggressive');
+    assert.equal(listed?.body.automatic, true, 'the event says the engine compacted on its own');
+    // A user's commit is not marked automatic.
+    await service.undo(ledger, { sessionId });
+    const preview = await service.preview(ledger, { sessionId });
+    const committed = await service.commit(ledger, { sessionId, body: preview.body });
+    assert.equal(committed.body.automatic, undefined);
+  });
   it('keeps every request valid with compactions of any range, windows and budgets, the same from events and from the index', async () => {
     const session = generateCodingSession(13, 24);
     const ledger = await open('ranges', session.drafts);

@@ -1,13 +1,13 @@
 // The API key's way into the engine: the real engine process (compiled src/server/main.ts),
 // started by the extension's own startEngineProcess, spoken to over LSP with vscode-jsonrpc
 // with the trace at its most verbose, and the real Anthropic SDK in the engine talking to the
-// local Messages API server. The key must arrive there, and nowhere else.
+// local Messages API server(). The key must arrive there, and nowhere else.
 import * as assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createMessageConnection, RequestType, RequestType0, Trace, type MessageConnection } from 'vscode-jsonrpc/node';
 import { ApiKeySender, startEngineProcess, type EngineProcess } from '../../src/extension/engineProcess';
 import { ApiKeyHolder } from '../../src/server/apiKeyHolder';
@@ -15,7 +15,7 @@ import { encodeApiKeyUpdate } from '../../src/shared/apiKeyChannel';
 import { ChatRequests, type ChatSendResult } from '../../src/shared/chatProtocol';
 import { EngineRequests } from '../../src/shared/engineProtocol';
 import { scripts } from '../fixtures/messagesApiScripts';
-import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
+import { useMessagesApiServer } from '../fixtures/messagesApiSuite';
 import { makeTempDir } from '../fixtures/tempDir';
 
 const engineModule = path.join(__dirname, '..', '..', 'src', 'server', 'main.js');
@@ -41,18 +41,12 @@ function filesUnder(dir: string): string[] {
 }
 
 describe('the API key reaches the engine beside LSP', () => {
-  let server: MessagesApiServer;
+  const server = useMessagesApiServer();
   let temp: ReturnType<typeof makeTempDir>;
   let key: string | null;
   let sender: ApiKeySender;
   let running: RunningEngine | undefined;
-
-  before(async () => {
-    server = await startMessagesApiServer();
-  });
-  after(() => server.close());
   beforeEach(() => {
-    server.reset();
     temp = makeTempDir();
     key = `sk-ant-unit-${randomUUID()}`;
     sender = new ApiKeySender(async () => key);
@@ -99,7 +93,7 @@ describe('the API key reaches the engine beside LSP', () => {
       sessionId,
       text,
       keyVersion,
-      settings: { model: 'claude-test', maxTokens: 256, baseUrl: server.baseUrl, budgetTokens: 20_000, window: { kind: 'full' }, systemPrompt: 'Be brief.', timeoutMs: 10_000 },
+      settings: { model: 'claude-test', maxTokens: 256, baseUrl: server().baseUrl, budgetTokens: 20_000, window: { kind: 'full' }, systemPrompt: 'Be brief.', timeoutMs: 10_000 },
     });
   }
 
@@ -113,11 +107,11 @@ describe('the API key reaches the engine beside LSP', () => {
   it('sends the key to the Messages API, and no LSP message, trace line, engine output or store file holds it', async () => {
     const engine = await startEngine();
     const sessionId = await newSession(engine);
-    server.script(scripts.text('Answered with the right key.'));
+    server().script(scripts.text('Answered with the right key.'));
     const text = `Which key do you see? ${randomUUID()}`;
     const result = await send(engine, sessionId, text);
     assert.equal(result.status, 'complete', JSON.stringify(result.error));
-    const [request] = server.messageRequests();
+    const [request] = server().messageRequests();
     assert.equal(keyReceived(request?.headers), key, 'the Messages API got the key');
 
     const transcript = engine.transcript.join('\n');
@@ -136,20 +130,20 @@ describe('the API key reaches the engine beside LSP', () => {
   it('hands a changed or cleared key to the running engine before the next send', async () => {
     const engine = await startEngine();
     const sessionId = await newSession(engine);
-    server.script(scripts.text('one'), scripts.text('two'));
+    server().script(scripts.text('one'), scripts.text('two'));
     assert.equal((await send(engine, sessionId, 'first')).status, 'complete');
     const first = key;
     key = `sk-ant-unit-changed-${randomUUID()}`;
     assert.equal((await send(engine, sessionId, 'second')).status, 'complete');
     assert.deepEqual(
-      server.messageRequests().map((request) => keyReceived(request.headers)),
+      server().messageRequests().map((request) => keyReceived(request.headers)),
       [first, key],
     );
     key = null;
     const cleared = await send(engine, sessionId, 'third');
     assert.equal(cleared.status, 'failed');
     assert.equal(cleared.error?.kind, 'no-key');
-    assert.equal(server.messageRequests().length, 2, 'nothing was sent without a key');
+    assert.equal(server().messageRequests().length, 2, 'nothing was sent without a key');
   });
 
   it('keeps ANTHROPIC_API_KEY out of the engine, and gives a restarted engine the key', async () => {
@@ -159,15 +153,15 @@ describe('the API key reaches the engine beside LSP', () => {
     assert.ok(!environ.includes(environmentKey), 'the engine inherited the key from the environment');
     assert.match(environ, /ELECTRON_RUN_AS_NODE=1/, 'the environment was read');
     const sessionId = await newSession(engine);
-    server.script(scripts.text('fine'), scripts.text('again'));
+    server().script(scripts.text('fine'), scripts.text('again'));
     assert.equal((await send(engine, sessionId, 'hello')).status, 'complete');
-    assert.equal(keyReceived(server.messageRequests()[0]?.headers), key);
+    assert.equal(keyReceived(server().messageRequests()[0]?.headers), key);
 
     // A new engine process (a restart, or the one after a crash) knows nothing until attached.
     await stopEngine();
     const restarted = await startEngine();
     assert.equal((await send(restarted, sessionId, 'hello again')).status, 'complete');
-    assert.equal(keyReceived(server.messageRequests()[1]?.headers), key);
+    assert.equal(keyReceived(server().messageRequests()[1]?.headers), key);
   });
 });
 

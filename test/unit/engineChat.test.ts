@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { fork, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import { createMessageConnection, IPCMessageReader, IPCMessageWriter, type MessageConnection } from 'vscode-jsonrpc/node';
 import { Ledger } from '../../src/core/ledger';
 import { ChatNotifications, ChatRequests, type ChatProgress, type ChatProgressParams, type ChatSendResult } from '../../src/shared/chatProtocol';
@@ -9,7 +9,7 @@ import { encodeApiKeyUpdate } from '../../src/shared/apiKeyChannel';
 import { EngineRequests } from '../../src/shared/engineProtocol';
 import { toTranscript } from '../../src/extension/chat/transcript';
 import { scripts } from '../fixtures/messagesApiScripts';
-import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
+import { useMessagesApiServer } from '../fixtures/messagesApiSuite';
 import { makeTempDir } from '../fixtures/tempDir';
 
 // The engine process itself (out/src/server/main.js), spoken to over node IPC as the extension
@@ -18,18 +18,11 @@ const engineMain = path.join(__dirname, '..', '..', 'src', 'server', 'main.js');
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
 
 describe('chat through the engine process', () => {
-  let server: MessagesApiServer;
+  const server = useMessagesApiServer();
   let temp: ReturnType<typeof makeTempDir>;
   let engine: ChildProcess;
   let connection: MessageConnection;
   let progress: ChatProgress[];
-
-  before(async () => {
-    server = await startMessagesApiServer();
-  });
-  after(async () => {
-    await server.close();
-  });
   beforeEach(async () => {
     temp = makeTempDir();
     progress = [];
@@ -56,8 +49,8 @@ describe('chat through the engine process', () => {
   });
 
   it('keeps the partial answer when the engine shuts down mid-answer (a reload), so the panel shows it after', async () => {
-    server.script(scripts.stall('Streaming when the window reloads, and more never comes.', { chunks: 4, afterDeltas: 2 }));
-    const settings = { model: 'claude-test', maxTokens: 256, baseUrl: server.baseUrl, budgetTokens: 20_000, window: { kind: 'full' as const }, systemPrompt: '', timeoutMs: 30_000 };
+    server().script(scripts.stall('Streaming when the window reloads, and more never comes.', { chunks: 4, afterDeltas: 2 }));
+    const settings = { model: 'claude-test', maxTokens: 256, baseUrl: server().baseUrl, budgetTokens: 20_000, window: { kind: 'full' as const }, systemPrompt: '', timeoutMs: 30_000 };
     await connection.sendRequest(EngineRequests.append, { events: [{ kind: 'session.started', sessionId: 'reloaded', body: { name: 'Reloaded' } }] });
     const sent = connection.sendRequest(ChatRequests.send, { requestId: 'reload', sessionId: 'reloaded', text: 'Tell me more', keyVersion: 1, settings }).then(
       (result: ChatSendResult) => result,

@@ -6,7 +6,8 @@ import { Importer } from '../../src/core/import/importer';
 import type { ImportOptions } from '../../src/core/import/importer';
 import { maxImportedTextChars } from '../../src/core/import/importTypes';
 import { Ledger } from '../../src/core/ledger';
-import type { StoredEvent } from '../../src/core/log/events';
+import { transcriptLines } from '../../src/core/report/transcriptReport';
+import { parseEventDraft, type StoredEvent } from '../../src/core/log/events';
 import { oldSessionId, toJsonl, version1Records, writeOldProject } from '../fixtures/claudeCodeTranscripts';
 import { makeTempDir } from '../fixtures/tempDir';
 
@@ -55,13 +56,24 @@ describe('importing Claude Code transcripts of older shapes', () => {
       assert.deepEqual(texts(events, 'message.user'), ['Fix the date parser in parse.ts', 'Now add a test\n[image]']);
       assert.deepEqual(texts(events, 'message.assistant'), ['Let me read parse.ts.', 'I will keep the offset.', 'Added parse.test.ts.']);
       const thinking = events.filter((event) => event.kind === 'import.thinking');
-      assert.deepEqual(thinking.map((event) => event.body), [{ text: 'The parser drops the time zone.' }, { text: '', redacted: true }]);
+      assert.deepEqual(thinking.map(({ body: { text, redacted } }) => ({ text, ...(redacted ? { redacted } : {}) })), [{ text: 'The parser drops the time zone.' }, { text: '', redacted: true }]);
       assert.deepEqual(events.filter((event) => event.kind === 'tool.use').map((event) => event.body.toolUseId), ['toolu_01', 'toolu_02']);
       assert.deepEqual(events.filter((event) => event.kind === 'tool.result').map((event) => event.body.content), ['export function parse(s: string) { return new Date(s); }', 'The file was updated.']);
       const records = events.filter((event) => event.kind === 'import.record').map((event) => [event.body.recordType, event.body.subtype]);
       assert.deepEqual(records, [['system', 'informational'], ['user', 'meta'], ['user', 'command']]);
       const boundary = events.find((event) => event.kind === 'import.compactBoundary');
-      assert.deepEqual(boundary?.body, { trigger: 'auto', preTokens: 155000 });
+      assert.deepEqual(boundary?.body, { trigger: 'auto', preTokens: 155000, sourceTimeMs: Date.parse('2025-07-01T10:00:00.000Z') });
+      // Each event keeps the time of the record it came from (the envelope's wallMs is the import's).
+      const timeOf = (id: string) => (events.find((event) => event.id === id)?.body as { sourceTimeMs?: number } | undefined)?.sourceTimeMs;
+      assert.equal(timeOf(`${mainId}:start`), undefined, 'the session starts at its title line, which has no time');
+      assert.equal(timeOf(`${mainId}:u-1:text`), Date.parse('2025-07-01T10:00:00.000Z'));
+      assert.equal(timeOf(`${mainId}:u-6:text`), Date.parse('2025-07-01T10:05:00.000Z'));
+      assert.equal(timeOf(`${mainId}:a-4:b0`), undefined, 'a timestamp that is not one gives no time');
+      assert.throws(() => parseEventDraft({ kind: 'message.user', sessionId: 's', body: { text: 'x', sourceTimeMs: 'noon' } }), /"sourceTimeMs" must be a whole number/);
+      assert.ok(events.find((event) => event.id === `${mainId}:u-6:text`)!.wallMs > Date.parse('2026-01-01'));
+      const shown = transcriptLines(ledger.getSession(mainId)!, events);
+      assert.ok(shown.some((line) => /^\[\d+\] 2025-07-01 10:05:00 \(source\)  user: Now add a test/.test(line)), shown.join('\n'));
+      assert.ok(shown.some((line) => /^\[\d+\] 20\d\d-\d\d-\d\d \d\d:\d\d:\d\d  assistant: I will keep the offset/.test(line)), 'without a source time: the time it was written');
       assert.match(texts(events, 'import.compactSummary')[0]!, /keeps the offset/);
       // Order is the file's order.
       const kinds = events.map((event) => event.kind);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Importer } from '../../src/core/import/importer';
 import { Ledger } from '../../src/core/ledger';
+import { toTranscript } from '../../src/extension/chat/transcript';
 import type { StoredEvent } from '../../src/core/log/events';
 import { ensureClaudeCode } from '../fixtures/claudeCodeBinary';
 import { scripts } from '../fixtures/messagesApiScripts';
@@ -71,6 +72,7 @@ describe('importing what the real Claude Code writes', { skip }, () => {
   });
 
   it('imports tool calls, a file edit, a failed command, a subagent, /compact and a resumed turn; again: nothing; grown: only the new lines', async () => {
+    const startedMs = Date.now();
     const notes = path.join(work, 'notes.txt');
     server.script(
       scripts.toolUse('Write', { file_path: notes, content: 'alpha\n' }, { text: 'I will write the notes.' }),
@@ -123,6 +125,13 @@ describe('importing what the real Claude Code writes', { skip }, () => {
       assert.ok(requests.size >= 5);
       const linked = of('message.assistant').filter((event) => event.parentId !== null);
       assert.ok(linked.length >= 2 && linked.every((event) => requests.has(event.parentId!)), 'answers point at recorded requests');
+      // The chat shows them as the turns' receipts.
+      assert.equal(toTranscript(events).filter((entry) => entry.kind === 'importedRequest').length, requests.size);
+      // Every conversation event keeps the time its record had (the store's wallMs is the import's).
+      const conversation = events.filter((event) => ['message.user', 'message.assistant', 'tool.use', 'tool.result'].includes(event.kind));
+      const times = conversation.map((event) => (event.body as { sourceTimeMs?: number }).sourceTimeMs);
+      assert.ok(times.every((ms) => ms !== undefined && ms >= startedMs - 1000 && ms <= Date.now()), `source times within the run: ${JSON.stringify(times)}`);
+      assert.deepEqual([...times].sort((a, b) => a! - b!), times, 'in the order Claude Code wrote them');
       const agentEvents = ledger.readSession(agentSession);
       assert.deepEqual(agentEvents.filter((event) => event.kind === 'message.user').map((event) => (event.body as { text: string }).text), ['Count the files here']);
       const agentAnswers = agentEvents.filter((event) => event.kind === 'message.assistant').map((event) => (event.body as { text: string }).text);

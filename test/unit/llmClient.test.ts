@@ -1,5 +1,5 @@
 import * as assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { MessagesRequest, ToolUseBlock } from '../../src/core/context/contextTypes';
 import { AnthropicChatClient, createAnthropicClient } from '../../src/core/llm/anthropicClient';
 import { ChatTurnError, classifyChatError } from '../../src/core/llm/chatErrors';
@@ -7,7 +7,7 @@ import { createModelPort } from '../../src/core/llm/modelPort';
 import type { ModelClientConfig, ToolDefinition } from '../../src/core/llm/modelTypes';
 import { countRequestTokens } from '../fixtures/messagesApiRules';
 import { scripts } from '../fixtures/messagesApiScripts';
-import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
+import { useMessagesApiServer } from '../fixtures/messagesApiSuite';
 
 const apiKey = 'sk-ant-test-0123456789abcdef';
 const model = 'claude-sonnet-5-5';
@@ -45,12 +45,12 @@ async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void
 }
 
 describe('model client against the local Messages API server', () => {
-  let server: MessagesApiServer;
+  const server = useMessagesApiServer({ whenIdle: 'error' });
   const logLines: string[] = [];
   const makeClient = (overrides: Partial<ModelClientConfig> = {}): AnthropicChatClient =>
     createAnthropicClient({
       apiKey,
-      baseUrl: server.baseUrl,
+      baseUrl: server().baseUrl,
       model,
       maxTokens: 1024,
       timeoutMs: 10_000,
@@ -59,21 +59,15 @@ describe('model client against the local Messages API server', () => {
       ...overrides,
     });
   const never = new AbortController().signal;
-
-  before(async () => {
-    server = await startMessagesApiServer({ whenIdle: 'error' });
-  });
-  after(async () => {
-    await server.close();
+  after(() => {
     // The SDK logged at debug level throughout: the key never reached a log line.
     assert.ok(logLines.length > 0, 'the SDK logged nothing at debug level');
     assert.ok(!logLines.some((line) => line.includes(apiKey)), 'the API key appeared in a log line');
   });
-  beforeEach(() => server.reset());
 
   it('streams a text answer in order and completely', async () => {
     const text = 'The journal is the source of truth; projections are rebuilt from it.';
-    server.script(scripts.text(text, { chunks: 6, delayMs: 5 }));
+    server().script(scripts.text(text, { chunks: 6, delayMs: 5 }));
     const deltas: string[] = [];
     const result = await makeClient().streamTurn({ system: 'Be brief.', messages: [userText('What is the journal?')] }, { signal: never, onText: (delta) => deltas.push(delta) });
     assert.equal(deltas.length, 6);
@@ -82,7 +76,7 @@ describe('model client against the local Messages API server', () => {
     assert.deepEqual(result.content, [{ type: 'text', text }]);
     assert.deepEqual(result.toolUses, []);
     assert.equal(result.stopReason, 'end_turn');
-    const [record] = server.messageRequests();
+    const [record] = server().messageRequests();
     assert.ok(record);
     assert.equal(result.requestId, record.requestId);
     assert.equal(result.usage.inputTokens, countRequestTokens(record.body));
@@ -91,7 +85,7 @@ describe('model client against the local Messages API server', () => {
   });
 
   it('sends exactly the assembled request: the recorded body equals what was sent', async () => {
-    server.script(scripts.text('Done.'));
+    server().script(scripts.text('Done.'));
     const request: MessagesRequest = {
       system: 'You answer about this workspace.',
       messages: [
@@ -103,7 +97,7 @@ describe('model client against the local Messages API server', () => {
       ],
     };
     await makeClient({ maxTokens: 333 }).streamTurn(request, { signal: never, tools: [readFileTool] });
-    const [record] = server.messageRequests();
+    const [record] = server().messageRequests();
     assert.ok(record);
     assert.deepEqual(record.body, {
       model,
@@ -125,15 +119,15 @@ describe('model client against the local Messages API server', () => {
   });
 
   it('leaves out an empty system prompt and an empty tool list', async () => {
-    server.script(scripts.text('Hi.'));
+    server().script(scripts.text('Hi.'));
     await makeClient().streamTurn({ system: '', messages: [userText('Hello')] }, { signal: never, tools: [] });
-    const [record] = server.messageRequests();
+    const [record] = server().messageRequests();
     assert.deepEqual(record?.body, { model, max_tokens: 1024, messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello' }] }], stream: true });
   });
 
   it('runs a tool round: streams the tool_use, sends the tool_result, gets the final answer', async () => {
     const input = { path: 'src/core/ledger.ts', lines: [1, 40] };
-    server.script(scripts.toolUse('read_file', input, { id: 'toolu_read_1', text: 'Let me read it.', chunks: 4, delayMs: 2 }), scripts.text('It opens the store and replays the journal.', { chunks: 3 }));
+    server().script(scripts.toolUse('read_file', input, { id: 'toolu_read_1', text: 'Let me read it.', chunks: 4, delayMs: 2 }), scripts.text('It opens the store and replays the journal.', { chunks: 3 }));
     const client = makeClient();
     const calls: ToolUseBlock[] = [];
     const texts: string[] = [];
@@ -157,7 +151,7 @@ describe('model client against the local Messages API server', () => {
     );
     assert.equal(second.stopReason, 'end_turn');
     assert.equal(second.text, 'It opens the store and replays the journal.');
-    const records = server.messageRequests();
+    const records = server().messageRequests();
     assert.equal(records.length, 2);
     assert.deepEqual(records.map((record) => record.status), [200, 200], 'the server accepted both requests (every tool_use answered)');
     assert.notEqual(first.requestId, second.requestId);
@@ -176,13 +170,13 @@ describe('model client against the local Messages API server', () => {
     const info = classifyChatError(error);
     assert.equal(info.kind, 'invalid-request');
     assert.match(info.message, /tool_use.*without.*tool_result.*toolu_open/);
-    assert.equal(server.messageRequests().length, 1);
-    assert.equal(info.requestId, server.messageRequests()[0]?.requestId);
+    assert.equal(server().messageRequests().length, 1);
+    assert.equal(info.requestId, server().messageRequests()[0]?.requestId);
   });
 
   it('stops promptly when cancelled mid-stream and keeps the partial text', { timeout: 10_000 }, async () => {
     const words = Array.from({ length: 60 }, (_, index) => `word${index} `).join('');
-    server.script(scripts.text(words, { chunks: 60, delayMs: 20 }));
+    server().script(scripts.text(words, { chunks: 60, delayMs: 20 }));
     const controller = new AbortController();
     const received: string[] = [];
     let abortedAt = 0;
@@ -210,12 +204,12 @@ describe('model client against the local Messages API server', () => {
     const info = classifyChatError(error);
     assert.equal(info.kind, 'cancelled');
     assert.match(info.message, /kept, marked incomplete/);
-    assert.equal(info.requestId, server.messageRequests()[0]?.requestId);
-    await waitFor(() => server.messageRequests()[0]?.clientClosedEarly === true);
+    assert.equal(info.requestId, server().messageRequests()[0]?.requestId);
+    await waitFor(() => server().messageRequests()[0]?.clientClosedEarly === true);
   });
 
   it('caps the wall time of a stalled stream and keeps what arrived', { timeout: 10_000 }, async () => {
-    server.script(scripts.stall('First part. Second part. Third part.', { chunks: 3, afterDeltas: 1 }));
+    server().script(scripts.stall('First part. Second part. Third part.', { chunks: 3, afterDeltas: 1 }));
     const { error, elapsedMs } = await failure(makeClient({ timeoutMs: 400 }).streamTurn({ system: '', messages: [userText('Go.')] }, { signal: never }));
     // Not before the cap; and the stall would otherwise last until the server closes.
     assert.ok(elapsedMs >= 380 && elapsedMs < 8000, `settled after ${elapsedMs} ms`);
@@ -224,21 +218,21 @@ describe('model client against the local Messages API server', () => {
     const info = classifyChatError(error);
     assert.equal(info.kind, 'timeout');
     assert.match(info.message, /0\.4 s/);
-    assert.equal(info.requestId, server.messageRequests()[0]?.requestId);
+    assert.equal(info.requestId, server().messageRequests()[0]?.requestId);
   });
 
   it("caps the wall time across the SDK's retry waits (a long retry-after)", { timeout: 10_000 }, async () => {
-    server.script(scripts.rateLimited(30), scripts.text('too late'));
+    server().script(scripts.rateLimited(30), scripts.text('too late'));
     const { error, elapsedMs } = await failure(makeClient({ timeoutMs: 500 }).streamTurn({ system: '', messages: [userText('Go.')] }, { signal: never }));
     // Not before the cap, and long before the 30 s retry-after.
     assert.ok(elapsedMs >= 480 && elapsedMs < 8000, `settled after ${elapsedMs} ms`);
     assert.equal(classifyChatError(error).kind, 'timeout');
-    assert.equal(server.messageRequests().length, 1, 'the retry after 30 s never started');
-    assert.equal(server.pendingScripts(), 1);
+    assert.equal(server().messageRequests().length, 1, 'the retry after 30 s never started');
+    assert.equal(server().pendingScripts(), 1);
   });
 
   it('a per-call timeoutMs overrides the client default', { timeout: 10_000 }, async () => {
-    server.script(scripts.stall('x y z', { afterDeltas: 0 }));
+    server().script(scripts.stall('x y z', { afterDeltas: 0 }));
     const { elapsedMs, error } = await failure(makeClient({ timeoutMs: 10_000 }).streamTurn({ system: '', messages: [userText('Go.')] }, { signal: never, timeoutMs: 200 }));
     // The client's 10 s default would have held it far longer.
     assert.ok(elapsedMs < 5000, `settled after ${elapsedMs} ms`);
@@ -246,24 +240,24 @@ describe('model client against the local Messages API server', () => {
   });
 
   it('honours retry-after on 429: the SDK waits, retries once, and the answer arrives', async () => {
-    server.script(scripts.rateLimited(1), scripts.text('after the wait'));
+    server().script(scripts.rateLimited(1), scripts.text('after the wait'));
     const started = Date.now();
     const result = await makeClient().streamTurn({ system: '', messages: [userText('Go.')] }, { signal: never });
     const elapsedMs = Date.now() - started;
     assert.equal(result.text, 'after the wait');
     assert.ok(elapsedMs >= 950, `retried after ${elapsedMs} ms, before the 1 s retry-after`);
-    const records = server.messageRequests();
+    const records = server().messageRequests();
     assert.deepEqual(records.map((record) => [record.status, record.retryCount]), [[429, 0], [200, 1]]);
     assert.equal(result.requestId, records[1]?.requestId);
   });
 
   it('makes 1 + maxRetries attempts on a persistent 429, never more, and reports the last request id', async () => {
-    server.script(scripts.rateLimited(0.1), scripts.rateLimited(0.1), scripts.rateLimited(0.1), scripts.text('not reached'));
+    server().script(scripts.rateLimited(0.1), scripts.rateLimited(0.1), scripts.rateLimited(0.1), scripts.text('not reached'));
     const { error, elapsedMs } = await failure(makeClient({ maxRetries: 2 }).streamTurn({ system: '', messages: [userText('Go.')] }, { signal: never }));
-    const records = server.messageRequests();
+    const records = server().messageRequests();
     assert.equal(records.length, 3);
     assert.deepEqual(records.map((record) => record.retryCount), [0, 1, 2]);
-    assert.equal(server.pendingScripts(), 1, 'an attempt beyond 1 + maxRetries was made');
+    assert.equal(server().pendingScripts(), 1, 'an attempt beyond 1 + maxRetries was made');
     assert.ok(elapsedMs >= 190, `two retry-after waits of 0.1 s took only ${elapsedMs} ms`);
     const info = classifyChatError(error);
     assert.equal(info.kind, 'rate-limited');
@@ -272,26 +266,26 @@ describe('model client against the local Messages API server', () => {
   });
 
   it('retries 529 overloaded with the default backoff and succeeds', async () => {
-    server.script(scripts.overloaded(), scripts.text('back again'));
+    server().script(scripts.overloaded(), scripts.text('back again'));
     const result = await makeClient().streamTurn({ system: '', messages: [userText('Go.')] }, { signal: never });
     assert.equal(result.text, 'back again');
-    assert.deepEqual(server.messageRequests().map((record) => record.status), [529, 200]);
+    assert.deepEqual(server().messageRequests().map((record) => record.status), [529, 200]);
   });
 
   it('gives up on a persistent 529 after 1 + maxRetries attempts', async () => {
-    server.script(scripts.overloaded(0.05), scripts.overloaded(0.05), scripts.overloaded(0.05));
+    server().script(scripts.overloaded(0.05), scripts.overloaded(0.05), scripts.overloaded(0.05));
     const { error } = await failure(makeClient().streamTurn({ system: '', messages: [userText('Go.')] }, { signal: never }));
-    assert.equal(server.messageRequests().length, 3);
+    assert.equal(server().messageRequests().length, 3);
     const info = classifyChatError(error);
     assert.equal(info.kind, 'overloaded');
     assert.equal(info.status, 529);
-    assert.equal(info.requestId, server.messageRequests()[2]?.requestId);
+    assert.equal(info.requestId, server().messageRequests()[2]?.requestId);
   });
 
   it('counts tokens with the API (count_tokens) without max_tokens', async () => {
     const request: MessagesRequest = { system: 'Be brief.', messages: [userText('Hello, world!')] };
     const count = await makeClient().countTokens(request, { tools: [readFileTool] });
-    const [record] = server.requests;
+    const [record] = server().requests;
     assert.ok(record);
     assert.equal(record.path, '/v1/messages/count_tokens');
     assert.deepEqual(record.body, { model, system: 'Be brief.', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello, world!' }] }], tools: [readFileTool] });
@@ -303,8 +297,8 @@ describe('model client against the local Messages API server', () => {
   });
 
   it('serves the chat turn as its ModelPort', async () => {
-    server.script(scripts.toolUse('read_file', { path: 'a.ts' }, { id: 'toolu_port' }));
-    const port = createModelPort({ apiKey, baseUrl: server.baseUrl, model, maxTokens: 64, timeoutMs: 5000, log: () => undefined });
+    server().script(scripts.toolUse('read_file', { path: 'a.ts' }, { id: 'toolu_port' }));
+    const port = createModelPort({ apiKey, baseUrl: server().baseUrl, model, maxTokens: 64, timeoutMs: 5000, log: () => undefined });
     const request: MessagesRequest = { system: '', messages: [userText('Read a.ts')] };
     const uses: string[] = [];
     const result = await port.streamTurn(request, { tools: [readFileTool], signal: never, timeoutMs: 5000, onText: () => undefined, onToolUse: (block) => uses.push(block.id) });
@@ -313,10 +307,10 @@ describe('model client against the local Messages API server', () => {
   });
 
   it('classifies a failed count_tokens like a turn', async () => {
-    server.scriptCountTokens(scripts.forbidden());
+    server().scriptCountTokens(scripts.forbidden());
     const { error } = await failure(makeClient().countTokens({ system: '', messages: [userText('Hi')] }));
     const info = classifyChatError(error);
     assert.equal(info.kind, 'permission');
-    assert.equal(info.requestId, server.requests[0]?.requestId);
+    assert.equal(info.requestId, server().requests[0]?.requestId);
   });
 });

@@ -1,12 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, describe, it } from 'node:test';
 import Anthropic from '@anthropic-ai/sdk';
 import { fixtureScript, startChild, type RunningChild } from '../fixtures/childProcess';
 import { countRequestTokens, countTextTokens } from '../fixtures/messagesApiRules';
 import { scripts } from '../fixtures/messagesApiScripts';
-import { startMessagesApiServer, type MessagesApiServer, type RecordedRequest } from '../fixtures/messagesApiServer';
+import { startMessagesApiServer, type RecordedRequest } from '../fixtures/messagesApiServer';
+import { useMessagesApiServer } from '../fixtures/messagesApiSuite';
 import { makeTempDir } from '../fixtures/tempDir';
 
 const apiKey = 'sk-ant-test-server-1234';
@@ -45,22 +46,17 @@ function sseEvents(text: string): Array<[string, Record<string, unknown>]> {
 const hello = { model, max_tokens: 100, messages: [{ role: 'user', content: 'Hello' }] };
 
 describe('local Messages API server', () => {
-  let server: MessagesApiServer;
-  before(async () => {
-    server = await startMessagesApiServer({ whenIdle: 'echo' });
-  });
-  after(() => server.close());
-  beforeEach(() => server.reset());
+  const server = useMessagesApiServer({ whenIdle: 'echo' });
 
   it('answers every response with a request-id and the real error shape; a key is required', async () => {
-    const missing = await post(`${server.baseUrl}/v1/messages`, hello, { 'anthropic-version': '2023-06-01' });
+    const missing = await post(`${server().baseUrl}/v1/messages`, hello, { 'anthropic-version': '2023-06-01' });
     assert.equal(missing.status, 401);
     assert.match(missing.headers.get('request-id') ?? '', /^req_/);
     assert.deepEqual(errorOf(missing), { type: 'authentication_error', message: 'x-api-key header is required' });
-    const bearer = await post(`${server.baseUrl}/v1/messages`, hello, { authorization: `Bearer ${apiKey}`, 'anthropic-version': '2023-06-01' });
+    const bearer = await post(`${server().baseUrl}/v1/messages`, hello, { authorization: `Bearer ${apiKey}`, 'anthropic-version': '2023-06-01' });
     assert.equal(bearer.status, 200);
     assert.match(bearer.headers.get('request-id') ?? '', /^req_/);
-    const noVersion = await post(`${server.baseUrl}/v1/messages`, hello, { 'x-api-key': apiKey });
+    const noVersion = await post(`${server().baseUrl}/v1/messages`, hello, { 'x-api-key': apiKey });
     assert.equal(noVersion.status, 400);
     assert.match(errorOf(noVersion).message, /anthropic-version/);
   });
@@ -83,18 +79,18 @@ describe('local Messages API server', () => {
       [{ model, max_tokens: 10, messages: [{ role: 'user', content: 'a' }], tools: [{ name: 'bad name', input_schema: { type: 'object' } }] }, /tools\.0\.name/],
     ];
     for (const [body, pattern] of cases) {
-      const response = await post(`${server.baseUrl}/v1/messages`, body);
+      const response = await post(`${server().baseUrl}/v1/messages`, body);
       assert.equal(response.status, 400, `accepted: ${JSON.stringify(body)}`);
       const error = errorOf(response);
       assert.equal(error.type, 'invalid_request_error');
       assert.match(error.message, pattern);
     }
-    assert.ok(server.requests.every((record) => record.answeredBy === 'validation' && record.outcome === 'rejected'));
+    assert.ok(server().requests.every((record) => record.answeredBy === 'validation' && record.outcome === 'rejected'));
   });
 
   it('streams the real event sequence, with input_json_delta for a tool call', async () => {
-    server.script(scripts.toolUse('list_files', { dir: 'src' }, { id: 'toolu_x', text: 'Looking.', chunks: 2 }));
-    const response = await post(`${server.baseUrl}/v1/messages`, { ...hello, stream: true });
+    server().script(scripts.toolUse('list_files', { dir: 'src' }, { id: 'toolu_x', text: 'Looking.', chunks: 2 }));
+    const response = await post(`${server().baseUrl}/v1/messages`, { ...hello, stream: true });
     assert.equal(response.status, 200);
     assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
     const events = sseEvents(response.text);
@@ -130,26 +126,26 @@ describe('local Messages API server', () => {
   });
 
   it('answers without streaming, through the real SDK', async () => {
-    server.script(scripts.text('A plain answer.'));
-    const sdk = new Anthropic({ apiKey, baseURL: server.baseUrl, maxRetries: 0, logLevel: 'off' });
+    server().script(scripts.text('A plain answer.'));
+    const sdk = new Anthropic({ apiKey, baseURL: server().baseUrl, maxRetries: 0, logLevel: 'off' });
     const message = await sdk.messages.create({ model, max_tokens: 50, messages: [{ role: 'user', content: 'Hi there' }] });
     assert.equal(message.stop_reason, 'end_turn');
     assert.deepEqual(message.content, [{ type: 'text', text: 'A plain answer.' }]);
     assert.equal(message.usage.output_tokens, countTextTokens('A plain answer.'));
-    const record = server.messageRequests()[0] as RecordedRequest;
+    const record = server().messageRequests()[0] as RecordedRequest;
     assert.equal((record.body as { stream?: boolean }).stream, undefined);
   });
 
   it('echoes the last user text when nothing is scripted', async () => {
-    const sdk = new Anthropic({ apiKey, baseURL: server.baseUrl, maxRetries: 0, logLevel: 'off' });
+    const sdk = new Anthropic({ apiKey, baseURL: server().baseUrl, maxRetries: 0, logLevel: 'off' });
     const text = await sdk.messages.stream({ model, max_tokens: 50, messages: [{ role: 'user', content: 'ping me back' }] }).finalText();
     assert.equal(text, 'Echo: ping me back');
-    assert.equal(server.messageRequests()[0]?.answeredBy, 'echo');
+    assert.equal(server().messageRequests()[0]?.answeredBy, 'echo');
   });
 
   it('counts tokens deterministically', async () => {
     const body = { model, system: 'Be brief.', messages: [{ role: 'user', content: [{ type: 'text', text: 'Hello, world!' }] }] };
-    const response = await post(`${server.baseUrl}/v1/messages/count_tokens`, body);
+    const response = await post(`${server().baseUrl}/v1/messages/count_tokens`, body);
     assert.equal(response.status, 200);
     // 3 for the request, 3 for "Be brief.", 4 for the message, 4 for "Hello, world!".
     assert.deepEqual(JSON.parse(response.text), { input_tokens: 14 });
@@ -158,7 +154,7 @@ describe('local Messages API server', () => {
 
   it('refuses an assistant prefill like recent models, and accepts it when told to', async () => {
     const prefill = { ...hello, messages: [...hello.messages, { role: 'assistant', content: 'The answer is' }] };
-    const refused = await post(`${server.baseUrl}/v1/messages`, prefill);
+    const refused = await post(`${server().baseUrl}/v1/messages`, prefill);
     assert.equal(refused.status, 400);
     assert.match(errorOf(refused).message, /does not support assistant message prefill/);
     const lenient = await startMessagesApiServer({ refusePrefill: false });
@@ -171,44 +167,44 @@ describe('local Messages API server', () => {
 
   it('throttles count_tokens (429 with retry-after, after a delay) or never answers it', async () => {
     const body = { model, messages: hello.messages };
-    server.scriptCountTokens({ ...scripts.rateLimited(10), delayMs: 300 }, scripts.hang());
+    server().scriptCountTokens({ ...scripts.rateLimited(10), delayMs: 300 }, scripts.hang());
     const started = Date.now();
-    const throttled = await post(`${server.baseUrl}/v1/messages/count_tokens`, body);
+    const throttled = await post(`${server().baseUrl}/v1/messages/count_tokens`, body);
     assert.ok(Date.now() - started >= 290, 'answered after its delay');
     assert.equal(throttled.status, 429);
     assert.equal(throttled.headers.get('retry-after'), '10');
-    const hung = await fetch(`${server.baseUrl}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' }, body: JSON.stringify(body), signal: AbortSignal.timeout(300) }).then(
+    const hung = await fetch(`${server().baseUrl}/v1/messages/count_tokens`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-api-key': apiKey, 'anthropic-version': '2023-06-01' }, body: JSON.stringify(body), signal: AbortSignal.timeout(300) }).then(
       () => 'answered',
       (error: unknown) => (error instanceof Error ? error.name : String(error)),
     );
     assert.equal(hung, 'TimeoutError');
-    assert.equal((await post(`${server.baseUrl}/v1/messages/count_tokens`, body)).status, 200, 'then it counts again');
+    assert.equal((await post(`${server().baseUrl}/v1/messages/count_tokens`, body)).status, 200, 'then it counts again');
   });
 
   it('sends SSE data that is not JSON, and tool input that is not JSON, when scripted', async () => {
-    server.script(scripts.badJson('Before the break.', { chunks: 4, afterDeltas: 2 }), scripts.malformedToolUse('read_file', '{"path": nope}'));
-    const broken = await post(`${server.baseUrl}/v1/messages`, { ...hello, stream: true });
+    server().script(scripts.badJson('Before the break.', { chunks: 4, afterDeltas: 2 }), scripts.malformedToolUse('read_file', '{"path": nope}'));
+    const broken = await post(`${server().baseUrl}/v1/messages`, { ...hello, stream: true });
     const frames = broken.text.split('\n\n').filter((frame) => frame.trim().length > 0);
     assert.throws(() => JSON.parse(/^data: (.*)$/m.exec(frames.at(-1)!)![1]!), SyntaxError);
-    const tool = sseEvents((await post(`${server.baseUrl}/v1/messages`, { ...hello, stream: true })).text);
+    const tool = sseEvents((await post(`${server().baseUrl}/v1/messages`, { ...hello, stream: true })).text);
     const json = tool.flatMap(([, data]) => ((data.delta as { type?: string; partial_json?: string } | undefined)?.type === 'input_json_delta' ? [(data.delta as { partial_json: string }).partial_json] : [])).join('');
     assert.equal(json, '{"path": nope}');
   });
 
   it('is scripted over HTTP by another process, and reports what it received', async () => {
-    const queued = await fetch(`${server.baseUrl}/_test/script`, { method: 'POST', body: JSON.stringify([scripts.text('from afar'), scripts.overloaded()]) });
+    const queued = await fetch(`${server().baseUrl}/_test/script`, { method: 'POST', body: JSON.stringify([scripts.text('from afar'), scripts.overloaded()]) });
     assert.deepEqual(await queued.json(), { scripts: 2, countTokensScripts: 0 });
-    const bad = await fetch(`${server.baseUrl}/_test/script`, { method: 'POST', body: JSON.stringify({ kind: 'nonsense' }) });
+    const bad = await fetch(`${server().baseUrl}/_test/script`, { method: 'POST', body: JSON.stringify({ kind: 'nonsense' }) });
     assert.equal(bad.status, 400);
-    const sdk = new Anthropic({ apiKey, baseURL: server.baseUrl, maxRetries: 0, logLevel: 'off' });
+    const sdk = new Anthropic({ apiKey, baseURL: server().baseUrl, maxRetries: 0, logLevel: 'off' });
     assert.equal(await sdk.messages.stream({ model, max_tokens: 5, messages: [{ role: 'user', content: 'x' }] }).finalText(), 'from afar');
-    const records = (await (await fetch(`${server.baseUrl}/_test/requests`)).json()) as RecordedRequest[];
+    const records = (await (await fetch(`${server().baseUrl}/_test/requests`)).json()) as RecordedRequest[];
     assert.equal(records.length, 1);
     assert.equal(records[0]?.headers.authorization, `Bearer ${apiKey}`);
-    assert.deepEqual((await (await fetch(`${server.baseUrl}/_test/pending`)).json()), { scripts: 1, countTokensScripts: 0 });
-    await fetch(`${server.baseUrl}/_test/reset`, { method: 'POST' });
-    assert.equal(server.pendingScripts(), 0);
-    assert.equal(server.requests.length, 0);
+    assert.deepEqual((await (await fetch(`${server().baseUrl}/_test/pending`)).json()), { scripts: 1, countTokensScripts: 0 });
+    await fetch(`${server().baseUrl}/_test/reset`, { method: 'POST' });
+    assert.equal(server().pendingScripts(), 0);
+    assert.equal(server().requests.length, 0);
   });
 });
 

@@ -1,13 +1,13 @@
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { ChatProgress, ChatSettings } from '../../src/core/chat/chatTypes';
 import { Ledger } from '../../src/core/ledger';
 import { runModelTool } from '../../src/core/tools/modelTools';
 import { defaultWorkspaceLimits, WorkspaceFiles, type WorkspaceLimits } from '../../src/core/tools/workspaceFiles';
 import { ChatService } from '../../src/server/chatService';
-import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
+import { useMessagesApiServer } from '../fixtures/messagesApiSuite';
 import { scripts } from '../fixtures/messagesApiScripts';
 import { createTestChatService } from '../fixtures/chatService';
 import { makeTempDir } from '../fixtures/tempDir';
@@ -86,19 +86,12 @@ describe('search_text caps and coverage', () => {
 });
 
 describe('a long search leaves the engine answering', () => {
-  let server: MessagesApiServer;
+  const server = useMessagesApiServer();
   let temp: ReturnType<typeof makeTempDir>;
   let ledger: Ledger;
   let workspaceDir: string;
   let settings: ChatSettings;
-  before(async () => {
-    server = await startMessagesApiServer();
-  });
-  after(async () => {
-    await server.close();
-  });
   beforeEach(async () => {
-    server.reset();
     temp = makeTempDir();
     ledger = await Ledger.open({ storeDir: path.join(temp.dir, 'store') });
     await ledger.append([
@@ -108,7 +101,7 @@ describe('a long search leaves the engine answering', () => {
     workspaceDir = path.join(temp.dir, 'workspace');
     // Enough files that the search takes far longer than one short chat turn.
     manyFiles(workspaceDir, 'src', 4000, (index) => `line ${index} ${'lorem ipsum '.repeat(50)}\n`.repeat(4));
-    settings = { model: 'claude-test', maxTokens: 256, baseUrl: server.baseUrl, budgetTokens: 50_000, window: { kind: 'full' }, systemPrompt: 'Test.', timeoutMs: 60_000 };
+    settings = { model: 'claude-test', maxTokens: 256, baseUrl: server().baseUrl, budgetTokens: 50_000, window: { kind: 'full' }, systemPrompt: 'Test.', timeoutMs: 60_000 };
   });
   afterEach(() => {
     ledger.close();
@@ -152,7 +145,7 @@ describe('a long search leaves the engine answering', () => {
         }
       },
     );
-    server.script(scripts.toolUse('search_text', { query: 'needle-that-is-nowhere' }, { id: 'toolu_search' }), scripts.text('pong'), scripts.text('Nothing found.'));
+    server().script(scripts.toolUse('search_text', { query: 'needle-that-is-nowhere' }, { id: 'toolu_search' }), scripts.text('pong'), scripts.text('Nothing found.'));
     const result = await chat.send(ledger, { requestId: 'searching', sessionId: 'searching', text: 'find the needle', keyVersion: 1, settings });
     await otherTurn;
     assert.equal(result.status, 'complete', JSON.stringify(result.error));
@@ -172,7 +165,7 @@ describe('a long search leaves the engine answering', () => {
         self.cancel('searching');
       }, 50);
     });
-    server.script(scripts.toolUse('search_text', { query: 'needle-that-is-nowhere' }, { id: 'toolu_search' }), scripts.text('never sent'));
+    server().script(scripts.toolUse('search_text', { query: 'needle-that-is-nowhere' }, { id: 'toolu_search' }), scripts.text('never sent'));
     const result = await chat.send(ledger, { requestId: 'searching', sessionId: 'searching', text: 'find the needle', keyVersion: 1, settings });
     assert.ok(stoppedMs > 0, 'Stop was sent during the search');
     assert.ok(performance.now() - stoppedMs < 1000, `the search stopped ${Math.round(performance.now() - stoppedMs)} ms after Stop`);
@@ -181,6 +174,6 @@ describe('a long search leaves the engine answering', () => {
     const toolResult = events.find((event) => event.kind === 'tool.result');
     assert.ok(toolResult?.kind === 'tool.result' && toolResult.body.isError && toolResult.body.toolUseId === 'toolu_search', JSON.stringify(toolResult));
     assert.match(toolResult.body.content, /^Stopped before the tool finished/);
-    assert.equal(server.messageRequests().length, 1, 'no request after Stop');
+    assert.equal(server().messageRequests().length, 1, 'no request after Stop');
   });
 });

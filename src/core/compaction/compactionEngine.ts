@@ -73,6 +73,8 @@ export interface CommitParams {
   readonly sessionId: string;
   /** The preview's body (summary, range, tier, model, promptVersion, sessionVersion); the rest is re-derived. */
   readonly body: Pick<CompactionCommittedBody, 'summary' | 'range' | 'tier' | 'model' | 'promptVersion' | 'sessionVersion'>;
+  /** The engine compacts on its own (automatic compaction); the event says so. */
+  readonly automatic?: boolean;
 }
 
 export interface CommitResult {
@@ -204,7 +206,8 @@ export async function commitCompaction(context: CompactionContext, params: Commi
   if (overlap) {
     throw new CompactionRangeError(`turns ${resolved.range.firstTurn}–${resolved.range.lastTurn} cannot be compacted: ${overlap}`);
   }
-  const body = buildBody(context, resolved, { summary: seen.summary, tier, model: seen.model, promptVersion: seen.promptVersion ?? null, sessionVersion: version });
+  const built = buildBody(context, resolved, { summary: seen.summary, tier, model: seen.model, promptVersion: seen.promptVersion ?? null, sessionVersion: version });
+  const body: CompactionCommittedBody = params.automatic === true ? { ...built, automatic: true } : built;
   const id = compactionIdOf(body);
   // expectedVersion makes the check and the append one step: a turn landing now is a conflict.
   const [verdict] = await context.ledger.append([{ kind: 'compaction.committed', id, sessionId: params.sessionId, body, expectedVersion: version }]);

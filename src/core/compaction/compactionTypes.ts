@@ -80,6 +80,8 @@ export interface CompactionCommittedBody {
   /** Tokens of the range as raw events, and of what replaces it (estimates at commit time). */
   readonly sourceTokens: number;
   readonly summaryTokens: number;
+  /** The engine compacted on its own, past the configured share of the budget (absent: a user's commit). */
+  readonly automatic?: true;
 }
 
 export interface CompactionUndoneBody {

@@ -64,6 +64,7 @@ export const compactionCommittedValidators: readonly Validator[] = [
   (body) => trailProblem(body.trail),
   (body) => (count(body.sessionVersion) ? undefined : '"sessionVersion" must be a whole number'),
   (body) => (count(body.sourceTokens) && count(body.summaryTokens) ? undefined : '"sourceTokens" and "summaryTokens" must be whole numbers'),
+  (body) => (body.automatic === undefined || body.automatic === true ? undefined : '"automatic" must be true when present'),
 ];
 
 export const compactionUndoneValidators: readonly Validator[] = [(body) => (shortText(body.compactionId) ? undefined : '"compactionId" must name a compaction.committed event')];

@@ -33,7 +33,9 @@ export type DriftCode =
   | 'cross-file-contradiction'
   | 'duplicate-instructions'
   | 'fact-older-prompt'
-  | 'fact-contradicts-prompt';
+  | 'fact-contradicts-prompt'
+  /** The model's check (modelFactCheck.ts), with an API key: a contradiction the rules have no topic for. */
+  | 'fact-contradicts-prompt-model';
 
 /**
  * What the drift checks need of a stored fact. The facts store (src/core/facts) maps its rows

@@ -69,6 +69,8 @@ export interface FactVerifiedBody {
   readonly status: 'verified' | 'stale';
   readonly citations: readonly FactCitation[];
   readonly detail?: string;
+  /** The prompt version the user re-verified the value under (Mark Verified); absent for read-time checks. */
+  readonly promptVersion?: string;
 }
 export interface FactPinnedBody {
   readonly key: string;
@@ -208,7 +210,7 @@ export const factBodyChecks: Record<FactEventKind, readonly Check[]> = {
   'fact.updated': write,
   'fact.retired': [key, vector, oneOf('policy', policies), string('reason', { optional: true, max: 2000 })],
   'fact.merged': [key, vector, string('value', { nullable: true }), eventIds],
-  'fact.verified': [key, string('headEventId', { max: 200 }), nonEmpty('headEventId'), oneOf('status', ['verified', 'stale']), citations, string('detail', { optional: true, max: 2000 })],
+  'fact.verified': [key, string('headEventId', { max: 200 }), nonEmpty('headEventId'), oneOf('status', ['verified', 'stale']), citations, string('detail', { optional: true, max: 2000 }), string('promptVersion', { optional: true, max: 100 })],
   'fact.pinned': [key, pinned],
   'fact.proposed': [string('proposalId', { max: 200 }), nonEmpty('proposalId'), key, string('value'), oneOf('scope', scopes), oneOf('trust', trusts), provenance, citations, string('promptVersion', { nullable: true, max: 200 }), string('reason', { optional: true, max: 2000 })],
   'fact.confirmed': [string('proposalId', { max: 200 }), nonEmpty('proposalId'), string('value'), vector, oneOf('policy', policies)],

@@ -9,6 +9,7 @@ interface StoredDetail {
   readonly provenance: FactProvenance;
   readonly citations: readonly FactCitation[];
   readonly promptVersion: string | null;
+  readonly verifiedPromptVersion?: string;
 }
 
 /** Reads of the Facts read model's tables (factsModule.ts). */
@@ -93,6 +94,7 @@ function toHead(row: SqlValue[]): HeadRow {
     provenance: parsed.provenance,
     citations: parsed.citations,
     promptVersion: parsed.promptVersion,
+    verifiedPromptVersion: parsed.verifiedPromptVersion ?? null,
     writerId: String(writerId),
     dot: Number(dot),
     seq: Number(seq),

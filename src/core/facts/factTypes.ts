@@ -18,6 +18,8 @@ export interface FactHead {
   readonly provenance: FactProvenance;
   readonly citations: readonly FactCitation[];
   readonly promptVersion: string | null;
+  /** The prompt version under which the user last marked it verified (null: never). */
+  readonly verifiedPromptVersion: string | null;
   readonly writerId: string;
   /** The write's own dot: the writer's counter for this key. */
   readonly dot: number;

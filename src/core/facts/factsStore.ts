@@ -238,8 +238,12 @@ export class FactsStore {
   }
 
   /** Records a citation check of one current value (read-time checks, or the user's Mark Verified). */
-  async recordCheck(key: string, headEventId: string, status: 'verified' | 'stale', citations: readonly FactCitation[], detail?: string): Promise<void> {
-    await this.appendWrite({ kind: 'fact.verified', sessionId: factsStreamId, body: { key, headEventId, status, citations: checkCitations(citations), ...(detail ? { detail: detail.slice(0, 2000) } : {}) } });
+  async recordCheck(key: string, headEventId: string, status: 'verified' | 'stale', citations: readonly FactCitation[], detail?: string, promptVersion?: string | null): Promise<void> {
+    await this.appendWrite({
+      kind: 'fact.verified',
+      sessionId: factsStreamId,
+      body: { key, headEventId, status, citations: checkCitations(citations), ...(detail ? { detail: detail.slice(0, 2000) } : {}), ...(promptVersion ? { promptVersion } : {}) },
+    });
   }
 
   private pendingProposal(proposalId: string): FactProposal {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { EventDraft } from '../log/events';
 import { capText, type LineMapper, type LineOutcome } from './importTypes';
+import { parseSourceTimestamp, withSourceTime } from './sourceTime';
 
 // Claude Code transcripts (~/.claude/projects/<folder>/<session>.jsonl, subagents under
 // <session>/subagents/agent-<id>.jsonl, or agent-<id>.jsonl beside the session in 2.0) mapped to
@@ -82,7 +83,10 @@ export class ClaudeCodeMapper implements LineMapper {
       return { drafts: [], problem: 'the record has no "type"' };
     }
     try {
-      return this.mapRecord(record, record.type, lineNumber);
+      const outcome = this.mapRecord(record, record.type, lineNumber);
+      // The record's own time goes with every event it became (a bad or missing one: none).
+      const sourceTimeMs = parseSourceTimestamp(record.timestamp);
+      return sourceTimeMs === undefined || outcome.drafts.length === 0 ? outcome : { ...outcome, drafts: outcome.drafts.map((draft) => withSourceTime(draft, sourceTimeMs)) };
     } catch (error) {
       if (error instanceof RecordProblem) {
         return { drafts: [], problem: `${record.type} record: ${error.message}` };

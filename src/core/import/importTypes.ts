@@ -57,6 +57,10 @@ export interface ScannedTranscript {
   readonly modifiedMs: number;
   /** The first words of the session (its title or first question), when the head shows them. */
   readonly title: string | null;
+  /** The first question the user asked, when the head shows it (Claude Code and this store's JSON lines). */
+  readonly firstPrompt: string | null;
+  /** The folder Claude Code ran in (its records' `cwd`), when the head names it. */
+  readonly project: string | null;
   /** Bytes already imported (0: never). */
   readonly importedBytes: number;
 }

@@ -10,14 +10,21 @@ export function scanTranscripts(paths: readonly string[], importer: Importer): S
   return findTranscriptFiles(paths).map((file) => {
     const stat = fs.statSync(file);
     const format = detectFormat(file);
-    return { file, format, bytes: stat.size, modifiedMs: stat.mtimeMs, title: titleOf(file, format), importedBytes: importer.importedBytes(file) };
+    return { file, format, bytes: stat.size, modifiedMs: stat.mtimeMs, ...headOf(file, format), importedBytes: importer.importedBytes(file) };
   });
 }
 
-function titleOf(file: string, format: string): string | null {
+const excerpt = (text: string): string => text.replace(/\s+/g, ' ').trim().slice(0, 120);
+
+function headOf(file: string, format: string): Pick<ScannedTranscript, 'title' | 'firstPrompt' | 'project'> {
   if (format === 'markdown') {
-    return /^# (.+)$/m.exec(readHead(file, 4096).toString('utf8'))?.[1]?.trim() ?? null;
+    const head = readHead(file, 4096).toString('utf8');
+    const prompt = /^## User\s*\n+([^\n]+)/m.exec(head)?.[1];
+    return { title: /^# (.+)$/m.exec(head)?.[1]?.trim() ?? null, firstPrompt: prompt ? excerpt(prompt) : null, project: null };
   }
+  let title: string | null = null;
+  let firstPrompt: string | null = null;
+  let project: string | null = null;
   for (const line of readHead(file, 256 * 1024).toString('utf8').split('\n')) {
     let record: Record<string, unknown>;
     try {
@@ -25,17 +32,29 @@ function titleOf(file: string, format: string): string | null {
     } catch {
       continue;
     }
-    if (format === 'jsonl' && record.kind === 'session.started') {
-      const name = (record.body as { name?: unknown } | undefined)?.name;
-      return typeof name === 'string' && name !== '' ? name : null;
+    if (format === 'jsonl') {
+      const body = record.body as { name?: unknown; text?: unknown } | undefined;
+      if (record.kind === 'session.started' && typeof body?.name === 'string' && body.name !== '') {
+        title ??= body.name;
+      } else if (record.kind === 'message.user' && typeof body?.text === 'string') {
+        firstPrompt ??= excerpt(body.text);
+      }
+    } else {
+      if (typeof record.cwd === 'string' && record.cwd.length <= 4096) {
+        project ??= record.cwd;
+      }
+      if (record.type === 'summary' && typeof record.summary === 'string') {
+        title ??= record.summary.slice(0, 120);
+      }
+      const message = record.message as { content?: unknown } | undefined;
+      const content = typeof message?.content === 'string' ? message.content : Array.isArray(message?.content) ? (message.content as Array<{ type?: unknown; text?: unknown }>).find((block) => block?.type === 'text' && typeof block.text === 'string')?.text : undefined;
+      if (record.type === 'user' && record.isMeta !== true && record.isCompactSummary !== true && typeof content === 'string' && !content.trimStart().startsWith('<')) {
+        firstPrompt ??= excerpt(content);
+      }
     }
-    if (record.type === 'summary' && typeof record.summary === 'string') {
-      return record.summary.slice(0, 120);
-    }
-    const message = record.message as { content?: unknown } | undefined;
-    if (record.type === 'user' && record.isMeta !== true && typeof message?.content === 'string' && !message.content.startsWith('<')) {
-      return message.content.replace(/\s+/g, ' ').trim().slice(0, 120);
+    if (firstPrompt !== null && (format === 'jsonl' || project !== null)) {
+      break;
     }
   }
-  return null;
+  return { title: title ?? firstPrompt, firstPrompt, project };
 }

@@ -3,10 +3,16 @@ import type { CompactionCommittedBody, CompactionUndoneBody, SessionTierSetBody 
 import { compactionCommittedValidators, compactionUndoneValidators, sessionTierSetValidators } from '../compaction/compactionValidators';
 import { factBodyChecks, factEventKinds, type FactEventBodies } from '../facts/factEvents';
 import { mcpBodyChecks, mcpEventKinds, type McpEventBodies } from '../mcp/mcpEvents';
+import { sourceTimeProblem } from '../import/sourceTime';
+import { receiptShape, windowSpec } from '../context/contextChecks';
+import { digest, errorInfo, flag, isRecord, nonEmpty, nullableDigest, nullableText, object, optionalWholeNumber, positive, text, wholeNumber, type Validator } from './bodyChecks';
+
+export { describeWindowProblem } from '../context/contextChecks';
 
 // The events of the conversation log. The journal stores them; every projection (sessions,
 // later facts, chunks, prompt versions) is derived from them. A new kind needs: its body type
-// here, a validator in `bodyValidators`, and (if a projection cares) a case in the projection.
+// here, its checks in `bodyValidators` (made of bodyChecks.ts), and (if a read model cares) a
+// case in its projection module.
 
 export interface SessionStartedBody { readonly name: string }
 export interface SessionRenamedBody { readonly name: string }
@@ -238,37 +244,6 @@ export class EventValidationError extends Error {
   override readonly name = 'EventValidationError';
 }
 
-type Validator = (body: Record<string, unknown>) => string | undefined;
-
-const maxText = 10 * 1024 * 1024;
-
-function text(field: string, { optional = false, max = maxText } = {}): Validator {
-  return (body) => {
-    const value = body[field];
-    if (value === undefined && optional) {
-      return undefined;
-    }
-    if (typeof value !== 'string') {
-      return `"${field}" must be a string`;
-    }
-    if (value.length > max) {
-      return `"${field}" is longer than ${max} characters`;
-    }
-    return undefined;
-  };
-}
-
-function flag(field: string): Validator {
-  return (body) => (body[field] === undefined || typeof body[field] === 'boolean' ? undefined : `"${field}" must be true or false`);
-}
-
-function nonEmpty(field: string): Validator {
-  return (body) => {
-    const value = body[field];
-    return typeof value === 'string' && value.trim() === '' ? `"${field}" must not be empty` : undefined;
-  };
-}
-
 const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   'session.started': [text('name', { max: 200 }), nonEmpty('name')],
   'session.renamed': [text('name', { max: 200 }), nonEmpty('name')],
@@ -310,22 +285,6 @@ const bodyValidators: Record<AppendableKind, readonly Validator[]> = {
   ...mcpBodyChecks,
 };
 
-function wholeNumber(field: string): Validator {
-  return (body) => (Number.isSafeInteger(body[field]) && (body[field] as number) >= 0 ? undefined : `"${field}" must be a whole number`);
-}
-
-function optionalWholeNumber(field: string): Validator {
-  return (body) => (body[field] === undefined ? undefined : wholeNumber(field)(body));
-}
-
-function digest(field: string): Validator {
-  return (body) => (typeof body[field] === 'string' && /^[0-9a-f]{64}$/.test(body[field]) ? undefined : `"${field}" must be a SHA-256 digest (64 lowercase hex digits)`);
-}
-
-function nullableDigest(field: string): Validator {
-  return (body) => (body[field] === null ? undefined : digest(field)(body));
-}
-
 function promptVersionSources(field: string): Validator {
   return (body) => {
     const value = body[field];
@@ -340,112 +299,6 @@ function promptVersionSources(field: string): Validator {
     }
     return undefined;
   };
-}
-
-function nullableText(field: string): Validator {
-  return (body) => (body[field] === null || (typeof body[field] === 'string' && body[field].length <= 200) ? undefined : `"${field}" must be a string or null`);
-}
-
-function errorInfo(field: string): Validator {
-  return (body) => {
-    const value = body[field];
-    if (!isRecord(value)) {
-      return `"${field}" must be an object`;
-    }
-    const problem = text('kind', { max: 100 })(value) ?? text('message', { max: 10_000 })(value) ?? text('action', { max: 10_000 })(value) ?? nullableText('requestId')(value);
-    if (problem) {
-      return `"${field}": ${problem}`;
-    }
-    return value.status === null || Number.isSafeInteger(value.status) ? undefined : `"${field}": "status" must be a whole number or null`;
-  };
-}
-
-/** A context receipt's shape, checked at the log boundary so no reader meets a malformed one. */
-function receiptShape(field: string): Validator {
-  return (body) => {
-    const receipt = body[field];
-    if (!isRecord(receipt)) {
-      return undefined; // object() says so
-    }
-    const number = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
-    const seqOrNull = (value: unknown) => value === null || Number.isSafeInteger(value);
-    // Receipts before 0.2 listed every event id of a part instead of its count; still readable.
-    const countOrIds = (item: Record<string, unknown>) => number(item.eventCount) || (Array.isArray(item.eventIds) && item.eventIds.every((id) => typeof id === 'string'));
-    if (typeof receipt.sessionId !== 'string' || !number(receipt.budgetTokens) || !number(receipt.totalTokens) || !number(receipt.createdMs)) {
-      return `"${field}" needs sessionId, createdMs, budgetTokens and totalTokens`;
-    }
-    if (receipt.tokenSource !== 'api' && receipt.tokenSource !== 'estimate') {
-      return `"${field}.tokenSource" must be "api" or "estimate"`;
-    }
-    const windowProblem = describeWindowProblem(receipt.window);
-    if (windowProblem) {
-      return `"${field}.window": ${windowProblem}`;
-    }
-    if (!Array.isArray(receipt.parts) || !receipt.parts.every((part) => isRecord(part) && typeof part.kind === 'string' && countOrIds(part) && seqOrNull(part.firstSeq) && seqOrNull(part.lastSeq) && number(part.tokens) && typeof part.reason === 'string')) {
-      return `"${field}.parts" must be a list of parts (kind, firstSeq, lastSeq, eventCount, tokens, reason)`;
-    }
-    if (!receipt.parts.every((part: Record<string, unknown>) => part.replacesTokens === undefined || (part.kind === 'compaction' && number(part.replacesTokens)))) {
-      return `"${field}.parts": only a compaction part has "replacesTokens", a number`;
-    }
-    if (!receipt.parts.every((part: Record<string, unknown>) => part.compactionId === undefined || (part.kind === 'compaction' && typeof part.compactionId === 'string'))) {
-      return `"${field}.parts": only a compaction part has "compactionId", a string`;
-    }
-    if (!receipt.parts.every((part: Record<string, unknown>) => part.factEventIds === undefined || (part.kind === 'facts' && Array.isArray(part.factEventIds) && part.factEventIds.length <= 1000 && part.factEventIds.every((id) => typeof id === 'string')))) {
-      return `"${field}.parts": only a facts part has "factEventIds", a list of at most 1,000 ids`;
-    }
-    if (!Array.isArray(receipt.excluded) || !receipt.excluded.every((item) => isRecord(item) && number(item.eventCount) && Number.isSafeInteger(item.firstSeq) && Number.isSafeInteger(item.lastSeq) && number(item.tokens) && typeof item.reason === 'string')) {
-      return `"${field}.excluded" must be a list of exclusions (eventCount, firstSeq, lastSeq, tokens, reason)`;
-    }
-    return undefined;
-  };
-}
-
-function object(field: string): Validator {
-  return (body) => (isRecord(body[field]) ? undefined : `"${field}" must be an object`);
-}
-
-function positive(field: string): Validator {
-  return (body) => (body[field] === undefined || (Number.isSafeInteger(body[field]) && (body[field] as number) > 0) ? undefined : `"${field}" must be a positive whole number`);
-}
-
-function windowSpec(field: string): Validator {
-  return (body) => {
-    const problem = describeWindowProblem(body[field]);
-    return problem ? `"${field}": ${problem}` : undefined;
-  };
-}
-
-/** Why `value` is not a valid WindowSpec, or undefined if it is. */
-export function describeWindowProblem(value: unknown): string | undefined {
-  if (!isRecord(value)) {
-    return 'a window must be an object with a "kind"';
-  }
-  const whole = (name: string, optional: boolean): string | undefined => {
-    const field = value[name];
-    if (field === undefined && optional) {
-      return undefined;
-    }
-    return Number.isSafeInteger(field) && (field as number) > 0 ? undefined : `"${name}" must be a positive whole number`;
-  };
-  switch (value.kind) {
-    case 'full':
-      return undefined;
-    case 'sliding':
-      if (value.turns === undefined && value.tokens === undefined) {
-        return 'a sliding window needs "turns" or "tokens"';
-      }
-      return whole('turns', true) ?? whole('tokens', true);
-    case 'tumbling':
-      return whole('blockTurns', false);
-    case 'session':
-      return whole('idleGapMinutes', false) ?? (typeof value.detectShift === 'boolean' ? undefined : '"detectShift" must be true or false');
-    default:
-      return `unknown window kind ${JSON.stringify(value.kind)}; expected full, sliding, tumbling or session`;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 const appendableKinds: ReadonlySet<string> = new Set(eventKinds);
@@ -466,7 +319,9 @@ export function describeBodyProblem(kind: AppendableKind, body: unknown): string
       return `${kind} body: ${problem}`;
     }
   }
-  return undefined;
+  // Any body may carry the time its source record had (imports).
+  const timeProblem = sourceTimeProblem(value);
+  return timeProblem ? `${kind} body: ${timeProblem}` : undefined;
 }
 
 /** Most levels of object/array nesting in one event (JSON.stringify recurses per level). */
@@ -477,23 +332,48 @@ export const maxEventBytes = 16 * 1024 * 1024;
 /**
  * Why `input` is too deep or too big to store, or undefined. The depth is measured without
  * recursion, before anything that recurses (JSON.stringify) sees the value: 10,000 levels
- * parse fine but overflow the stack when serialized.
+ * parse fine but overflow the stack when serialized. The same walk adds up a bound on the JSON
+ * size (every character escaped as \uXXXX); only an event that could pass the cap is serialized
+ * to measure it exactly, so the append path usually serializes each event once, to write it.
  */
 export function describeEventSizeProblem(input: unknown): string | undefined {
-  const pending: Array<{ value: unknown; depth: number }> = [{ value: input, depth: 1 }];
-  while (pending.length > 0) {
-    const { value, depth } = pending.pop()!;
+  const values: unknown[] = [input];
+  const depths: number[] = [1];
+  let bound = 0;
+  let exact = false;
+  while (values.length > 0) {
+    const value = values.pop();
+    const depth = depths.pop()!;
+    if (typeof value === 'string') {
+      bound += 6 * value.length + 2;
+      continue;
+    }
     if (typeof value !== 'object' || value === null) {
+      bound += 24; // a number, boolean or null; undefined and functions are left out
       continue;
     }
     if (depth > maxEventDepth) {
       return `the event nests objects and arrays more than ${maxEventDepth} levels deep`;
     }
-    for (const child of Object.values(value)) {
-      if (typeof child === 'object' && child !== null) {
-        pending.push({ value: child, depth: depth + 1 });
+    // toJSON (a Date, a Buffer) writes something else than its fields: measure it exactly.
+    exact ||= typeof (value as { toJSON?: unknown }).toJSON === 'function';
+    bound += 2;
+    if (Array.isArray(value)) {
+      for (const child of value as unknown[]) {
+        values.push(child);
+        depths.push(depth + 1);
+        bound += 1;
       }
+      continue;
     }
+    for (const [key, child] of Object.entries(value)) {
+      values.push(child);
+      depths.push(depth + 1);
+      bound += 6 * key.length + 4;
+    }
+  }
+  if (bound <= maxEventBytes && !exact) {
+    return undefined;
   }
   const bytes = Buffer.byteLength(JSON.stringify(input) ?? '', 'utf8');
   if (bytes > maxEventBytes) {

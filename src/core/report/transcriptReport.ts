@@ -2,19 +2,22 @@ import type { SessionSummary } from '../ledger';
 import type { StoredEvent } from '../log/events';
 import { describeFactEvent } from '../facts/factEvents';
 import { describeMcpEvent } from '../mcp/mcpEvents';
+import { eventTimeMs } from '../import/sourceTime';
 
 // Readable renderings of a session, shared by the CLI and the extension: a terminal transcript
 // and Markdown for export.
 export function transcriptLines(session: SessionSummary, events: readonly StoredEvent[]): string[] {
   const lines = [`# ${session.name}  (${session.id})`, `${session.turnCount} turns, ${session.eventCount} events${session.closed ? ', closed' : ''}`, ''];
   for (const event of events) {
-    const time = new Date(event.wallMs).toISOString().replace('T', ' ').slice(0, 19);
-    lines.push(`[${event.seq}] ${time}  ${describeEvent(event)}`);
+    // An imported event shows when it happened in its source, and says so.
+    const { ms, fromSource } = eventTimeMs(event);
+    const time = new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
+    lines.push(`[${event.seq}] ${time}${fromSource ? ' (source)' : ''}  ${describeEvent(event)}`);
   }
   return lines;
 }
 
-function describeEvent(event: StoredEvent): string {
+export function describeEvent(event: StoredEvent): string {
   switch (event.kind) {
     case 'session.started':
       return `session started: ${event.body.name}`;

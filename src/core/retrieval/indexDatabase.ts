@@ -6,17 +6,18 @@ import { errorCode, type FileSystem } from '../fs/fileSystem';
 // The retrieval index is a cache: its own sql.js database beside the store, never in the event
 // snapshots, rebuilt from the files whenever it is missing, damaged or of another layout. A
 // chunk is stored once under the hash of its text, however many files (or places in one file)
-// hold it; `file_chunks` says where. FTS4 holds each chunk's terms (see terms.ts) under the
-// chunk's id as docid.
+// hold it; `file_chunks` says where. The terms are not stored: termIndex.ts holds them in memory,
+// derived from the chunks' text when the index opens. Ids only grow (AUTOINCREMENT), which the
+// term index's sorted postings rely on.
 
 /** Bumped when the tables change; an index of another layout is rebuilt, never migrated. */
-export const indexLayoutVersion = 1;
+export const indexLayoutVersion = 2;
 
 const schema = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
   -- The version of each indexed file: what the read-time check compares.
   CREATE TABLE files (
-    id INTEGER PRIMARY KEY,
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
     path TEXT NOT NULL UNIQUE,
     size INTEGER NOT NULL,
     mtime_ms REAL NOT NULL,
@@ -26,7 +27,8 @@ const schema = `
     source TEXT NOT NULL,
     chunk_count INTEGER NOT NULL
   );
-  CREATE TABLE chunks (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, text TEXT NOT NULL);
+  -- hash is unique: the engine keeps hash -> id in memory (indexTables.ts) instead of an index.
+  CREATE TABLE chunks (id INTEGER PRIMARY KEY AUTOINCREMENT, hash TEXT NOT NULL, text TEXT NOT NULL);
   CREATE TABLE file_chunks (
     file_id INTEGER NOT NULL,
     ordinal INTEGER NOT NULL,
@@ -36,10 +38,6 @@ const schema = `
     PRIMARY KEY (file_id, ordinal)
   ) WITHOUT ROWID;
   CREATE INDEX file_chunks_by_chunk ON file_chunks (chunk_id);
-  CREATE VIRTUAL TABLE chunk_terms USING fts4(terms, tokenize=simple);
-  CREATE VIRTUAL TABLE chunk_vocabulary USING fts4aux(chunk_terms);
-  -- The terms of each file's path, docid = files.id: a query naming a file finds it.
-  CREATE VIRTUAL TABLE path_terms USING fts4(terms, tokenize=simple);
   -- What the scan left out, and why (secret, ignored, too large, binary, credentials).
   CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
   -- Key-shaped strings replaced inside indexed files: where, and what they looked like.
@@ -66,10 +64,12 @@ function readMeta(db: Database, key: string): string | undefined {
 /**
  * The database lives in sql.js's in-memory file system and is saved whole (saveIndexDatabase):
  * a rollback journal there is only copying, and a larger page cache keeps a scan's batches off
- * that file system until they commit.
+ * that file system until they commit. No other connection ever opens it, so the lock is held
+ * (exclusive locking mode): otherwise every statement outside a transaction would look for a
+ * hot journal and re-validate the page cache first, which tripled the cost of a small query.
  */
 function tune(db: Database): Database {
-  db.exec('PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768');
+  db.exec('PRAGMA journal_mode = MEMORY; PRAGMA locking_mode = EXCLUSIVE; PRAGMA synchronous = OFF; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -32768');
   return db;
 }
 
@@ -117,11 +117,7 @@ export function openIndexDatabase(sql: SqlJsStatic, fs: FileSystem, file: string
  * old index or the new one. Space freed by dropped chunks is given back first when it is a
  * good part of the file, so the file does not grow across branch switches.
  */
-export function saveIndexDatabase(db: Database, fs: FileSystem, file: string, options: { readonly optimize: boolean }): number {
-  if (options.optimize) {
-    // FTS4 keeps deleted rows in its segments until they merge; merge them all now.
-    db.exec("INSERT INTO chunk_terms (chunk_terms) VALUES ('optimize'); INSERT INTO path_terms (path_terms) VALUES ('optimize')");
-  }
+export function saveIndexDatabase(db: Database, fs: FileSystem, file: string): number {
   const pages = Number(db.exec('PRAGMA page_count')[0]?.values[0]?.[0] ?? 0);
   const free = Number(db.exec('PRAGMA freelist_count')[0]?.values[0]?.[0] ?? 0);
   if (pages > 0 && free / pages > 0.2) {
@@ -132,6 +128,8 @@ export function saveIndexDatabase(db: Database, fs: FileSystem, file: string, op
   writeFileAtomic(fs, file, bytes);
   return bytes.length;
 }
+
+export type BindValue = string | number | null | Uint8Array;
 
 /** Prepared statements of one database, made on first use and freed together. */
 export class Statements {
@@ -149,13 +147,13 @@ export class Statements {
   }
 
   /** Runs a statement that returns nothing. */
-  run(sqlText: string, params: (string | number | null)[]): void {
+  run(sqlText: string, params: BindValue[]): void {
     const statement = this.get(sqlText);
     statement.run(params);
   }
 
   /** All rows of a query, as objects. */
-  all(sqlText: string, params: (string | number | null)[]): Record<string, unknown>[] {
+  all(sqlText: string, params: BindValue[]): Record<string, unknown>[] {
     const statement = this.get(sqlText);
     statement.bind(params);
     const rows: Record<string, unknown>[] = [];
@@ -169,7 +167,7 @@ export class Statements {
     return rows;
   }
 
-  one(sqlText: string, params: (string | number | null)[]): Record<string, unknown> | undefined {
+  one(sqlText: string, params: BindValue[]): Record<string, unknown> | undefined {
     return this.all(sqlText, params)[0];
   }
 

@@ -12,27 +12,49 @@ export interface Redaction {
   readonly kind: string;
 }
 
-const knownKeys: ReadonlyArray<readonly [kind: string, pattern: RegExp]> = [
-  ['an Anthropic API key', /sk-ant-[A-Za-z0-9_-]{10,}/g],
-  ['an OpenAI-style API key', /\bsk-(?:proj-|svcacct-|live-)?[A-Za-z0-9_-]{20,}/g],
-  ['a GitHub token', /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g],
-  ['an AWS access key id', /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b/g],
-  ['a Slack token', /\bxox[abposr]-[A-Za-z0-9-]{10,}/g],
-  ['a Slack webhook', /hooks\.slack\.com\/services\/[A-Za-z0-9/]+/g],
-  ['a GitLab token', /\bglpat-[A-Za-z0-9_-]{20,}/g],
-  ['a Google API key', /\bAIza[0-9A-Za-z_-]{35}/g],
-  ['a Stripe key', /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g],
-  ['an npm token', /\bnpm_[A-Za-z0-9]{36}\b/g],
-  ['a PyPI token', /\bpypi-[A-Za-z0-9_-]{40,}/g],
-  ['a Hugging Face token', /\bhf_[A-Za-z0-9]{30,}/g],
-  ['a SendGrid key', /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g],
-  ['a JSON Web Token', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g],
-  ['a private key block', /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g],
-  ['a password in a URL', /(?<=[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]{3,}(?=@)/gi],
+/** Each pattern with the literal strings one of which any match holds: a file without them is not scanned with it. */
+const knownKeys: ReadonlyArray<readonly [kind: string, pattern: RegExp, hints: readonly string[]]> = [
+  ['an Anthropic API key', /sk-ant-[A-Za-z0-9_-]{10,}/g, ['sk-ant-']],
+  ['an OpenAI-style API key', /\bsk-(?:proj-|svcacct-|live-)?[A-Za-z0-9_-]{20,}/g, ['sk-']],
+  ['a GitHub token', /\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,})/g, ['ghp_', 'gho_', 'ghu_', 'ghs_', 'ghr_', 'github_pat_']],
+  ['an AWS access key id', /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA)[A-Z0-9]{16}\b/g, ['AKIA', 'ASIA', 'AGPA', 'AIDA', 'AROA', 'ANPA']],
+  ['a Slack token', /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, ['xox']],
+  ['a Slack webhook', /hooks\.slack\.com\/services\/[A-Za-z0-9/]+/g, ['hooks.slack.com/services/']],
+  ['a GitLab token', /\bglpat-[A-Za-z0-9_-]{20,}/g, ['glpat-']],
+  ['a Google API key', /\bAIza[0-9A-Za-z_-]{35}/g, ['AIza']],
+  ['a Stripe key', /\b(?:sk|rk|pk)_(?:live|test)_[A-Za-z0-9]{16,}/g, ['_live_', '_test_']],
+  ['an npm token', /\bnpm_[A-Za-z0-9]{36}\b/g, ['npm_']],
+  ['a PyPI token', /\bpypi-[A-Za-z0-9_-]{40,}/g, ['pypi-']],
+  ['a Hugging Face token', /\bhf_[A-Za-z0-9]{30,}/g, ['hf_']],
+  ['a SendGrid key', /\bSG\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}/g, ['SG.']],
+  ['a JSON Web Token', /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}/g, ['eyJ']],
+  ['a private key block', /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?(?:-----END [A-Z ]*PRIVATE KEY-----|$)/g, ['-----BEGIN ']],
+  ['a password in a URL', /(?<=[a-z][a-z0-9+.-]*:\/\/[^\s:/@]+:)[^\s@/]{3,}(?=@)/gi, ['://']],
 ];
 
-/** Long runs of token characters, checked for randomness. */
-const tokenCandidate = /[A-Za-z0-9+/_=-]{24,}/g;
+/** Runs of token characters (`[A-Za-z0-9+/_=-]`) at least this long are checked for randomness. */
+const minTokenLength = 24;
+
+function isTokenCode(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 47 && code <= 57) || code === 43 || code === 95 || code === 61 || code === 45;
+}
+
+/** The runs of token characters of `minTokenLength` or more, found in one pass (a regex retries each start). */
+function* tokenCandidates(text: string): Generator<{ start: number; end: number }> {
+  let start = -1;
+  for (let index = 0; index <= text.length; index++) {
+    if (index < text.length && isTokenCode(text.charCodeAt(index))) {
+      if (start < 0) {
+        start = index;
+      }
+    } else if (start >= 0) {
+      if (index - start >= minTokenLength) {
+        yield { start, end: index };
+      }
+      start = -1;
+    }
+  }
+}
 const minEntropyBitsPerChar = 3.8;
 
 function entropy(text: string): number {
@@ -88,14 +110,17 @@ function lineOf(text: string, index: number, lineStarts: number[]): number {
 /** `text` with every key-shaped string replaced by `[redacted: kind]`, and what was replaced. */
 export function redactSecrets(text: string): { text: string; redactions: Redaction[] } {
   const found: Array<{ start: number; end: number; kind: string }> = [];
-  for (const [kind, pattern] of knownKeys) {
+  for (const [kind, pattern, hints] of knownKeys) {
+    if (!hints.some((hint) => text.includes(hint))) {
+      continue;
+    }
     for (const match of text.matchAll(pattern)) {
       found.push({ start: match.index, end: match.index + match[0].length, kind });
     }
   }
-  for (const match of text.matchAll(tokenCandidate)) {
-    if (looksLikeSecretToken(match[0])) {
-      found.push({ start: match.index, end: match.index + match[0].length, kind: 'a high-entropy token' });
+  for (const { start, end } of tokenCandidates(text)) {
+    if (looksLikeSecretToken(text.slice(start, end))) {
+      found.push({ start, end, kind: 'a high-entropy token' });
     }
   }
   if (found.length === 0) {

@@ -2,8 +2,7 @@
 // `get_user_name`, `src/core/retrieval` and `GET-USER` should all find "user name". Each word of
 // the text gives its whole form (lowercased, separators dropped, so an exact identifier is one
 // rare term with a high IDF) and its parts (camelCase humps, digits, snake_case and kebab parts).
-// The output is plain lowercase ASCII/Unicode words separated by spaces, which SQLite's `simple`
-// tokenizer keeps as they are, so FTS4 holds exactly these terms.
+// Terms are plain lowercase words (termIndex.ts holds them).
 
 /** A run of letters, digits and joiners (`_`, `$`); anything else separates words. */
 const wordPattern = /[\p{L}\p{N}_$]+/gu;
@@ -30,36 +29,81 @@ function normalise(word: string): string {
   return word.replace(/[_$]+/g, '').toLowerCase();
 }
 
-/** Appends the terms of `text` to `out`: each word whole, then its parts if it has several. */
-export function appendTerms(text: string, out: string[]): void {
-  for (const match of text.matchAll(wordPattern)) {
-    const word = match[0];
-    // Most words are plain lowercase: one term, nothing to split.
-    if (plainWord.test(word)) {
-      if (word.length <= maxTermLength) {
-        out.push(word);
-      }
-      continue;
+/** The terms one word gives: whole, then its parts if it has several (none if it is too long). */
+function splitWord(word: string): readonly string[] {
+  // Most words are plain lowercase: one term, nothing to split.
+  if (plainWord.test(word)) {
+    return word.length <= maxTermLength ? [word] : [];
+  }
+  const whole = normalise(word);
+  if (whole.length === 0 || whole.length > maxTermLength) {
+    return [];
+  }
+  const parts = splitIdentifier(word);
+  return parts.length > 1 ? [whole, ...parts] : [whole];
+}
+
+/** Words repeat (identifiers, keywords): each is split once, until the cache is full and starts again. */
+const wordCache = new Map<string, readonly string[]>();
+const maxCachedWords = 200_000;
+
+/** The terms one word of `wordPattern` gives (memoized). */
+export function wordTerms(word: string): readonly string[] {
+  let terms = wordCache.get(word);
+  if (terms === undefined) {
+    terms = splitWord(word);
+    if (wordCache.size >= maxCachedWords) {
+      wordCache.clear();
     }
-    const whole = normalise(word);
-    if (whole.length === 0 || whole.length > maxTermLength) {
-      continue;
+    wordCache.set(word, terms);
+  }
+  return terms;
+}
+
+const nonAscii = /[^\x00-\x7f]/;
+
+/** True for the ASCII characters of `wordPattern`: letters, digits, `_` and `$`. */
+function isAsciiWordCode(code: number): boolean {
+  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 36;
+}
+
+/** Calls `visit` with each word of `text` (runs of `wordPattern`), in order. */
+export function forEachWord(text: string, visit: (word: string) => void): void {
+  if (nonAscii.test(text)) {
+    for (const match of text.matchAll(wordPattern)) {
+      visit(match[0]);
     }
-    out.push(whole);
-    const parts = splitIdentifier(word);
-    if (parts.length > 1) {
-      for (const part of parts) {
-        out.push(part);
+    return;
+  }
+  // ASCII (nearly all code): the same words as `wordPattern`, found without a regex.
+  let start = -1;
+  for (let index = 0; index <= text.length; index++) {
+    const inWord = index < text.length && isAsciiWordCode(text.charCodeAt(index));
+    if (inWord) {
+      if (start < 0) {
+        start = index;
       }
+    } else if (start >= 0) {
+      visit(text.slice(start, index));
+      start = -1;
     }
   }
 }
 
-/** The text as the FTS column holds it. */
-export function indexTerms(text: string): string {
+/** Appends the terms of `text` to `out`: each word whole, then its parts if it has several. */
+export function appendTerms(text: string, out: string[]): void {
+  forEachWord(text, (word) => {
+    for (const term of wordTerms(word)) {
+      out.push(term);
+    }
+  });
+}
+
+/** The terms of `text`, in order, repeats kept (what the term index counts). */
+export function termList(text: string): string[] {
   const out: string[] = [];
   appendTerms(text, out);
-  return out.join(' ');
+  return out;
 }
 
 /** Words too common in questions and code to rank anything (they match nearly every chunk). */

@@ -77,6 +77,24 @@ export function readSessionEvents(db: Database, reader: EventReader, sessionId: 
   return reader.read((db.exec(sql, params)[0]?.values ?? []).map(toEventLocation));
 }
 
+/** The seqs of a session's events in log order and which are questions, from the index alone (no bodies). */
+export function sessionEventKeys(db: Database, sessionId: string): { seqs: number[]; questions: boolean[] } {
+  const statement = db.prepare("SELECT seq, kind = 'message.user' FROM events WHERE session_id = ? ORDER BY seq");
+  const seqs: number[] = [];
+  const questions: boolean[] = [];
+  try {
+    statement.bind([sessionId]);
+    while (statement.step()) {
+      const [seq, question] = statement.get();
+      seqs.push(Number(seq));
+      questions.push(question === 1);
+    }
+  } finally {
+    statement.free();
+  }
+  return { seqs, questions };
+}
+
 /** All events after `afterSeq` in seq order, in pages, for export, verification and backfill. */
 export function* iterateEvents(db: Database, reader: EventReader, afterSeq = 0, pageSize = 5000): Generator<StoredEvent> {
   let after = afterSeq;

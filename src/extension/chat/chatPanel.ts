@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
+import { CompactionNotifications, CompactionRequests } from '../../shared/compactionProtocol';
 import {
   type ChatViewState,
   type HostMessage,
@@ -81,6 +82,8 @@ export class ChatPanel extends Disposable {
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   private readonly follower: StoreFollower;
   private rejected = 0;
+  /** An automatic compaction of the shown session arrived while a turn ran: shown when it ends. */
+  private compactedWhileRunning = false;
   /** Every message posted to the webview (tests read it through the extension's API). */
   readonly onDidPost = this.postedEmitter.event;
   readonly onDidDispose = this.disposedEmitter.event;
@@ -122,6 +125,8 @@ export class ChatPanel extends Disposable {
         warn: (message) => services.log.warn(message),
       }),
     );
+    // An automatic compaction is announced in the conversation, as its own row with Undo.
+    this.register(services.engine.onNotification(CompactionNotifications.compacted, (notice) => this.onCompacted(notice.sessionId, notice.compactionId)));
     this.register(services.keys.onDidChange(() => void services.keys.status().then((keyStatus) => this.post({ type: 'keyStatus', keyStatus }))));
     this.register(
       vscode.workspace.onDidChangeConfiguration((event) => {
@@ -241,7 +246,30 @@ export class ChatPanel extends Disposable {
         this.post({ type: 'reply', requestId: message.requestId, ok: problem === null, message: problem });
         return;
       }
+      case 'undoCompaction':
+        return this.undoCompaction(message.requestId, message.sessionId, message.compactionId);
     }
+  }
+
+  private async undoCompaction(requestId: string, sessionId: string, compactionId: string): Promise<void> {
+    // The engine refuses one not in force (undone already, another session's): the error is the reply.
+    const undone = await this.services.engine.request(CompactionRequests.undo, { sessionId, compactionId });
+    if (this.sessionId === sessionId && !this.running) {
+      await this.selectSession(null, sessionId, true);
+    }
+    const { firstTurn, lastTurn } = undone.range;
+    this.post({ type: 'reply', requestId, ok: true, message: `Turns ${firstTurn}–${lastTurn} go into requests as they were again.` });
+  }
+
+  private onCompacted(sessionId: string, compactionId: string): void {
+    if (compactionId === '' || sessionId !== this.sessionId || !this.ready) {
+      return; // A warning without a compaction, or another session: the notification says it.
+    }
+    if (this.running?.sessionId === sessionId) {
+      this.compactedWhileRunning = true;
+      return;
+    }
+    void this.selectSession(null, sessionId, true).catch((error: unknown) => this.services.log.warn(`chat panel: could not show the compaction: ${String(error)}`));
   }
 
   private async onReady(): Promise<void> {
@@ -415,6 +443,10 @@ export class ChatPanel extends Disposable {
       this.services.activeChat.recordReceipt(sessionId, final.receipt);
     }
     this.post({ type: 'sendResult', requestId, result: final });
+    if (this.compactedWhileRunning && sessionId !== null && sessionId === this.sessionId) {
+      this.compactedWhileRunning = false;
+      await this.selectSession(null, sessionId, true);
+    }
     void this.postSessions().catch((error: unknown) => this.services.log.warn(`chat panel: could not list sessions: ${String(error)}`));
   }
 

@@ -1,4 +1,5 @@
 import type { ContextReceipt } from '../../core/context/contextTypes';
+import { eventTimeMs } from '../../core/import/sourceTime';
 import type { StoredEvent } from '../../core/log/events';
 import type { SessionSummary } from '../../core/ledger';
 import type { SessionItem, TranscriptEntry } from '../../shared/chatPanelMessages';
@@ -15,6 +16,8 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
   const questions = new Map<string, string>();
   const superseded = new Set(events.flatMap((event) => (event.kind === 'message.superseded' ? [event.body.eventId] : [])));
   let pendingReceipt: { eventId: string; receipt: ContextReceipt } | null = null;
+  /** Where each compaction's row is, for its undo. */
+  const compactions = new Map<string, number>();
   const flushReceipt = (): void => {
     if (pendingReceipt) {
       entries.push({ kind: 'receipt', eventId: pendingReceipt.eventId, receipt: pendingReceipt.receipt });
@@ -25,7 +28,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
     switch (event.kind) {
       case 'message.user':
         flushReceipt();
-        entries.push({ kind: 'user', eventId: event.id, seq: event.seq, text: event.body.text, wallMs: event.wallMs });
+        entries.push({ kind: 'user', eventId: event.id, seq: event.seq, text: event.body.text, wallMs: eventTimeMs(event).ms });
         questions.set(event.id, event.body.text);
         break;
       case 'message.assistant':
@@ -33,7 +36,7 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
           kind: 'assistant',
           eventId: event.id,
           text: event.body.text,
-          wallMs: event.wallMs,
+          wallMs: eventTimeMs(event).ms,
           model: event.body.model ?? null,
           incomplete: event.body.incomplete === true,
           receipt: pendingReceipt?.receipt ?? null,
@@ -68,6 +71,27 @@ export function toTranscript(events: readonly StoredEvent[]): TranscriptEntry[] 
           retryText: event.body.userEventId === null ? null : (questions.get(event.body.userEventId) ?? null),
         });
         break;
+      case 'compaction.committed': {
+        flushReceipt();
+        const { range, tier, model, summaryTokens, sourceTokens } = event.body;
+        compactions.set(event.id, entries.length);
+        entries.push({ kind: 'compaction', eventId: event.id, firstTurn: range.firstTurn, lastTurn: range.lastTurn, tier, model, summaryTokens, sourceTokens, automatic: event.body.automatic === true, undone: false });
+        break;
+      }
+      case 'compaction.undone': {
+        // Shown on the compaction's own row (its Undo link goes); one undone before the loaded events shows nothing.
+        const index = compactions.get(event.body.compactionId);
+        const entry = index === undefined ? undefined : entries[index];
+        if (index !== undefined && entry?.kind === 'compaction') {
+          entries[index] = { ...entry, undone: true };
+        }
+        break;
+      }
+      case 'import.request': {
+        const { requestRef, model, messageCount, newMessageCount, toolCount, estimatedTokens, complete } = event.body;
+        entries.push({ kind: 'importedRequest', eventId: event.id, requestRef, model: model ?? null, messageCount, newMessageCount, toolCount, estimatedTokens, complete });
+        break;
+      }
       case 'session.started':
       case 'session.closed':
       case 'message.superseded':

@@ -2,7 +2,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { DriftCheckResult, DriftDiagnostic } from '../../shared/driftProtocol';
 import { readChatSettings, settingReader } from '../chat/chatSettings';
-import { DriftCommandId } from '../commandIds';
+import { DriftCommandId, FactsCommandId } from '../commandIds';
 import type { EngineClient } from '../engineClient';
 import { Disposable } from '../lifecycle';
 
@@ -10,10 +10,11 @@ import { Disposable } from '../lifecycle';
 // prompt files' lines, with code actions, and asks again when a prompt file, package.json, a
 // lockfile, a Makefile or .nvmrc changes, or the prompt setting does.
 
-/** What the fact code actions need; absent until the facts store is wired in. */
+/** What the fact code actions need (driftFactActions.ts has them on the facts engine). */
 export interface DriftFactActions {
-  markVerified(factId: string): Promise<void>;
-  retire(factId: string): Promise<void>;
+  /** Re-checks the fact's citations and records it verified under the current prompt version. */
+  markVerified(factId: string): Promise<{ readonly key: string; readonly status: string; readonly detail: string | null }>;
+  retire(factId: string): Promise<{ readonly key: string }>;
 }
 
 export interface DriftFeatureDependencies {
@@ -52,10 +53,43 @@ export class DriftFeature extends Disposable {
     this.register(vscode.commands.registerCommand(DriftCommandId.checkPromptDrift, () => this.checkAndReport()));
     if (deps.facts) {
       const facts = deps.facts;
-      this.register(vscode.commands.registerCommand(DriftCommandId.markFactVerified, async (factId: string) => (await facts.markVerified(factId), this.check())));
-      this.register(vscode.commands.registerCommand(DriftCommandId.retireFact, async (factId: string) => (await facts.retire(factId), this.check())));
+      this.register(
+        vscode.commands.registerCommand(DriftCommandId.markFactVerified, (factId: unknown) =>
+          this.factAction(async () => {
+            const result = await facts.markVerified(String(factId));
+            void vscode.window.showInformationMessage(`Context Ledger: ${result.key} is ${result.status}${result.detail ? `: ${result.detail}` : ''} under the current prompt version.`);
+            return result;
+          }),
+        ),
+      );
+      this.register(
+        vscode.commands.registerCommand(DriftCommandId.retireFact, (factId: unknown) =>
+          this.factAction(async () => {
+            const retired = await facts.retire(String(factId));
+            void vscode.window.showInformationMessage(`Context Ledger: ${retired.key} is retired (its history keeps it).`);
+            return retired;
+          }),
+        ),
+      );
     }
     this.register({ dispose: () => clearTimeout(this.timer) });
+  }
+
+  /**
+   * Runs a fact code action, then checks again (which refreshes the Facts view) either way: a fact
+   * that changed under the action is reported (nothing was written), never acted on unseen.
+   */
+  private async factAction<T>(run: () => Promise<T>): Promise<T | undefined> {
+    try {
+      return await run();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      this.deps.log.warn(`drift fact action: ${message}`);
+      void vscode.window.showWarningMessage(`Context Ledger: ${message}`);
+      return undefined;
+    } finally {
+      await this.check().catch((error: unknown) => this.deps.log.warn(`prompt drift check failed: ${error instanceof Error ? error.message : String(error)}`));
+    }
   }
 
   /** The last answer (test hook and the command's report). */
@@ -71,9 +105,13 @@ export class DriftFeature extends Disposable {
   async check(): Promise<DriftCheckResult> {
     const configuration = vscode.workspace.getConfiguration('contextLedger');
     const { settings } = readChatSettings(settingReader(configuration, vscode.workspace.isTrusted));
-    const result = await this.deps.engine.driftCheck({ systemPrompt: settings.systemPrompt });
+    // The key version lets the engine also ask the model about the facts (only with a key).
+    const model = { keyVersion: await this.deps.engine.keyVersion(), settings: { model: settings.model, baseUrl: settings.baseUrl, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs } };
+    const result = await this.deps.engine.driftCheck({ systemPrompt: settings.systemPrompt, model });
     this.last = result;
     this.show(result);
+    // The Facts view's Drifted group follows what the check found.
+    void vscode.commands.executeCommand(FactsCommandId.refreshFacts);
     return result;
   }
 
@@ -85,7 +123,7 @@ export class DriftFeature extends Disposable {
         ? `Prompt drift was not checked: ${result.unavailable}.`
         : result.promptFiles.length === 0
           ? 'No prompt files (AGENTS.md, CLAUDE.md, .github/copilot-instructions.md, .cursorrules) in this workspace.'
-          : `${result.diagnostics.length === 0 ? 'No prompt drift' : `${result.diagnostics.length} prompt drift ${result.diagnostics.length === 1 ? 'problem' : 'problems'}`} in ${result.promptFiles.join(', ')}${version}.`;
+          : `${result.diagnostics.length === 0 ? 'No prompt drift' : `${result.diagnostics.length} prompt drift ${result.diagnostics.length === 1 ? 'problem' : 'problems'}`} in ${result.promptFiles.join(', ')}${version}.${result.modelCheck ? ` Facts: ${result.modelCheck.ran ? result.modelCheck.note : `rule checks only (${result.modelCheck.note})`}.` : ''}`;
       this.deps.log.info(summary);
       if (result.diagnostics.length > 0) {
         void vscode.window.showWarningMessage(`Context Ledger: ${summary}`, 'Show Problems').then((choice) => {
@@ -147,14 +185,18 @@ export class DriftFeature extends Disposable {
         }
       }
       if (drift.factId && this.deps.facts) {
-        actions.push(this.factAction('Mark Fact Verified', driftCodeActionKinds.markVerified, DriftCommandId.markFactVerified, drift.factId, diagnostic));
-        actions.push(this.factAction('Retire Fact', driftCodeActionKinds.retireFact, DriftCommandId.retireFact, drift.factId, diagnostic));
+        // Verifying answers "made under an older prompt"; it cannot answer a contradiction (the
+        // prompt line still says otherwise: update the line, or retire the fact).
+        if (drift.code === 'fact-older-prompt') {
+          actions.push(this.factCodeAction('Mark Fact Verified', driftCodeActionKinds.markVerified, DriftCommandId.markFactVerified, drift.factId, diagnostic));
+        }
+        actions.push(this.factCodeAction('Retire Fact', driftCodeActionKinds.retireFact, DriftCommandId.retireFact, drift.factId, diagnostic));
       }
     }
     return actions;
   }
 
-  private factAction(title: string, kind: vscode.CodeActionKind, command: string, factId: string, diagnostic: vscode.Diagnostic): vscode.CodeAction {
+  private factCodeAction(title: string, kind: vscode.CodeActionKind, command: string, factId: string, diagnostic: vscode.Diagnostic): vscode.CodeAction {
     const action = new vscode.CodeAction(title, kind);
     action.command = { title, command, arguments: [factId] };
     action.diagnostics = [diagnostic];

@@ -1,11 +1,12 @@
 import * as vscode from 'vscode';
 import { ResponseError } from 'vscode-languageclient/node';
-import { describeFactKeyProblem, type ConflictPolicy } from '../../core/facts/factEvents';
+import { describeFactKeyProblem } from '../../core/facts/factEvents';
 import type { FactView } from '../../core/facts/factTypes';
 import { factChangedErrorCode, FactsRequests, type FactsSettings } from '../../shared/factsProtocol';
 import { factsViewId, FactsCommandId } from '../commandIds';
 import type { EngineClient } from '../engineClient';
 import { Disposable } from '../lifecycle';
+import { readFactsSettings } from './factsSettings';
 import { FactsTreeProvider, type FactsNode } from './factsTree';
 
 // The Facts view and its commands. Every write here is the user's own action; edits carry the
@@ -49,7 +50,8 @@ export class FactsFeature extends Disposable {
       [FactsCommandId.rejectProposal]: (node) => this.engine.request(FactsRequests.reject, { proposalId: this.proposalOf(node) }),
       [FactsCommandId.goToSource]: (node) => this.goToSource(this.factOf(node)),
       [FactsCommandId.markVerified]: async (node) => {
-        const result = await this.engine.request(FactsRequests.verify, { key: this.factOf(node).key });
+        const fact = this.factOf(node);
+        const result = await this.engine.request(FactsRequests.verify, { key: fact.key, expectedVector: fact.vector });
         void vscode.window.showInformationMessage(`Context Ledger: ${this.factOf(node).key} is ${result.status}${result.detail ? `: ${result.detail}` : ''}.`);
         return result;
       },
@@ -64,12 +66,7 @@ export class FactsFeature extends Disposable {
     if (!this.engine.isRunning) {
       return;
     }
-    const configuration = vscode.workspace.getConfiguration('contextLedger.facts');
-    const settings: FactsSettings = {
-      conflictPolicy: configuration.get<ConflictPolicy>('conflictPolicy', 'surface') === 'lastWriterWins' ? 'lastWriterWins' : 'surface',
-      budgetTokens: Math.max(0, Math.floor(configuration.get<number>('budgetTokens', 1000))),
-      reviewAfterDays: Math.max(0, Math.floor(configuration.get<number>('reviewAfterDays', 28))),
-    };
+    const settings: FactsSettings = readFactsSettings(vscode.workspace.getConfiguration('contextLedger'), vscode.workspace.isTrusted);
     try {
       await this.engine.request(FactsRequests.configure, settings);
     } catch (error) {

@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { FactHead, FactProposal, FactView } from '../../core/facts/factTypes';
+import type { FactHead, FactHistoryEntry, FactProposal, FactView } from '../../core/facts/factTypes';
 import { FactsRequests, type FactsListResult } from '../../shared/factsProtocol';
 import type { EngineClient } from '../engineClient';
 import { Disposable } from '../lifecycle';
@@ -12,7 +12,7 @@ export type FactGroupName = 'active' | 'conflicted' | 'stale' | 'drifted' | 'pro
 
 export type FactsNode =
   | { readonly type: 'group'; readonly group: FactGroupName; readonly count: number }
-  | { readonly type: 'fact'; readonly group: FactGroupName; readonly fact: FactView; readonly dueForReview: boolean }
+  | { readonly type: 'fact'; readonly group: FactGroupName; readonly fact: FactView; readonly dueForReview: boolean; readonly driftedWhy?: string }
   | { readonly type: 'value'; readonly fact: FactView; readonly head: FactHead; readonly index: number }
   | { readonly type: 'proposal'; readonly proposal: FactProposal };
 
@@ -26,15 +26,15 @@ const groupLabels: Record<FactGroupName, string> = {
 };
 const groupOrder: readonly FactGroupName[] = ['conflicted', 'proposed', 'stale', 'drifted', 'active', 'retired'];
 
-/** Which group a fact is shown in. Drifted comes from prompt drift (not in this version): empty. */
-export function groupOf(fact: FactView): FactGroupName {
+/** Which group a fact is shown in; `drifted`: the keys prompt drift concerns (the engine's list). */
+export function groupOf(fact: FactView, drifted: ReadonlySet<string> = new Set()): FactGroupName {
   if (fact.state === 'conflicted') {
     return 'conflicted';
   }
   if (fact.state === 'retired') {
     return 'retired';
   }
-  return fact.stale ? 'stale' : 'active';
+  return fact.stale ? 'stale' : drifted.has(fact.key) ? 'drifted' : 'active';
 }
 
 export class FactsTreeProvider extends Disposable implements vscode.TreeDataProvider<FactsNode> {
@@ -72,20 +72,38 @@ export class FactsTreeProvider extends Disposable implements vscode.TreeDataProv
       return [];
     }
     const due = new Set(listed.dueForReview);
+    const driftedWhy = new Map((listed.drifted ?? []).map((entry) => [entry.key, entry.why]));
+    const drifted = new Set(driftedWhy.keys());
     if (!node) {
-      const count = (group: FactGroupName) => (group === 'proposed' ? listed.proposals.length : listed.facts.filter((fact) => groupOf(fact) === group).length);
+      const count = (group: FactGroupName) => (group === 'proposed' ? listed.proposals.length : listed.facts.filter((fact) => groupOf(fact, drifted) === group).length);
       return groupOrder.map((group) => ({ type: 'group', group, count: count(group) }));
     }
     if (node.type === 'group') {
       if (node.group === 'proposed') {
         return listed.proposals.map((proposal) => ({ type: 'proposal', proposal }));
       }
-      return listed.facts.filter((fact) => groupOf(fact) === node.group).map((fact) => ({ type: 'fact', group: node.group, fact, dueForReview: due.has(fact.key) }));
+      return listed.facts
+        .filter((fact) => groupOf(fact, drifted) === node.group)
+        .map((fact) => ({ type: 'fact', group: node.group, fact, dueForReview: due.has(fact.key), ...(driftedWhy.has(fact.key) ? { driftedWhy: driftedWhy.get(fact.key)! } : {}) }));
     }
     if (node.type === 'fact' && node.fact.state === 'conflicted') {
       return node.fact.heads.map((head, index) => ({ type: 'value', fact: node.fact, head, index: index + 1 }));
     }
     return [];
+  }
+
+  /** The tooltip of a fact gets its earlier values (with when each stopped) when it is hovered. */
+  async resolveTreeItem(item: vscode.TreeItem, node: FactsNode): Promise<vscode.TreeItem> {
+    if (node.type !== 'fact' || node.fact.historyCount === 0 || !this.engine.isRunning) {
+      return item;
+    }
+    try {
+      const { history } = await this.engine.request(FactsRequests.get, { key: node.fact.key });
+      item.tooltip = factTooltip(node.fact, node, history);
+    } catch (error) {
+      this.reportError(`the history of ${node.fact.key} could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return item;
   }
 
   getTreeItem(node: FactsNode): vscode.TreeItem {
@@ -111,9 +129,9 @@ export class FactsTreeProvider extends Disposable implements vscode.TreeDataProv
           fact.state === 'conflicted'
             ? `${fact.heads.length} values: merge`
             : `${head?.value ?? '(retired)'}${fact.pinned ? '  · pinned' : ''}${node.dueForReview ? '  · review' : ''}`;
-        item.iconPath = new vscode.ThemeIcon(fact.state === 'conflicted' ? 'git-merge' : fact.stale ? 'warning' : fact.state === 'retired' ? 'archive' : fact.pinned ? 'pinned' : 'note');
+        item.iconPath = new vscode.ThemeIcon(fact.state === 'conflicted' ? 'git-merge' : fact.stale ? 'warning' : fact.state === 'retired' ? 'archive' : node.driftedWhy ? 'compass' : fact.pinned ? 'pinned' : 'note');
         item.contextValue = `fact.${node.group}${fact.pinned ? '.pinned' : ''}${head?.citations.length || head?.provenance.path ? '.sourced' : ''}`;
-        item.tooltip = factTooltip(fact);
+        item.tooltip = factTooltip(fact, node);
         return item;
       }
       case 'value': {
@@ -173,7 +191,20 @@ function headTooltip(head: FactHead): vscode.MarkdownString {
   return tooltip;
 }
 
-function factTooltip(fact: FactView): vscode.MarkdownString {
+const historyShown = 5;
+const endings: Record<FactHistoryEntry['ended'], string> = { superseded: 'replaced by a later write', overwritten: 'overwritten unseen (last writer wins)', merged: 'resolved by a merge' };
+
+/** Earlier values, newest first, each with when it was current and how it stopped. */
+export function historyMarkdown(history: readonly FactHistoryEntry[]): string {
+  const lines = [...history]
+    .sort((a, b) => b.toSeq - a.toSeq)
+    .slice(0, historyShown)
+    .map((entry) => `- ${entry.value === null ? '*(retired)*' : escape(entry.value.slice(0, 200))}: current from ${new Date(entry.fromMs).toLocaleString()} until ${new Date(entry.toMs).toLocaleString()}, ${endings[entry.ended]} (${escape(entry.writerId)}, ${entry.trust})`);
+  const more = history.length > historyShown ? `\n\n…and ${history.length - historyShown} older (\`context-ledger facts history KEY\`).` : '';
+  return `Earlier values:\n\n${lines.join('\n')}${more}`;
+}
+
+function factTooltip(fact: FactView, node?: Extract<FactsNode, { type: 'fact' }>, history?: readonly FactHistoryEntry[]): vscode.MarkdownString {
   const tooltip = new vscode.MarkdownString(undefined, true);
   tooltip.appendMarkdown(`**${escape(fact.key)}** (${fact.scope}, ${fact.state}${fact.pinned ? ', pinned' : ''})\n\n`);
   if (fact.state === 'conflicted') {
@@ -183,6 +214,15 @@ function factTooltip(fact: FactView): vscode.MarkdownString {
   if (head && fact.state !== 'conflicted') {
     tooltip.appendMarkdown(headTooltip(head).value);
   }
+  if (node?.driftedWhy) {
+    tooltip.appendMarkdown('\n\n**Prompt drift**: ').appendText(node.driftedWhy);
+  }
+  if (node?.dueForReview) {
+    tooltip.appendMarkdown('\n\n**Due for review**: neither sent nor verified for the review time (contextLedger.facts.reviewAfterDays).');
+  }
   tooltip.appendMarkdown(`\n\nHistory: ${fact.historyCount} earlier value${fact.historyCount === 1 ? '' : 's'}${fact.usedMs ? `; last sent ${new Date(fact.usedMs).toLocaleString()}` : '; never sent yet'}.`);
+  if (history && history.length > 0) {
+    tooltip.appendMarkdown(`\n\n${historyMarkdown(history)}`);
+  }
   return tooltip;
 }

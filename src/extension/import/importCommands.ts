@@ -3,8 +3,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import { describeImportSummary } from '../../core/import/importReport';
-import type { ImportSummary, ScannedTranscript } from '../../shared/importProtocol';
+import type { ImportSummary } from '../../shared/importProtocol';
 import { ImportCommandId } from '../commandIds';
+import { describeTranscript } from './transcriptPick';
 import type { EngineClient } from '../engineClient';
 
 // "Import Claude Code Sessions…": pick ~/.claude/projects (or other folders or files), choose
@@ -58,19 +59,6 @@ async function pickPaths(): Promise<string[] | undefined> {
   }
   const uris = await vscode.window.showOpenDialog({ canSelectFiles: true, canSelectFolders: true, canSelectMany: true, openLabel: 'Import', title: 'Import Claude Code Sessions', filters: { Transcripts: ['jsonl', 'md'] } });
   return uris?.map((uri) => uri.fsPath);
-}
-
-function describeTranscript(transcript: ScannedTranscript): vscode.QuickPickItem & { file: string } {
-  const kb = Math.max(1, Math.round(transcript.bytes / 1024));
-  const state = transcript.importedBytes === 0 ? 'new' : transcript.importedBytes >= transcript.bytes ? 'imported' : 'grown since the last import';
-  const agent = /agent-[^/\\]+\.jsonl$/.test(transcript.file) ? 'subagent · ' : '';
-  return {
-    file: transcript.file,
-    label: transcript.title ?? path.basename(transcript.file),
-    description: `${agent}${path.basename(path.dirname(transcript.file))} · ${kb} KB · ${state}`,
-    detail: `${new Date(transcript.modifiedMs).toLocaleString()} · ${transcript.file}`,
-    picked: state !== 'imported',
-  };
 }
 
 async function importClaudeCode({ engine, output }: ImportCommandContext, pathsArgument: unknown, choice: unknown): Promise<ImportSummary | undefined> {

@@ -13,6 +13,9 @@ import { RetrievalCommandId } from './retrievalCommandIds';
 const batchMs = 100;
 const unsavedEditMs = 300;
 const defaultMaxFileBytes = 512 * 1024;
+/** The automatic index shows its progress once it has read this many files, or run this long. */
+const quietReadFiles = 200;
+const quietMs = 2000;
 
 export class RetrievalFeature extends Disposable {
   private pendingChanges = new Map<string, FileChange>();
@@ -60,7 +63,12 @@ export class RetrievalFeature extends Disposable {
     return { excludeGlobs: [...Object.keys(filesExclude).filter((glob) => filesExclude[glob] === true), ...ownGlobs], maxFileBytes: defaultMaxFileBytes };
   }
 
-  /** Indexes the folder (the engine re-checks only what changed since the saved index), with a progress that can be cancelled. */
+  /**
+   * Indexes the folder; the engine re-checks only what changed since the saved index. Reindex
+   * Workspace shows its cancellable progress at once; the automatic index at engine start shows
+   * it only when there is real work (many files to read, or a check that takes a while), so a
+   * reopened workspace whose saved index is reused opens quietly.
+   */
   async reindex(rebuild: boolean): Promise<boolean> {
     if (!this.folder()) {
       if (rebuild) {
@@ -72,23 +80,39 @@ export class RetrievalFeature extends Disposable {
     const source = new vscode.CancellationTokenSource();
     this.indexing = source;
     const title = rebuild ? 'Context Ledger: reindexing the workspace' : 'Context Ledger: indexing the workspace';
-    try {
-      return await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
+    let latest: IndexProgress | undefined;
+    let report: ((update: IndexProgress) => void) | undefined;
+    let shown = false;
+    const running = this.engine.request(RetrievalRequests.index, { configuration: this.configuration(), ...(rebuild ? { rebuild } : {}) }, source.token);
+    const show = (): void => {
+      if (shown || source.token.isCancellationRequested) {
+        return;
+      }
+      shown = true;
+      void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
         token.onCancellationRequested(() => source.cancel());
-        let reported = 0;
-        const listener = (update: IndexProgress): void => {
-          progress.report({ message: `${update.filesSeen.toLocaleString('en-US')} files checked, ${update.filesIndexed.toLocaleString('en-US')} read; searches answer meanwhile` });
-          reported = update.filesSeen;
-        };
-        this.progressListeners.add(listener);
-        try {
-          const result = await this.engine.request(RetrievalRequests.index, { configuration: this.configuration(), ...(rebuild ? { rebuild } : {}) }, source.token);
-          this.output.info(`retrieval index: ${result.cancelled ? 'cancelled' : 'done'} after ${Math.max(reported, result.progress.filesSeen)} files (${result.progress.filesIndexed} read); ${result.stats.files} files, ${result.stats.chunks} chunks`);
-          return !result.cancelled;
-        } finally {
-          this.progressListeners.delete(listener);
+        report = (update) => progress.report({ message: `${update.filesSeen.toLocaleString('en-US')} files checked, ${update.filesIndexed.toLocaleString('en-US')} read; searches answer meanwhile` });
+        if (latest) {
+          report(latest);
         }
+        await running.catch(() => undefined);
       });
+    };
+    const listener = (update: IndexProgress): void => {
+      latest = update;
+      if (!shown && update.filesIndexed >= quietReadFiles) {
+        show();
+      }
+      report?.(update);
+    };
+    this.progressListeners.add(listener);
+    const slow = setTimeout(show, rebuild ? 0 : quietMs);
+    try {
+      const result = await running;
+      this.output.info(
+        `retrieval index: ${result.cancelled ? 'cancelled' : 'done'} after ${Math.max(latest?.filesSeen ?? 0, result.progress.filesSeen)} files (${result.progress.filesIndexed} read, ${result.progress.filesUnchanged} unchanged); ${result.stats.files} files, ${result.stats.chunks} chunks${shown ? '' : ' (no progress shown: little to do)'}`,
+      );
+      return !result.cancelled;
     } catch (error) {
       if (source.token.isCancellationRequested) {
         return false;
@@ -96,6 +120,8 @@ export class RetrievalFeature extends Disposable {
       this.output.warn(`retrieval index failed: ${error instanceof Error ? error.message : String(error)}`);
       throw error;
     } finally {
+      clearTimeout(slow);
+      this.progressListeners.delete(listener);
       if (this.indexing === source) {
         this.indexing = undefined;
       }

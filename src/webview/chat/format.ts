@@ -19,9 +19,12 @@ export function receiptSummary(receipt: ContextReceipt, rounds = 1): string {
     .join(' · ');
 }
 
-/** Parts worth a row: a part with no tokens and no events says nothing. */
+/**
+ * Parts worth a row: a part with no tokens and no events says nothing, except a facts part,
+ * whose reason names the facts left out (stale, conflicted) even when none went in.
+ */
 export function shownParts(receipt: ContextReceipt): readonly ReceiptPart[] {
-  return receipt.parts.filter((part) => part.tokens > 0 || part.eventCount > 0);
+  return receipt.parts.filter((part) => part.tokens > 0 || part.eventCount > 0 || part.kind === 'facts');
 }
 
 export function shownExclusions(receipt: ContextReceipt): readonly ReceiptExclusion[] {
@@ -124,4 +127,19 @@ export function describeToolCall(name: string, input: unknown): { readonly verb:
     default:
       return { verb: `Ran ${name}`, target: null, isPath: false };
   }
+}
+
+/** The words of a compaction row in the transcript: what replaces which turns, and who did it. */
+export function compactionNote(entry: { readonly firstTurn: number; readonly lastTurn: number; readonly tier: string; readonly model: string; readonly summaryTokens: number; readonly sourceTokens: number; readonly automatic: boolean; readonly undone: boolean }): string {
+  const turns = entry.firstTurn === entry.lastTurn ? `turn ${entry.firstTurn}` : `turns ${entry.firstTurn}–${entry.lastTurn}`;
+  const what = `Summary of ${turns}, ${formatTokens(entry.summaryTokens)} tokens, replaces ${formatTokens(entry.sourceTokens)} (${entry.tier}, ${entry.model})`;
+  const who = entry.automatic ? 'Compacted automatically: the context budget was filling up. ' : 'Compacted. ';
+  return entry.undone ? `${who}${what}. Undone: these turns go into requests as they were.` : `${who}${what}. The turns stay in the log.`;
+}
+
+/** The one line of a request an imported Claude Code session recorded (its turn's receipt). */
+export function importedRequestSummary(entry: { readonly messageCount: number; readonly newMessageCount: number; readonly toolCount: number; readonly estimatedTokens: number; readonly complete: boolean }): string {
+  const messages = `${formatTokens(entry.messageCount)} ${entry.messageCount === 1 ? 'message' : 'messages'} (${formatTokens(entry.newMessageCount)} new)`;
+  const tools = `${formatTokens(entry.toolCount)} ${entry.toolCount === 1 ? 'tool' : 'tools'}`;
+  return `Request recorded by Claude Code: ~${formatTokens(entry.estimatedTokens)} tokens estimated${entry.complete ? '' : ' (not every message measured)'} · ${messages} · ${tools}`;
 }

@@ -472,6 +472,22 @@ class ChatView {
         }
         return;
       }
+      case 'undo-compaction': {
+        const sessionId = this.state.sessionId;
+        const compactionId = target.dataset.compactionId ?? '';
+        if (sessionId === null || compactionId === '' || target.hasAttribute('disabled')) {
+          return;
+        }
+        target.setAttribute('disabled', '');
+        // The extension re-reads the transcript after the undo; the row then says it is undone.
+        this.request({ type: 'undoCompaction', requestId: newRequestId(), sessionId, compactionId }, (ok, message) => {
+          target.removeAttribute('disabled');
+          if (message) {
+            this.composer.showNotice(message, !ok);
+          }
+        });
+        return;
+      }
       case 'set-api-key':
         this.runCommand('setApiKey');
         return;

@@ -45,8 +45,9 @@ function receiptTables(receipt: ContextReceipt, turnOf: TurnLookup): HTMLElement
   const rows = shownParts(receipt).map((part) =>
     h(
       'tr',
-      {},
-      h('td', { class: 'part' }, h('span', {}, partLabel(part)), h('span', { class: 'reason' }, part.reason), compactionSaving(part) ? h('span', { class: 'reason saving' }, compactionSaving(part)) : null, part.kind === 'retrieved' ? retrievedChunks(part) : null),
+      // A stale fact was left out of the request: flag the row, not just its reason text.
+      flagsStaleFacts(part) ? { class: 'flagged', title: 'A fact whose cited lines changed was left out of this request' } : {},
+      h('td', { class: 'part' }, flagsStaleFacts(part) ? icon('warning') : null, h('span', {}, partLabel(part)), h('span', { class: 'reason' }, part.reason), compactionSaving(part) ? h('span', { class: 'reason saving' }, compactionSaving(part)) : null, part.kind === 'retrieved' ? retrievedChunks(part) : null),
       h('td', { class: 'seq' }, part.kind === 'system' ? '—' : where(part.firstSeq, part.lastSeq)),
       h('td', { class: 'num' }, formatTokens(part.tokens)),
     ),
@@ -113,4 +114,8 @@ function retrievedChunks(part: ContextReceipt['parts'][number]): HTMLElement | n
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function flagsStaleFacts(part: ContextReceipt['parts'][number]): boolean {
+  return part.kind === 'facts' && /\(stale: /.test(part.reason);
 }

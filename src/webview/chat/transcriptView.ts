@@ -2,7 +2,7 @@ import type { ContextReceipt } from '../../core/context/contextTypes';
 import type { TranscriptEntry } from '../../shared/chatPanelMessages';
 import type { ChatErrorInfo } from '../../shared/chatProtocol';
 import { h, icon } from './dom';
-import { describeToolCall, formatTokens } from './format';
+import { compactionNote, describeToolCall, formatTokens, importedRequestSummary } from './format';
 import { renderMarkdown } from './markdown';
 import { renderReceipt, type TurnLookup } from './receipt';
 
@@ -109,6 +109,22 @@ export class AnswerCard {
       this.element.append(next);
     }
     this.receiptElement = next;
+  }
+
+  /** A request an imported session recorded: shown where a receipt goes, in its own words. */
+  addImportedRequest(entry: Extract<TranscriptEntry, { kind: 'importedRequest' }>): void {
+    this.element.append(
+      h(
+        'details',
+        { class: 'receipt imported-request' },
+        h('summary', {}, icon('database'), h('span', { class: 'receipt-summary' }, importedRequestSummary(entry))),
+        h(
+          'div',
+          { class: 'receipt-body' },
+          h('p', { class: 'receipt-meta' }, `Claude Code wrote this request (${entry.requestRef}${entry.model ? `, to ${entry.model}` : ''}) into its transcript when it sent it. Sizes are characters / 4: it records no token counts.`),
+        ),
+      ),
+    );
   }
 
   markIncomplete(): void {
@@ -247,6 +263,13 @@ export class TranscriptView {
         this.closeCard();
         this.element.append(renderError(entry.requestId, entry.error, entry.retryText, this.retryTexts));
         return;
+      case 'importedRequest':
+        this.openCard(entry.model).addImportedRequest(entry);
+        return;
+      case 'compaction':
+        this.closeCard();
+        this.element.append(renderCompaction(entry));
+        return;
       case 'earlier':
         this.turns = entry.turnsBefore ?? 0;
         this.element.append(h('div', { class: 'divider earlier', role: 'note' }, icon('history'), ` Earlier messages are in the log; this panel shows the newest ${formatTokens(entry.shownEvents)} events.`));
@@ -330,6 +353,17 @@ export function renderError(requestId: string, error: ChatErrorInfo, retryText: 
     h('div', { class: 'error-action' }, error.action),
     h('div', { class: 'error-details' }, details.join(' · ')),
     actions,
+  );
+}
+
+/** A committed compaction as its own row, with Undo while it is in force. */
+function renderCompaction(entry: Extract<TranscriptEntry, { kind: 'compaction' }>): HTMLElement {
+  return h(
+    'div',
+    { class: `compaction-note${entry.undone ? ' undone' : ''}`, role: 'note', 'data-compaction-id': entry.eventId },
+    icon(entry.undone ? 'discard' : 'fold'),
+    h('span', { class: 'compaction-text' }, compactionNote(entry)),
+    entry.undone ? null : h('button', { type: 'button', class: 'link-button', 'data-action': 'undo-compaction', 'data-compaction-id': entry.eventId, 'aria-label': `Undo the compaction of turns ${entry.firstTurn}–${entry.lastTurn}` }, 'Undo'),
   );
 }
 

@@ -13,6 +13,8 @@ interface WriteDetail {
   readonly provenance: FactProvenance;
   readonly citations: readonly FactCitation[];
   readonly promptVersion: string | null;
+  /** The prompt version of the user's last Mark Verified, if any. */
+  readonly verifiedPromptVersion?: string;
 }
 
 interface HeadRow {
@@ -192,7 +194,8 @@ export class FactsModule implements ProjectionModule {
         if (!head) {
           return; // A check of a value that is no longer current.
         }
-        const detail = { ...(JSON.parse(String(head[0])) as WriteDetail), citations: body.citations };
+        // The user's Mark Verified also says under which prompt version the value still holds.
+        const detail = { ...(JSON.parse(String(head[0])) as WriteDetail), citations: body.citations, ...(body.status === 'verified' && body.promptVersion !== undefined ? { verifiedPromptVersion: body.promptVersion } : {}) };
         this.run('UPDATE fact_heads SET verify_status = ?, verify_detail = ?, verified_ms = ?, detail = ? WHERE event_id = ?', [body.status, body.detail ?? null, event.wallMs, JSON.stringify(detail), body.headEventId]);
         return;
       }

@@ -1,0 +1,249 @@
+import type { Database } from 'sql.js';
+import { chunkLines, type ChunkOptions } from './chunker';
+import { hashBytes, type FileReading, type FileVersion } from './fileSource';
+import { Statements, type BindValue } from './indexDatabase';
+import { redactSecrets } from './redaction';
+import { TermIndex } from './termIndex';
+import { termList } from './terms';
+
+// The index's tables and its two term indexes (chunk text, file paths), and every write to
+// them: what a reading of a file found goes in here, in one place, so the database and the
+// term indexes never disagree. The term indexes are derived from the stored text when the
+// database is opened.
+
+export type RefreshOutcome = 'indexed' | 'unchanged' | 'removed' | 'skipped' | 'folder';
+
+export interface FileRow {
+  readonly id: number;
+  readonly path: string;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly hash: string;
+  readonly checkedMs: number;
+  readonly source: 'disk' | 'unsaved';
+}
+
+const maxSkippedRows = 20_000;
+
+export class IndexTables {
+  readonly statements: Statements;
+  /** BM25 over each chunk's terms; document id = chunks.id. */
+  chunkTerms = new TermIndex();
+  /** BM25 over each file's path terms; document id = files.id (a query naming a file finds it). */
+  pathTerms = new TermIndex();
+  /** Chunk content hash -> chunks.id: a chunk is stored once however many places hold it. */
+  private chunkIds = new Map<string, number>();
+  /** The next ids to give (ids only grow: the term indexes' postings are sorted by them). */
+  private nextChunkId = 1;
+  private nextFileId = 1;
+  private transactionDepth = 0;
+  /** Rows in `skipped` (at most: replaced rows count again), while a transaction runs. */
+  private skippedRows: number | undefined;
+  /** Changed since the last save. */
+  dirty = false;
+
+  constructor(
+    private readonly db: Database,
+    private readonly chunkOptions: ChunkOptions,
+    private readonly now: () => number,
+  ) {
+    this.statements = new Statements(db);
+    this.load();
+  }
+
+  /** Derives the term indexes from the stored text (at open, and after a rollback). */
+  private load(): void {
+    const chunkTerms = new TermIndex();
+    const pathTerms = new TermIndex();
+    const chunkIds = new Map<string, number>();
+    for (const row of this.statements.all('SELECT id, hash, text FROM chunks ORDER BY id', [])) {
+      chunkTerms.addText(row.id as number, row.text as string);
+      chunkIds.set(row.hash as string, row.id as number);
+    }
+    for (const row of this.statements.all('SELECT id, path FROM files ORDER BY id', [])) {
+      pathTerms.addText(row.id as number, row.path as string);
+    }
+    this.chunkTerms = chunkTerms;
+    this.pathTerms = pathTerms;
+    this.chunkIds = chunkIds;
+    const used = (table: string): number => Math.max(Number(this.statements.one(`SELECT MAX(id) AS n FROM ${table}`, [])?.n ?? 0), Number(this.statements.one('SELECT seq FROM sqlite_sequence WHERE name = ?', [table])?.seq ?? 0));
+    this.nextChunkId = used('chunks') + 1;
+    this.nextFileId = used('files') + 1;
+  }
+
+  get inTransaction(): boolean {
+    return this.transactionDepth > 0;
+  }
+
+  transaction<T>(run: () => T): T {
+    if (this.transactionDepth > 0) {
+      return run();
+    }
+    this.transactionDepth++;
+    this.db.exec('BEGIN');
+    try {
+      const result = run();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK');
+      // The term indexes may hold part of what was rolled back: derive them again.
+      this.load();
+      throw error;
+    } finally {
+      this.transactionDepth--;
+      this.skippedRows = undefined;
+    }
+  }
+
+  fileRow(relative: string): FileRow | undefined {
+    const row = this.statements.one('SELECT id, path, size, mtime_ms, hash, checked_ms, source FROM files WHERE path = ?', [relative]);
+    return row
+      ? { id: row.id as number, path: row.path as string, size: row.size as number, mtimeMs: row.mtime_ms as number, hash: row.hash as string, checkedMs: row.checked_ms as number, source: row.source === 'unsaved' ? 'unsaved' : 'disk' }
+      : undefined;
+  }
+
+  /** Records that a file's content was confirmed at this size and mtime. */
+  confirm(fileId: number, version: FileVersion): void {
+    this.statements.run('UPDATE files SET size = ?, mtime_ms = ?, checked_ms = ? WHERE id = ?', [version.size, version.mtimeMs, this.now(), fileId]);
+    this.dirty = true;
+  }
+
+  /** Writes what a reading found into the index. */
+  apply(relative: string, reading: FileReading, existing: FileRow | undefined): RefreshOutcome {
+    switch (reading.kind) {
+      case 'folder':
+        return 'folder';
+      case 'missing':
+        if (existing) {
+          this.removeFile(existing);
+        }
+        this.statements.run('DELETE FROM skipped WHERE path = ?', [relative]);
+        return 'removed';
+      case 'skipped':
+        if (existing) {
+          this.removeFile(existing);
+        }
+        this.recordSkipped(relative, reading.reason);
+        return 'skipped';
+      case 'text': {
+        const source = reading.version.mtimeMs < 0 ? 'unsaved' : 'disk';
+        if (existing && existing.hash === reading.version.hash && existing.source === source) {
+          this.confirm(existing.id, reading.version);
+          return 'unchanged';
+        }
+        this.writeFile(relative, reading.text, reading.version, source, existing);
+        return 'indexed';
+      }
+    }
+  }
+
+  private writeFile(relative: string, text: string, version: FileVersion, source: 'disk' | 'unsaved', existing: FileRow | undefined): void {
+    const redacted = redactSecrets(text);
+    const chunks = chunkLines(redacted.text, this.chunkOptions).filter((chunk) => chunk.text.trim() !== '');
+    let fileId: number;
+    let oldChunkIds: number[] = [];
+    if (existing) {
+      fileId = existing.id;
+      oldChunkIds = this.statements.all('SELECT chunk_id FROM file_chunks WHERE file_id = ?', [fileId]).map((row) => row.chunk_id as number);
+      this.statements.run('DELETE FROM file_chunks WHERE file_id = ?', [fileId]);
+      this.statements.run('UPDATE files SET size = ?, mtime_ms = ?, hash = ?, checked_ms = ?, source = ?, chunk_count = ? WHERE id = ?', [version.size, version.mtimeMs, version.hash, this.now(), source, chunks.length, fileId]);
+    } else {
+      fileId = this.nextFileId++;
+      this.statements.run('INSERT INTO files (id, path, size, mtime_ms, hash, checked_ms, source, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [fileId, relative, version.size, version.mtimeMs, version.hash, this.now(), source, chunks.length]);
+      this.pathTerms.addText(fileId, relative);
+    }
+    // New chunks and the places are written a group of rows per statement (fewer calls into sql.js).
+    const newChunks: BindValue[] = [];
+    const places: number[] = [];
+    chunks.forEach((chunk, ordinal) => {
+      places.push(fileId, ordinal, this.chunkIdFor(chunk.text, newChunks), chunk.startLine, chunk.endLine);
+    });
+    this.insertRows('chunks (id, hash, text)', '(?, ?, CAST(? AS TEXT))', newChunks);
+    this.insertRows('file_chunks (file_id, ordinal, chunk_id, start_line, end_line)', '(?, ?, ?, ?, ?)', places);
+    this.dropOrphans(oldChunkIds);
+    if (existing || redacted.redactions.length > 0) {
+      this.statements.run('DELETE FROM redactions WHERE path = ?', [relative]);
+    }
+    for (const redaction of redacted.redactions) {
+      this.statements.run('INSERT INTO redactions (path, line, kind) VALUES (?, ?, ?)', [relative, redaction.line, redaction.kind]);
+    }
+    this.statements.run('DELETE FROM skipped WHERE path = ?', [relative]);
+    this.dirty = true;
+  }
+
+  /** `INSERT INTO target VALUES row, row…` for `values`, up to `rowsPerStatement` rows a statement. */
+  private insertRows(target: string, row: string, values: readonly BindValue[]): void {
+    const rowsPerStatement = 16;
+    const width = row.split('?').length - 1;
+    for (let start = 0; start < values.length; start += width * rowsPerStatement) {
+      const group = values.slice(start, start + width * rowsPerStatement);
+      this.statements.run(`INSERT INTO ${target} VALUES ${Array.from({ length: group.length / width }, () => row).join(', ')}`, [...group]);
+    }
+  }
+
+  /** The id of the chunk stored under this text's hash; a new one is queued on `newChunks` (id, hash, text). */
+  private chunkIdFor(text: string, newChunks: BindValue[]): number {
+    const hash = hashBytes(text);
+    const found = this.chunkIds.get(hash);
+    if (found !== undefined) {
+      return found;
+    }
+    const id = this.nextChunkId++;
+    // Bound as UTF-8 bytes (a native copy; sql.js encodes a string in JS) and cast back to TEXT.
+    newChunks.push(id, hash, Buffer.from(text, 'utf8'));
+    this.chunkIds.set(hash, id);
+    this.chunkTerms.addText(id, text);
+    return id;
+  }
+
+  private dropOrphans(chunkIds: readonly number[]): void {
+    for (const chunkId of new Set(chunkIds)) {
+      if (!this.statements.one('SELECT 1 AS used FROM file_chunks WHERE chunk_id = ? LIMIT 1', [chunkId])) {
+        const chunk = this.statements.one('SELECT hash, text FROM chunks WHERE id = ?', [chunkId]);
+        this.statements.run('DELETE FROM chunks WHERE id = ?', [chunkId]);
+        if (chunk) {
+          this.chunkTerms.remove(chunkId, termList(chunk.text as string));
+          this.chunkIds.delete(chunk.hash as string);
+        }
+      }
+    }
+  }
+
+  private removeFile(file: FileRow): void {
+    const chunkIds = this.statements.all('SELECT chunk_id FROM file_chunks WHERE file_id = ?', [file.id]).map((row) => row.chunk_id as number);
+    this.statements.run('DELETE FROM file_chunks WHERE file_id = ?', [file.id]);
+    this.dropOrphans(chunkIds);
+    this.pathTerms.remove(file.id, termList(file.path));
+    this.statements.run('DELETE FROM files WHERE id = ?', [file.id]);
+    this.statements.run('DELETE FROM redactions WHERE path = ?', [file.path]);
+    this.dirty = true;
+  }
+
+  recordSkipped(relative: string, reason: string): void {
+    // The row count is read once a transaction (a COUNT per file made scans quadratic).
+    this.skippedRows ??= this.count('skipped');
+    if (this.skippedRows < maxSkippedRows || this.statements.one('SELECT 1 AS found FROM skipped WHERE path = ?', [relative])) {
+      this.statements.run('INSERT OR REPLACE INTO skipped (path, reason) VALUES (?, ?)', [relative, reason]);
+      this.skippedRows++;
+      this.dirty = true;
+    }
+  }
+
+  meta(key: string): string | undefined {
+    return this.statements.one('SELECT value FROM meta WHERE key = ?', [key])?.value as string | undefined;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.statements.run('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)', [key, value]);
+    this.dirty = true;
+  }
+
+  count(table: 'files' | 'chunks' | 'file_chunks' | 'skipped' | 'redactions'): number {
+    return this.statements.one(`SELECT COUNT(*) AS n FROM ${table}`, [])!.n as number;
+  }
+
+  free(): void {
+    this.statements.free();
+  }
+}

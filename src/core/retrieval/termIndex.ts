@@ -1,0 +1,224 @@
+// An inverted index held in the engine's memory: term -> postings (document id and term
+// frequency), each document's length, and each term's live document count. sql.js's FTS4 costs
+// a call from WASM into JS per scored row and rewrites its segments on every insert; here a
+// query touches only the postings of its terms and a document is added by appending. The sql.js
+// database stays the persisted form: the postings are derived from the stored text at open.
+//
+// Document ids only grow (the tables use AUTOINCREMENT), so each posting list is sorted, and a
+// removed document is a tombstone skipped at query time until compaction drops it.
+
+import { forEachWord, wordTerms } from './terms';
+
+/** A posting is `id * tfLimit + tf` in one small integer: no object per posting. */
+const tfLimit = 256;
+
+const maxCachedWords = 100_000;
+
+/** Okapi BM25 parameters, as the FTS4 ranking used them. */
+const k1 = 1.2;
+const b = 0.75;
+
+export interface TermEntry {
+  /** Sorted postings, `id * tfLimit + tf`, tombstoned ids included until compaction. */
+  postings: number[];
+  /** Documents that hold the term and are live. */
+  documents: number;
+  /** The document whose posting is last (while it is being added, its tf is counted there). */
+  lastDocument: number;
+}
+
+export interface ScoredDocument {
+  readonly id: number;
+  readonly score: number;
+}
+
+/** The always-positive IDF of Lucene: ln(1 + (n - df + 0.5) / (df + 0.5)). */
+export function inverseDocumentFrequency(rows: number, documents: number): number {
+  return Math.log(1 + (rows - documents + 0.5) / (documents + 0.5));
+}
+
+export class TermIndex {
+  private readonly terms = new Map<string, TermEntry>();
+  /** Term count of each live document (0 = not live: removed or never added). */
+  private lengths = new Int32Array(1024);
+  private live = new Uint8Array(1024);
+  private liveDocuments = 0;
+  private totalLength = 0;
+  /** Postings of removed documents still in the lists. */
+  private deadPostings = 0;
+  private allPostings = 0;
+  /** Word -> the entries of its terms (words repeat; each is looked up once). */
+  private readonly wordEntries = new Map<string, TermEntry[]>();
+
+  get size(): number {
+    return this.liveDocuments;
+  }
+
+  get postingCount(): number {
+    return this.allPostings - this.deadPostings;
+  }
+
+  has(id: number): boolean {
+    return id < this.live.length && this.live[id] === 1;
+  }
+
+  /** Live documents holding `term`. */
+  documentsWith(term: string): number {
+    return this.terms.get(term)?.documents ?? 0;
+  }
+
+  /** Adds document `id` (greater than every id added before) with the terms of `text` (terms.ts), repeats counted. */
+  addText(id: number, text: string): void {
+    if (this.has(id)) {
+      throw new Error(`document ${id} is already in the term index`);
+    }
+    this.reserve(id);
+    // One map lookup per word (word -> its terms' entries); the document's posting is the last
+    // of each list while it is being added.
+    let distinct = 0;
+    let length = 0;
+    forEachWord(text, (word) => {
+      let entries = this.wordEntries.get(word);
+      if (!entries) {
+        entries = wordTerms(word).map((term) => this.entryFor(term));
+        if (this.wordEntries.size >= maxCachedWords) {
+          this.wordEntries.clear();
+        }
+        this.wordEntries.set(word, entries);
+      }
+      length += entries.length;
+      for (const entry of entries) {
+        if (entry.lastDocument === id) {
+          const last = entry.postings.length - 1;
+          if (entry.postings[last]! % tfLimit < tfLimit - 1) {
+            entry.postings[last]!++;
+          }
+        } else {
+          entry.postings.push(id * tfLimit + 1);
+          entry.lastDocument = id;
+          entry.documents++;
+          distinct++;
+        }
+      }
+    });
+    this.allPostings += distinct;
+    this.lengths[id] = length;
+    this.live[id] = 1;
+    this.liveDocuments++;
+    this.totalLength += length;
+  }
+
+  private entryFor(term: string): TermEntry {
+    let entry = this.terms.get(term);
+    if (!entry) {
+      entry = { postings: [], documents: 0, lastDocument: -1 };
+      this.terms.set(term, entry);
+    }
+    return entry;
+  }
+
+  /** Removes document `id`, whose terms were `terms` (the same ones it was added with). */
+  remove(id: number, terms: readonly string[]): void {
+    if (!this.has(id)) {
+      return;
+    }
+    const distinct = new Set(terms);
+    for (const term of distinct) {
+      const entry = this.terms.get(term);
+      if (entry) {
+        entry.documents--;
+      }
+    }
+    this.deadPostings += distinct.size;
+    this.live[id] = 0;
+    this.liveDocuments--;
+    this.totalLength -= this.lengths[id]!;
+    this.lengths[id] = 0;
+    if (this.deadPostings > 4096 && this.deadPostings * 4 > this.allPostings) {
+      this.compact();
+    }
+  }
+
+  /** BM25 of every live document holding one of `terms` (each with its weight), best first, at most `limit`. */
+  search(terms: ReadonlyArray<{ readonly term: string; readonly weight: number }>, limit: number): ScoredDocument[] {
+    const rows = this.liveDocuments;
+    if (rows === 0 || terms.length === 0) {
+      return [];
+    }
+    const average = Math.max(1, Math.round(this.totalLength / rows));
+    const scores = new Map<number, number>();
+    for (const { term, weight } of terms) {
+      const entry = this.terms.get(term);
+      if (!entry || entry.documents === 0) {
+        continue;
+      }
+      const idf = weight * inverseDocumentFrequency(rows, entry.documents);
+      for (const posting of entry.postings) {
+        const id = Math.floor(posting / tfLimit);
+        if (this.live[id] !== 1) {
+          continue;
+        }
+        const tf = posting - id * tfLimit;
+        const norm = k1 * (1 - b + (b * this.lengths[id]!) / average);
+        scores.set(id, (scores.get(id) ?? 0) + (idf * (tf * (k1 + 1))) / (tf + norm));
+      }
+    }
+    return topScores(scores, limit);
+  }
+
+  private compact(): void {
+    // Entries are dropped below, so the words' cached entries go too.
+    this.wordEntries.clear();
+    for (const [term, entry] of this.terms) {
+      if (entry.documents === 0) {
+        this.terms.delete(term);
+      } else if (entry.postings.length !== entry.documents) {
+        entry.postings = entry.postings.filter((posting) => this.live[Math.floor(posting / tfLimit)] === 1);
+      }
+    }
+    this.allPostings -= this.deadPostings;
+    this.deadPostings = 0;
+  }
+
+  private reserve(id: number): void {
+    if (id < this.live.length) {
+      return;
+    }
+    let size = this.live.length;
+    while (size <= id) {
+      size *= 2;
+    }
+    const lengths = new Int32Array(size);
+    lengths.set(this.lengths);
+    const live = new Uint8Array(size);
+    live.set(this.live);
+    this.lengths = lengths;
+    this.live = live;
+  }
+}
+
+
+/** The `limit` best of `scores`, best first (ties: lower id first, so answers are stable). */
+function topScores(scores: ReadonlyMap<number, number>, limit: number): ScoredDocument[] {
+  const better = (x: ScoredDocument, y: ScoredDocument): number => y.score - x.score || x.id - y.id;
+  const best: ScoredDocument[] = [];
+  // Kept sorted; a score below the worst of a full list costs one comparison.
+  for (const [id, score] of scores) {
+    if (best.length >= limit) {
+      const worst = best[best.length - 1]!;
+      if (score < worst.score || (score === worst.score && id > worst.id)) {
+        continue;
+      }
+    }
+    const candidate = { id, score };
+    let at = best.length;
+    while (at > 0 && better(candidate, best[at - 1]!) < 0) {
+      at--;
+    }
+    best.splice(at, 0, candidate);
+    if (best.length > limit) {
+      best.pop();
+    }
+  }
+  return best;
+}
