@@ -28,14 +28,22 @@ export async function runMcpCommand(storeDir: string, fileSystem: FileSystem, er
   const ledger = await Ledger.open({ storeDir, snapshotEveryEvents: 0, fs: fileSystem, writerKind: 'mcp' });
   const memory = createMemoryServer(ledger, new MemoryTools({ ledger, search: storeIndexSearch({ storeDir, fs: fileSystem, sql }) }), version);
   const limit = maxMessageBytes();
-  const input = new LineLimiter(limit, ({ bytes, id }) => {
-    const message = `the message of ${bytes} bytes is over the ${limit}-byte limit: nothing was done`;
-    void memory.logRefused('(oversized message)', message).then(() => {
-      if (id !== undefined) {
-        process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidRequest, message } }) + '\n');
-      }
-    });
-  });
+  const input = new LineLimiter(
+    limit,
+    ({ bytes, id }) => {
+      const message = `the message of ${bytes} bytes is over the ${limit}-byte limit: nothing was done`;
+      void memory.logRefused('(oversized message)', message).then(() => {
+        if (id !== undefined) {
+          process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id, error: { code: ErrorCode.InvalidRequest, message } }) + '\n');
+        }
+      });
+    },
+    (bytes) => {
+      // JSON-RPC's answer to text that is not JSON: a parse error with a null id.
+      const message = `a line of ${bytes} bytes is not JSON: nothing was done`;
+      void memory.logRefused('(unparsable message)', message).then(() => process.stdout.write(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: ErrorCode.ParseError, message } }) + '\n'));
+    },
+  );
   process.stdin.pipe(input);
   // The SDK's own buffer never fills first: the limiter hands it whole lines within the limit.
   const transport = new StdioServerTransport(input, process.stdout, { maxBufferSize: limit + 1024 * 1024 });

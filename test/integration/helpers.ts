@@ -107,18 +107,6 @@ export async function answerInputBox(title: string, text: string): Promise<void>
   }
 }
 
-/** Clicks `button` of the dialog that shows `title` (through the runner, as answerInputBox). */
-export async function answerDialog(title: string, button: string): Promise<void> {
-  const bridge = process.env.CONTEXT_LEDGER_TEST_QUICK_INPUT;
-  if (!bridge) {
-    throw new Error('CONTEXT_LEDGER_TEST_QUICK_INPUT is not set: the runner (scripts/run-integration.mjs) answers dialogs');
-  }
-  const response = await fetch(`${bridge}/dialog`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ title, button }) });
-  if (!response.ok) {
-    throw new Error(`the runner could not answer the dialog "${title}": ${await response.text()}`);
-  }
-}
-
 /** Every file under `dir` (none if it does not exist). */
 export function filesUnder(dir: string): string[] {
   if (!fs.existsSync(dir)) {

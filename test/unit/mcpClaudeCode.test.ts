@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Ledger } from '../../src/core/ledger';
 import { claudeProjectDir } from '../../src/core/mcp/claudeCodeProjects';
-import { mcpCallsStreamId, type McpCallBody } from '../../src/core/mcp/mcpEvents';
+import { mcpCallsStreamId } from '../../src/core/mcp/mcpEvents';
 import { ensureClaudeCode } from '../fixtures/claudeCodeBinary';
 import { cliScript, runCliProcess } from '../fixtures/cliRunner';
 import { scripts } from '../fixtures/messagesApiScripts';
@@ -76,11 +76,11 @@ describe('Claude Code calling search_memory through the MCP server', { skip }, (
     assert.match(resultText, /src\/invoice\.ts:\d+-\d+/);
     assert.match(resultText, /computeInvoiceTotal/);
     assert.match(resultText, /provided as data/);
-    assert.equal(JSON.stringify(results[0]!.message!.content).includes('"is_error":true'), false);
+    assert.equal(resultText.includes('"is_error":true'), false);
 
     const ledger = await Ledger.open({ storeDir: store, readOnly: true, snapshotEveryEvents: 0 });
     try {
-      const calls = ledger.readSession(mcpCallsStreamId).flatMap((event) => (event.kind === 'mcp.call' ? [event.body as McpCallBody] : []));
+      const calls = ledger.readSession(mcpCallsStreamId).flatMap((event) => (event.kind === 'mcp.call' ? [event.body] : []));
       assert.deepEqual(calls.map((call) => [call.tool, call.ok]), [['search_memory', true]]);
       assert.match(calls[0]!.client, /claude/i, `the client name Claude Code gave: ${calls[0]!.client}`);
     } finally {

@@ -237,4 +237,36 @@ describe('context-ledger mcp (the official MCP client over stdio)', () => {
       ledger.close();
     }
   });
+  it('answers a line that is not JSON with a parse error and a 20 MB query with an MCP error; searches in flight when stdin closes answer and are logged', async () => {
+    await client.close();
+    const folder = path.join(temp.dir, 'work');
+    writeTree(folder, { 'src/invoice.ts': sourceFile('computeInvoiceTotal', 'adds the invoice lines') });
+    assert.equal(runCliProcess(store, ['index', folder]).code, 0);
+    const child = spawn(process.execPath, [cliScript, '--store', store, 'mcp'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+    const send = (message: object): boolean => child.stdin.write(JSON.stringify(message) + '\n');
+    send({ jsonrpc: '2.0', id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'raw-client', version: '0' } } });
+    send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+    child.stdin.write('{"jsonrpc":"2.0","id":7,"method":"tools/call",,}\n');
+    send({ jsonrpc: '2.0', id: 8, method: 'tools/call', params: { name: 'search_memory', arguments: { query: 'q'.repeat(20 * 1024 * 1024) } } });
+    send({ jsonrpc: '2.0', id: 9, method: 'tools/call', params: { name: 'search_memory', arguments: { query: 'computeInvoiceTotal' } } });
+    child.stdin.end();
+    assert.equal(await new Promise<number | null>((resolve) => child.once('exit', resolve)), 0);
+    type Answer = { id: number | null; result?: CallToolResult; error?: { code: number; message: string } };
+    const answers = new Map(stdout.trim().split('\n').map((line) => JSON.parse(line) as Answer).map((answer) => [answer.id, answer]));
+    assert.deepEqual([...answers.keys()].sort(), [1, 8, 9, null].sort());
+    assert.equal(answers.get(null)!.error!.code, -32700);
+    assert.match(answers.get(null)!.error!.message, /not JSON: nothing was done/);
+    assert.equal(answers.get(8)!.result!.isError, true);
+    assert.match(textOf(answers.get(9)!.result), /src\/invoice\.ts:\d+-\d+/);
+    const ledger = await Ledger.open({ storeDir: store, readOnly: true, snapshotEveryEvents: 0 });
+    try {
+      const calls = ledger.readSession(mcpCallsStreamId).flatMap((event) => (event.kind === 'mcp.call' ? [event.body as { tool: string; ok: boolean }] : []));
+      assert.deepEqual(calls.map((call) => `${call.tool} ${call.ok}`).sort(), ['(unparsable message) false', 'search_memory false', 'search_memory true']);
+      assert.equal((await ledger.verify()).ok, true);
+    } finally {
+      ledger.close();
+    }
+  });
 });

@@ -22,6 +22,8 @@ export class LineLimiter extends Transform {
   constructor(
     private readonly maxBytes: number,
     private readonly onOversized: (line: OversizedLine) => void,
+    /** A whole line within the limit that is not JSON: answered by the caller, not passed on. */
+    private readonly onUnparsable?: (bytes: number) => void,
   ) {
     super();
   }
@@ -61,7 +63,12 @@ export class LineLimiter extends Transform {
 
   private endLine(): void {
     if (this.head === undefined) {
-      this.push(Buffer.concat(this.pieces));
+      const line = Buffer.concat(this.pieces);
+      if (this.onUnparsable && !isJsonLine(line)) {
+        this.onUnparsable(line.length);
+      } else {
+        this.push(line);
+      }
     } else {
       this.onOversized({ bytes: this.length, id: requestId(this.head.toString('utf8'), this.tail.toString('utf8')) });
     }
@@ -79,4 +86,18 @@ const idLast = new RegExp(String.raw`"id"\s*:\s*${idValue}\s*\}\s*$`);
 function requestId(head: string, tail: string): string | number | undefined {
   const found = idFirst.exec(head)?.[1] ?? idLast.exec(tail)?.[1];
   return found === undefined ? undefined : (JSON.parse(found) as string | number);
+}
+
+/** Blank lines pass (the SDK skips them); anything else must parse as JSON. */
+function isJsonLine(line: Buffer): boolean {
+  const text = line.toString('utf8').trim();
+  if (text === '') {
+    return true;
+  }
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
