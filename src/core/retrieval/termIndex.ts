@@ -7,7 +7,8 @@
 // Document ids only grow (the tables use AUTOINCREMENT), so each posting list is sorted, and a
 // removed document is a tombstone skipped at query time until compaction drops it.
 
-import { forEachWord, wordTerms } from './terms';
+import { forEachWord, hasNonAscii, isAsciiWordCode, wordTerms } from './terms';
+import { fnvOffset, fnvStep, WordTable } from './wordTable';
 
 /** A posting is `id * tfLimit + tf` in one small integer: no object per posting. */
 const tfLimit = 256;
@@ -47,8 +48,8 @@ export class TermIndex {
   /** Postings of removed documents still in the lists. */
   private deadPostings = 0;
   private allPostings = 0;
-  /** Word -> the entries of its terms (words repeat; each is looked up once). */
-  private readonly wordEntries = new Map<string, TermEntry[]>();
+  /** Word -> the entries of its terms (words repeat; each is split once). */
+  private readonly wordEntries = new WordTable<readonly TermEntry[]>(maxCachedWords);
 
   get size(): number {
     return this.liveDocuments;
@@ -73,19 +74,11 @@ export class TermIndex {
       throw new Error(`document ${id} is already in the term index`);
     }
     this.reserve(id);
-    // One map lookup per word (word -> its terms' entries); the document's posting is the last
-    // of each list while it is being added.
+    // One lookup per word (word -> its terms' entries), by its span of the text (no substring
+    // for a word seen before); the document's posting is the last of each list while it is added.
     let distinct = 0;
     let length = 0;
-    forEachWord(text, (word) => {
-      let entries = this.wordEntries.get(word);
-      if (!entries) {
-        entries = wordTerms(word).map((term) => this.entryFor(term));
-        if (this.wordEntries.size >= maxCachedWords) {
-          this.wordEntries.clear();
-        }
-        this.wordEntries.set(word, entries);
-      }
+    const post = (entries: readonly TermEntry[]): void => {
       length += entries.length;
       for (const entry of entries) {
         if (entry.lastDocument === id) {
@@ -100,7 +93,44 @@ export class TermIndex {
           distinct++;
         }
       }
-    });
+    };
+    const words = this.wordEntries;
+    if (hasNonAscii(text)) {
+      forEachWord(text, (word) => {
+        let hash = fnvOffset;
+        for (let index = 0; index < word.length; index++) {
+          hash = fnvStep(hash, word.charCodeAt(index));
+        }
+        let entries = words.get(word, 0, word.length, hash);
+        if (!entries) {
+          entries = wordTerms(word).map((term) => this.entryFor(term));
+          words.set(word, hash, entries);
+        }
+        post(entries);
+      });
+    } else {
+      let start = -1;
+      let hash = fnvOffset;
+      for (let index = 0; index <= text.length; index++) {
+        const code = index < text.length ? text.charCodeAt(index) : 0;
+        if (isAsciiWordCode(code)) {
+          if (start < 0) {
+            start = index;
+            hash = fnvOffset;
+          }
+          hash = fnvStep(hash, code);
+        } else if (start >= 0) {
+          let entries = words.get(text, start, index, hash);
+          if (!entries) {
+            const word = text.slice(start, index);
+            entries = wordTerms(word).map((term) => this.entryFor(term));
+            words.set(word, hash, entries);
+          }
+          post(entries);
+          start = -1;
+        }
+      }
+    }
     this.allPostings += distinct;
     this.lengths[id] = length;
     this.live[id] = 1;
