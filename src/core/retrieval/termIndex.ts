@@ -2,7 +2,8 @@
 // frequency), each document's length, and each term's live document count. sql.js's FTS4 costs
 // a call from WASM into JS per scored row and rewrites its segments on every insert; here a
 // query touches only the postings of its terms and a document is added by appending. The sql.js
-// database stays the persisted form: the postings are derived from the stored text at open.
+// database stays the persisted form: the postings are saved in it with the chunks
+// (termIndexFile.ts) and derived again from the stored text when that copy is missing or off.
 //
 // Document ids only grow (the tables use AUTOINCREMENT), so each posting list is sorted, and a
 // removed document is a tombstone skipped at query time until compaction drops it.
@@ -11,7 +12,7 @@ import { forEachWord, hasNonAscii, isAsciiWordCode, wordTerms } from './terms';
 import { fnvOffset, fnvStep, WordTable } from './wordTable';
 
 /** A posting is `id * tfLimit + tf` in one small integer: no object per posting. */
-const tfLimit = 256;
+export const tfLimit = 256;
 
 const maxCachedWords = 100_000;
 
@@ -48,6 +49,8 @@ export class TermIndex {
   /** Postings of removed documents still in the lists. */
   private deadPostings = 0;
   private allPostings = 0;
+  /** Per-query scores by document id (all zero between queries). */
+  private scratch = new Float64Array(0);
   /** Word -> the entries of its terms (words repeat; each is split once). */
   private readonly wordEntries = new WordTable<readonly TermEntry[]>(maxCachedWords);
 
@@ -176,10 +179,16 @@ export class TermIndex {
       return [];
     }
     const average = Math.max(1, Math.round(this.totalLength / rows));
-    const scores = new Map<number, number>();
+    // Scores in a scratch array by id (no map entry per candidate), reset after use.
+    if (this.scratch.length < this.live.length) {
+      this.scratch = new Float64Array(this.live.length);
+    }
+    const scratch = this.scratch;
+    const touched: number[] = [];
     for (const { term, weight } of terms) {
       const entry = this.terms.get(term);
-      if (!entry || entry.documents === 0) {
+      // (A weight of 0 would add nothing, and would list a document twice below.)
+      if (!entry || entry.documents === 0 || !(weight > 0)) {
         continue;
       }
       const idf = weight * inverseDocumentFrequency(rows, entry.documents);
@@ -190,10 +199,61 @@ export class TermIndex {
         }
         const tf = posting - id * tfLimit;
         const norm = k1 * (1 - b + (b * this.lengths[id]!) / average);
-        scores.set(id, (scores.get(id) ?? 0) + (idf * (tf * (k1 + 1))) / (tf + norm));
+        if (scratch[id] === 0) {
+          touched.push(id);
+        }
+        scratch[id]! += (idf * (tf * (k1 + 1))) / (tf + norm);
       }
     }
-    return topScores(scores, limit);
+    const best = topScores(touched, scratch, limit);
+    for (const id of touched) {
+      scratch[id] = 0;
+    }
+    return best;
+  }
+
+  /** Every term with live postings, and those postings (for saving: termIndexFile.ts). */
+  *entries(): Generator<[string, number[]]> {
+    for (const [term, entry] of this.terms) {
+      if (entry.documents > 0) {
+        yield [term, entry.postings.filter((posting) => this.live[Math.floor(posting / tfLimit)] === 1)];
+      }
+    }
+  }
+
+  /** Live document ids with their lengths, ascending (for saving). */
+  *documents(): Generator<[number, number]> {
+    for (let id = 0; id < this.live.length; id++) {
+      if (this.live[id] === 1) {
+        yield [id, this.lengths[id]!];
+      }
+    }
+  }
+
+  /** An index from saved documents and postings; throws if a posting names a document not given. */
+  static restore(documents: Iterable<readonly [number, number]>, terms: Iterable<readonly [string, number[]]>): TermIndex {
+    const index = new TermIndex();
+    for (const [id, length] of documents) {
+      if (index.has(id)) {
+        throw new Error(`document ${id} is saved twice`);
+      }
+      index.reserve(id);
+      index.live[id] = 1;
+      index.lengths[id] = length;
+      index.liveDocuments++;
+      index.totalLength += length;
+    }
+    for (const [term, postings] of terms) {
+      for (const posting of postings) {
+        if (index.live[Math.floor(posting / tfLimit)] !== 1) {
+          throw new Error(`the saved postings of "${term}" name a document that is not saved`);
+        }
+      }
+      const last = postings[postings.length - 1];
+      index.terms.set(term, { postings, documents: postings.length, lastDocument: last === undefined ? -1 : Math.floor(last / tfLimit) });
+      index.allPostings += postings.length;
+    }
+    return index;
   }
 
   private compact(): void {
@@ -228,12 +288,13 @@ export class TermIndex {
 }
 
 
-/** The `limit` best of `scores`, best first (ties: lower id first, so answers are stable). */
-function topScores(scores: ReadonlyMap<number, number>, limit: number): ScoredDocument[] {
+/** The `limit` best of the `touched` ids by `scores`, best first (ties: lower id first, so answers are stable). */
+function topScores(touched: readonly number[], scores: Float64Array, limit: number): ScoredDocument[] {
   const better = (x: ScoredDocument, y: ScoredDocument): number => y.score - x.score || x.id - y.id;
   const best: ScoredDocument[] = [];
   // Kept sorted; a score below the worst of a full list costs one comparison.
-  for (const [id, score] of scores) {
+  for (const id of touched) {
+    const score = scores[id]!;
     if (best.length >= limit) {
       const worst = best[best.length - 1]!;
       if (score < worst.score || (score === worst.score && id > worst.id)) {
