@@ -89,7 +89,7 @@ export class IndexTables {
     this.nextFileId = used('files') + 1;
   }
 
-  private maxId(table: 'chunks' | 'files' | string): number {
+  private maxId(table: string): number {
     return Number(this.statements.one(`SELECT MAX(id) AS n FROM ${table}`, [])?.n ?? 0);
   }
 
