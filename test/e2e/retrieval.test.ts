@@ -109,8 +109,10 @@ describe('the retrieval cache in the browser', () => {
   it('searches memory from the palette and opens the picked hit at its lines', async () => {
     const label = await shot('search-hits', async () => {
       await workbench.runCommand('Context Ledger: Search Memory…');
-      await workbench.quickInput().waitFor({ state: 'visible' });
+      // The command's input box replaces the palette in the same widget: wait for its title.
+      await workbench.page.locator('.quick-input-title', { hasText: /^Search Memory$/ }).waitFor();
       await workbench.quickInput().fill('sum invoice ledger totals');
+      assert.equal(await workbench.quickInput().inputValue(), 'sum invoice ledger totals');
       await workbench.page.keyboard.press('Enter');
       // The row's label is the hit's place; its detail line (also a label) its first line of text.
       const name = workbench.page.locator('.quick-input-list .monaco-list-row').first().locator('.label-name', { hasText: `${targetFile}:` });

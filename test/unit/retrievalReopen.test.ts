@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import type { IndexProgress } from '../../src/core/retrieval/retrievalTypes';
+import { loadSqlJs } from '../../src/core/store/sqlJsLoader';
 import { RetrievalService } from '../../src/server/retrievalService';
 import { assertNoStaleHits, sourceFile } from '../fixtures/retrievalWorkspace';
 import { makeTempDir } from '../fixtures/tempDir';
@@ -62,6 +63,28 @@ describe('retrieval service: reopen and cancel', () => {
     assert.equal(hits[0]?.path, 'src/module7.ts');
     assertNoStaleHits(workspace, hits, 'after the reopen');
     assert.ok(!(await reopened.search({ query: 'marker8' })).hits.some((hit) => hit.path === 'src/module8.ts'), 'the deleted file is gone');
+  });
+
+  it('opens from the saved copy of the term index, and derives it from the chunks when that copy is damaged', async () => {
+    const first = service();
+    await first.runIndex({ configuration });
+    const expected = (await first.search({ query: 'moduleFunction42 marker42' })).hits.map((hit) => `${hit.path}:${hit.startLine}`);
+    services.pop()!.dispose();
+    assert.equal(expected[0], 'src/module42.ts:1');
+
+    const reopened = service();
+    assert.deepEqual((await reopened.search({ query: 'moduleFunction42 marker42' })).hits.map((hit) => `${hit.path}:${hit.startLine}`), expected, 'from the saved copy');
+    services.pop()!.dispose();
+
+    // Damage the copy (its postings cut short): it is ignored, not trusted.
+    const file = path.join(store, 'retrieval', 'index.sqlite');
+    const sql = await loadSqlJs();
+    const db = new sql.Database(fs.readFileSync(file));
+    db.run("UPDATE term_index SET postings = substr(postings, 1, 40) WHERE name = 'chunks'");
+    fs.writeFileSync(file, db.export());
+    db.close();
+    const rederived = service();
+    assert.deepEqual((await rederived.search({ query: 'moduleFunction42 marker42' })).hits.map((hit) => `${hit.path}:${hit.startLine}`), expected, 'derived from the chunks');
   });
 
   it('stops a cancelled scan, keeps what it indexed, answers as partial, and finishes on the next scan', async () => {

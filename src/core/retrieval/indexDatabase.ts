@@ -6,12 +6,12 @@ import { errorCode, type FileSystem } from '../fs/fileSystem';
 // The retrieval index is a cache: its own sql.js database beside the store, never in the event
 // snapshots, rebuilt from the files whenever it is missing, damaged or of another layout. A
 // chunk is stored once under the hash of its text, however many files (or places in one file)
-// hold it; `file_chunks` says where. The terms are not stored: termIndex.ts holds them in memory,
-// derived from the chunks' text when the index opens. Ids only grow (AUTOINCREMENT), which the
-// term index's sorted postings rely on.
+// hold it; `file_chunks` says where. termIndex.ts holds the terms in memory; `term_index` keeps
+// a copy of them as of the last save, and they are derived from the chunks' text when that copy
+// is missing or does not match. Ids only grow (AUTOINCREMENT), which the sorted postings rely on.
 
 /** Bumped when the tables change; an index of another layout is rebuilt, never migrated. */
-export const indexLayoutVersion = 2;
+export const indexLayoutVersion = 3;
 
 const schema = `
   CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -38,6 +38,9 @@ const schema = `
     PRIMARY KEY (file_id, ordinal)
   ) WITHOUT ROWID;
   CREATE INDEX file_chunks_by_chunk ON file_chunks (chunk_id);
+  -- The term indexes (termIndexFile.ts) as of the last save, with the row count and largest id
+  -- of the table they index, so a copy that does not match it is seen and ignored.
+  CREATE TABLE term_index (name TEXT PRIMARY KEY, vocabulary TEXT NOT NULL, documents BLOB NOT NULL, postings BLOB NOT NULL, rows INTEGER NOT NULL, max_id INTEGER NOT NULL) WITHOUT ROWID;
   -- What the scan left out, and why (secret, ignored, too large, binary, credentials).
   CREATE TABLE skipped (path TEXT PRIMARY KEY, reason TEXT NOT NULL) WITHOUT ROWID;
   -- Key-shaped strings replaced inside indexed files: where, and what they looked like.

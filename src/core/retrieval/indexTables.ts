@@ -4,6 +4,7 @@ import { hashBytes, type FileReading, type FileVersion } from './fileSource';
 import { Statements, type BindValue } from './indexDatabase';
 import { redactSecrets } from './redaction';
 import { TermIndex } from './termIndex';
+import { decodeTermIndex, encodeTermIndex } from './termIndexFile';
 import { termList } from './terms';
 
 // The index's tables and its two term indexes (chunk text, file paths), and every write to
@@ -41,6 +42,8 @@ export class IndexTables {
   private skippedRows: number | undefined;
   /** Changed since the last save. */
   dirty = false;
+  /** The term indexes changed since their copy was last written. */
+  private termsChanged = false;
 
   constructor(
     private readonly db: Database,
@@ -51,24 +54,79 @@ export class IndexTables {
     this.load();
   }
 
-  /** Derives the term indexes from the stored text (at open, and after a rollback). */
+  /** The term indexes: the saved copy if it matches the tables, else derived from the stored text (at open, and after a rollback). */
   private load(): void {
-    const chunkTerms = new TermIndex();
-    const pathTerms = new TermIndex();
     const chunkIds = new Map<string, number>();
-    for (const row of this.statements.all('SELECT id, hash, text FROM chunks ORDER BY id', [])) {
-      chunkTerms.addText(row.id as number, row.text as string);
-      chunkIds.set(row.hash as string, row.id as number);
+    let derived = false;
+    let chunkTerms = this.savedTerms('chunks', 'chunks');
+    if (chunkTerms) {
+      for (const row of this.statements.all('SELECT id, hash FROM chunks', [])) {
+        chunkIds.set(row.hash as string, row.id as number);
+      }
+    } else {
+      derived = true;
+      chunkTerms = new TermIndex();
+      for (const row of this.statements.all('SELECT id, hash, text FROM chunks ORDER BY id', [])) {
+        chunkTerms.addText(row.id as number, row.text as string);
+        chunkIds.set(row.hash as string, row.id as number);
+      }
     }
-    for (const row of this.statements.all('SELECT id, path FROM files ORDER BY id', [])) {
-      pathTerms.addText(row.id as number, row.path as string);
+    let pathTerms = this.savedTerms('paths', 'files');
+    if (!pathTerms) {
+      derived = true;
+      pathTerms = new TermIndex();
+      for (const row of this.statements.all('SELECT id, path FROM files ORDER BY id', [])) {
+        pathTerms.addText(row.id as number, row.path as string);
+      }
     }
+    // A derived index is saved at the next save even if nothing else changes.
+    this.termsChanged = this.termsChanged || derived;
     this.chunkTerms = chunkTerms;
     this.pathTerms = pathTerms;
     this.chunkIds = chunkIds;
-    const used = (table: string): number => Math.max(Number(this.statements.one(`SELECT MAX(id) AS n FROM ${table}`, [])?.n ?? 0), Number(this.statements.one('SELECT seq FROM sqlite_sequence WHERE name = ?', [table])?.seq ?? 0));
+    const used = (table: string): number => Math.max(this.maxId(table), Number(this.statements.one('SELECT seq FROM sqlite_sequence WHERE name = ?', [table])?.seq ?? 0));
     this.nextChunkId = used('chunks') + 1;
     this.nextFileId = used('files') + 1;
+  }
+
+  private maxId(table: string): number {
+    return Number(this.statements.one(`SELECT MAX(id) AS n FROM ${table}`, [])?.n ?? 0);
+  }
+
+  /** The saved copy of a term index, if it decodes and indexes exactly the rows `table` holds. */
+  private savedTerms(name: 'chunks' | 'paths', table: 'chunks' | 'files'): TermIndex | undefined {
+    const row = this.statements.one('SELECT vocabulary, documents, postings, rows, max_id FROM term_index WHERE name = ?', [name]);
+    const rows = this.count(table);
+    if (!row || row.rows !== rows || row.max_id !== this.maxId(table) || !(row.documents instanceof Uint8Array) || !(row.postings instanceof Uint8Array)) {
+      return undefined;
+    }
+    try {
+      const index = decodeTermIndex({ vocabulary: row.vocabulary as string, documents: row.documents, postings: row.postings });
+      return index.size === rows ? index : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Writes the term indexes' copy (before a save), if they changed since the last one. */
+  saveTermIndexes(): void {
+    if (!this.termsChanged) {
+      return;
+    }
+    this.transaction(() => {
+      for (const [name, index, table] of [['chunks', this.chunkTerms, 'chunks'] as const, ['paths', this.pathTerms, 'files'] as const]) {
+        const saved = encodeTermIndex(index);
+        this.statements.run('INSERT OR REPLACE INTO term_index (name, vocabulary, documents, postings, rows, max_id) VALUES (?, CAST(? AS TEXT), ?, ?, ?, ?)', [
+          name,
+          Buffer.from(saved.vocabulary, 'utf8'),
+          saved.documents,
+          saved.postings,
+          this.count(table),
+          this.maxId(table),
+        ]);
+      }
+    });
+    this.termsChanged = false;
   }
 
   get inTransaction(): boolean {
@@ -87,8 +145,9 @@ export class IndexTables {
       return result;
     } catch (error) {
       this.db.exec('ROLLBACK');
-      // The term indexes may hold part of what was rolled back: derive them again.
+      // The term indexes may hold part of what was rolled back: load them again.
       this.load();
+      this.termsChanged = true;
       throw error;
     } finally {
       this.transactionDepth--;
@@ -170,6 +229,7 @@ export class IndexTables {
     }
     this.statements.run('DELETE FROM skipped WHERE path = ?', [relative]);
     this.dirty = true;
+    this.termsChanged = true;
   }
 
   /** `INSERT INTO target VALUES row, row…` for `values`, up to `rowsPerStatement` rows a statement. */
@@ -218,6 +278,7 @@ export class IndexTables {
     this.statements.run('DELETE FROM files WHERE id = ?', [file.id]);
     this.statements.run('DELETE FROM redactions WHERE path = ?', [file.path]);
     this.dirty = true;
+    this.termsChanged = true;
   }
 
   recordSkipped(relative: string, reason: string): void {

@@ -267,6 +267,7 @@ export class RetrievalIndex {
     if (this.tables.inTransaction) {
       throw new Error('the retrieval index cannot be saved inside a transaction');
     }
+    this.tables.saveTermIndexes();
     this.savedBytes = saveIndexDatabase(this.db, this.fs, this.indexFile);
     this.tables.dirty = false;
     return this.savedBytes;

@@ -2,15 +2,17 @@
 // frequency), each document's length, and each term's live document count. sql.js's FTS4 costs
 // a call from WASM into JS per scored row and rewrites its segments on every insert; here a
 // query touches only the postings of its terms and a document is added by appending. The sql.js
-// database stays the persisted form: the postings are derived from the stored text at open.
+// database stays the persisted form: the postings are saved in it with the chunks
+// (termIndexFile.ts) and derived again from the stored text when that copy is missing or off.
 //
 // Document ids only grow (the tables use AUTOINCREMENT), so each posting list is sorted, and a
 // removed document is a tombstone skipped at query time until compaction drops it.
 
-import { forEachWord, wordTerms } from './terms';
+import { forEachWord, hasNonAscii, isAsciiWordCode, wordTerms } from './terms';
+import { fnvOffset, fnvStep, WordTable } from './wordTable';
 
 /** A posting is `id * tfLimit + tf` in one small integer: no object per posting. */
-const tfLimit = 256;
+export const tfLimit = 256;
 
 const maxCachedWords = 100_000;
 
@@ -47,8 +49,10 @@ export class TermIndex {
   /** Postings of removed documents still in the lists. */
   private deadPostings = 0;
   private allPostings = 0;
-  /** Word -> the entries of its terms (words repeat; each is looked up once). */
-  private readonly wordEntries = new Map<string, TermEntry[]>();
+  /** Per-query scores by document id (all zero between queries). */
+  private scratch = new Float64Array(0);
+  /** Word -> the entries of its terms (words repeat; each is split once). */
+  private readonly wordEntries = new WordTable<readonly TermEntry[]>(maxCachedWords);
 
   get size(): number {
     return this.liveDocuments;
@@ -73,19 +77,11 @@ export class TermIndex {
       throw new Error(`document ${id} is already in the term index`);
     }
     this.reserve(id);
-    // One map lookup per word (word -> its terms' entries); the document's posting is the last
-    // of each list while it is being added.
+    // One lookup per word (word -> its terms' entries), by its span of the text (no substring
+    // for a word seen before); the document's posting is the last of each list while it is added.
     let distinct = 0;
     let length = 0;
-    forEachWord(text, (word) => {
-      let entries = this.wordEntries.get(word);
-      if (!entries) {
-        entries = wordTerms(word).map((term) => this.entryFor(term));
-        if (this.wordEntries.size >= maxCachedWords) {
-          this.wordEntries.clear();
-        }
-        this.wordEntries.set(word, entries);
-      }
+    const post = (entries: readonly TermEntry[]): void => {
       length += entries.length;
       for (const entry of entries) {
         if (entry.lastDocument === id) {
@@ -100,7 +96,44 @@ export class TermIndex {
           distinct++;
         }
       }
-    });
+    };
+    const words = this.wordEntries;
+    if (hasNonAscii(text)) {
+      forEachWord(text, (word) => {
+        let hash = fnvOffset;
+        for (let index = 0; index < word.length; index++) {
+          hash = fnvStep(hash, word.charCodeAt(index));
+        }
+        let entries = words.get(word, 0, word.length, hash);
+        if (!entries) {
+          entries = wordTerms(word).map((term) => this.entryFor(term));
+          words.set(word, hash, entries);
+        }
+        post(entries);
+      });
+    } else {
+      let start = -1;
+      let hash = fnvOffset;
+      for (let index = 0; index <= text.length; index++) {
+        const code = index < text.length ? text.charCodeAt(index) : 0;
+        if (isAsciiWordCode(code)) {
+          if (start < 0) {
+            start = index;
+            hash = fnvOffset;
+          }
+          hash = fnvStep(hash, code);
+        } else if (start >= 0) {
+          let entries = words.get(text, start, index, hash);
+          if (!entries) {
+            const word = text.slice(start, index);
+            entries = wordTerms(word).map((term) => this.entryFor(term));
+            words.set(word, hash, entries);
+          }
+          post(entries);
+          start = -1;
+        }
+      }
+    }
     this.allPostings += distinct;
     this.lengths[id] = length;
     this.live[id] = 1;
@@ -146,10 +179,16 @@ export class TermIndex {
       return [];
     }
     const average = Math.max(1, Math.round(this.totalLength / rows));
-    const scores = new Map<number, number>();
+    // Scores in a scratch array by id (no map entry per candidate), reset after use.
+    if (this.scratch.length < this.live.length) {
+      this.scratch = new Float64Array(this.live.length);
+    }
+    const scratch = this.scratch;
+    const touched: number[] = [];
     for (const { term, weight } of terms) {
       const entry = this.terms.get(term);
-      if (!entry || entry.documents === 0) {
+      // (A weight of 0 would add nothing, and would list a document twice below.)
+      if (!entry || entry.documents === 0 || !(weight > 0)) {
         continue;
       }
       const idf = weight * inverseDocumentFrequency(rows, entry.documents);
@@ -160,10 +199,61 @@ export class TermIndex {
         }
         const tf = posting - id * tfLimit;
         const norm = k1 * (1 - b + (b * this.lengths[id]!) / average);
-        scores.set(id, (scores.get(id) ?? 0) + (idf * (tf * (k1 + 1))) / (tf + norm));
+        if (scratch[id] === 0) {
+          touched.push(id);
+        }
+        scratch[id]! += (idf * (tf * (k1 + 1))) / (tf + norm);
       }
     }
-    return topScores(scores, limit);
+    const best = topScores(touched, scratch, limit);
+    for (const id of touched) {
+      scratch[id] = 0;
+    }
+    return best;
+  }
+
+  /** Every term with live postings, and those postings (for saving: termIndexFile.ts). */
+  *entries(): Generator<[string, number[]]> {
+    for (const [term, entry] of this.terms) {
+      if (entry.documents > 0) {
+        yield [term, entry.postings.filter((posting) => this.live[Math.floor(posting / tfLimit)] === 1)];
+      }
+    }
+  }
+
+  /** Live document ids with their lengths, ascending (for saving). */
+  *documents(): Generator<[number, number]> {
+    for (let id = 0; id < this.live.length; id++) {
+      if (this.live[id] === 1) {
+        yield [id, this.lengths[id]!];
+      }
+    }
+  }
+
+  /** An index from saved documents and postings; throws if a posting names a document not given. */
+  static restore(documents: Iterable<readonly [number, number]>, terms: Iterable<readonly [string, number[]]>): TermIndex {
+    const index = new TermIndex();
+    for (const [id, length] of documents) {
+      if (index.has(id)) {
+        throw new Error(`document ${id} is saved twice`);
+      }
+      index.reserve(id);
+      index.live[id] = 1;
+      index.lengths[id] = length;
+      index.liveDocuments++;
+      index.totalLength += length;
+    }
+    for (const [term, postings] of terms) {
+      for (const posting of postings) {
+        if (index.live[Math.floor(posting / tfLimit)] !== 1) {
+          throw new Error(`the saved postings of "${term}" name a document that is not saved`);
+        }
+      }
+      const last = postings[postings.length - 1];
+      index.terms.set(term, { postings, documents: postings.length, lastDocument: last === undefined ? -1 : Math.floor(last / tfLimit) });
+      index.allPostings += postings.length;
+    }
+    return index;
   }
 
   private compact(): void {
@@ -198,12 +288,13 @@ export class TermIndex {
 }
 
 
-/** The `limit` best of `scores`, best first (ties: lower id first, so answers are stable). */
-function topScores(scores: ReadonlyMap<number, number>, limit: number): ScoredDocument[] {
+/** The `limit` best of the `touched` ids by `scores`, best first (ties: lower id first, so answers are stable). */
+function topScores(touched: readonly number[], scores: Float64Array, limit: number): ScoredDocument[] {
   const better = (x: ScoredDocument, y: ScoredDocument): number => y.score - x.score || x.id - y.id;
   const best: ScoredDocument[] = [];
   // Kept sorted; a score below the worst of a full list costs one comparison.
-  for (const [id, score] of scores) {
+  for (const id of touched) {
+    const score = scores[id]!;
     if (best.length >= limit) {
       const worst = best[best.length - 1]!;
       if (score < worst.score || (score === worst.score && id > worst.id)) {
