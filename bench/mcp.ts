@@ -14,7 +14,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { nodeFileSystem } from '../src/core/fs/fileSystem';
 import { Ledger } from '../src/core/ledger';
 import { McpCallLog } from '../src/core/mcp/callLog';
-import { MemoryTools, storeIndexSearch } from '../src/core/mcp/memoryTools';
+import { MemoryTools, SavedIndexSearch } from '../src/core/mcp/memoryTools';
 import { RetrievalIndex } from '../src/core/retrieval/retrievalIndex';
 import { loadSqlJs } from '../src/core/store/sqlJsLoader';
 import { skippedDirectoryNames } from '../src/core/tools/secretFiles';
@@ -77,7 +77,8 @@ async function main(): Promise<void> {
     const stats = index.stats();
     console.log(`corpus: ${packages.join(', ')}: ${stats.files} files, ${stats.chunks} chunks, indexed in ${ms(built)}; ${queryCount} queries (two identifiers each), ${warmup} warm-up`);
 
-    const tools = new MemoryTools({ ledger, search: storeIndexSearch({ storeDir, fs: nodeFileSystem, sql }) });
+    const saved = new SavedIndexSearch({ storeDir, fs: nodeFileSystem, sql });
+    const tools = new MemoryTools({ ledger, search: saved.search });
     const calls = new McpCallLog(ledger);
     const client = new Client({ name: 'bench-mcp', version: '1' });
     await client.connect(new StdioClientTransport({ command: process.execPath, args: [cliScript, '--store', storeDir, 'mcp'], stderr: 'ignore' }));
@@ -109,12 +110,13 @@ async function main(): Promise<void> {
       }
     }
     await client.close();
+    saved.dispose();
     index.close();
     ledger.close();
     const row = (label: string, values: readonly number[]) => console.log(`  ${label.padEnd(58)} p50 ${ms(percentile(values, 50)).padStart(9)}   p99 ${ms(percentile(values, 99)).padStart(9)}`);
     console.log('search_memory, limit 10:');
     row('in-process, index kept open (RetrievalIndex.search)', samples.open);
-    row('in-process, the tool (opens the saved index per call)', samples.tool);
+    row('in-process, the tool (the saved index, as the server keeps it)', samples.tool);
     row('in-process, the tool + its mcp.call line (durable append)', samples.logged);
     row('through MCP (SDK client, stdio, context-ledger mcp)', samples.mcp);
     const p50 = (values: readonly number[]) => percentile(values, 50);

@@ -2,7 +2,7 @@ import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js'
 import type { FileSystem } from '../core/fs/fileSystem';
 import { Ledger } from '../core/ledger';
 import { createMemoryServer } from '../core/mcp/memoryServer';
-import { MemoryTools, storeIndexSearch } from '../core/mcp/memoryTools';
+import { MemoryTools, SavedIndexSearch } from '../core/mcp/memoryTools';
 import { loadSqlJs } from '../core/store/sqlJsLoader';
 import { LineLimiter } from '../core/mcp/lineLimit';
 import { ErrorCode } from '@modelcontextprotocol/sdk/types.js';
@@ -26,7 +26,8 @@ function maxMessageBytes(): number {
 export async function runMcpCommand(storeDir: string, fileSystem: FileSystem, err: (line: string) => void): Promise<number> {
   const sql = await loadSqlJs();
   const ledger = await Ledger.open({ storeDir, snapshotEveryEvents: 0, fs: fileSystem, writerKind: 'mcp' });
-  const memory = createMemoryServer(ledger, new MemoryTools({ ledger, search: storeIndexSearch({ storeDir, fs: fileSystem, sql }) }), version);
+  const savedIndex = new SavedIndexSearch({ storeDir, fs: fileSystem, sql });
+  const memory = createMemoryServer(ledger, new MemoryTools({ ledger, search: savedIndex.search }), version);
   const limit = maxMessageBytes();
   const input = new LineLimiter(
     limit,
@@ -61,6 +62,7 @@ export async function runMcpCommand(storeDir: string, fileSystem: FileSystem, er
     return 0;
   } finally {
     await memory.server.close().catch(() => undefined);
+    savedIndex.dispose();
     ledger.close();
   }
 }

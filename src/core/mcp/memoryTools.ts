@@ -25,7 +25,7 @@ export class MemoryToolError extends Error {
 
 /**
  * Runs a search of the workspace index; a string says why there is nothing to search. The CLI
- * opens the store's saved index per call (`storeIndexSearch`); the engine asks its own index.
+ * searches the store's saved index (`SavedIndexSearch`); the engine asks its own index.
  */
 export type MemorySearch = (query: string, limit: number) => Promise<RetrievalSearchResult | string>;
 
@@ -34,27 +34,68 @@ export interface MemoryToolsOptions {
   readonly search: MemorySearch;
 }
 
-/** Searches the retrieval index saved in the store, opened for this one call. */
-export function storeIndexSearch(options: { readonly storeDir: string; readonly fs: FileSystem; readonly sql: SqlJsStatic }): MemorySearch {
-  return async (query, limit) => {
-    const { sql, fs, storeDir } = options;
+/**
+ * Searches the retrieval index saved in the store. The index stays open between calls (opening
+ * it is most of a call's time) and is opened again when the saved file changed under it: VS
+ * Code's engine re-indexes and saves the same file. What the read-time check repaired is saved.
+ */
+export class SavedIndexSearch {
+  private open: { index: RetrievalIndex; folder: string; identity: string } | undefined;
+  private opens = 0;
+
+  constructor(private readonly options: { readonly storeDir: string; readonly fs: FileSystem; readonly sql: SqlJsStatic }) {}
+
+  readonly search: MemorySearch = async (query, limit) => {
+    const index = this.current();
+    if (typeof index === 'string') {
+      return index;
+    }
+    // The read-time check runs inside search: a hit is what its file holds now.
+    const result = index.search(query, { limit });
+    if (index.isDirty) {
+      index.save();
+      this.open = this.open && { ...this.open, identity: this.fileIdentity() };
+    }
+    return result;
+  };
+
+  /** How many times the saved index was opened (once, and again after each save by another writer). */
+  get openCount(): number {
+    return this.opens;
+  }
+
+  dispose(): void {
+    this.open?.index.close();
+    this.open = undefined;
+  }
+
+  private current(): RetrievalIndex | string {
+    const { sql, fs, storeDir } = this.options;
+    const identity = this.fileIdentity();
+    if (this.open && this.open.identity === identity) {
+      return this.open.index;
+    }
+    this.dispose();
     const store = path.resolve(storeDir);
     const folder = readSavedWorkspaceFolder(sql, fs, indexFilePath(store));
     if (!folder) {
       return `no retrieval index in this store: nothing to search (build one with \`context-ledger --store ${storeDir} index FOLDER\`)`;
     }
     const index = RetrievalIndex.open({ sql, fs, workspace: new WorkspaceFiles(folder), storeDir: store });
+    this.open = { index, folder, identity };
+    this.opens++;
+    return index;
+  }
+
+  /** The saved index file as of now: changed size, mtime or inode means another writer saved it. */
+  private fileIdentity(): string {
     try {
-      // The read-time check runs inside search: a hit is what its file holds now.
-      const result = index.search(query, { limit });
-      if (index.isDirty) {
-        index.save();
-      }
-      return result;
-    } finally {
-      index.close();
+      const stat = this.options.fs.statSync(indexFilePath(path.resolve(this.options.storeDir)));
+      return `${stat.ino}:${stat.size}:${stat.mtimeMs}`;
+    } catch {
+      return 'missing';
     }
-  };
+  }
 }
 
 /** Rough token estimate (4 characters a token): enough to bound a window of a session. */
