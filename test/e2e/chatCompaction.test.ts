@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
-import { Workbench, e2eEnvironment } from './workbench';
+import { Workbench, e2eEnvironment, screenshotSteps, webviewDocument } from './workbench';
 
 function readEnvironment(): { chatUrl: string; chatStore: string } {
   const chatUrl = process.env.CONTEXT_LEDGER_E2E_CHAT_URL;
@@ -22,22 +22,11 @@ function readEnvironment(): { chatUrl: string; chatStore: string } {
 describe('a compaction in the chat, in the browser', () => {
   let workbench: Workbench;
   let env: ReturnType<typeof readEnvironment>;
-  let step = 0;
   const cli = (args: string[]): string => execFileSync(process.execPath, [path.join(__dirname, '..', '..', '..', 'dist', 'cli.js'), '--store', env.chatStore, ...args], { encoding: 'utf8' });
-  const chat = (): FrameLocator => workbench.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const chat = (): FrameLocator => webviewDocument(workbench.page);
 
-  async function shot<T>(name: string, run: () => Promise<T>): Promise<T> {
-    step++;
-    const prefix = `chat-compaction-${String(step).padStart(2, '0')}`;
-    try {
-      const result = await run();
-      await workbench.screenshot(`${prefix}-${name}`);
-      return result;
-    } catch (error) {
-      await workbench.screenshot(`${prefix}-${name}-FAILED`).catch(() => undefined);
-      throw error;
-    }
-  }
+  /** Runs one user-visible step, saving a screenshot after it (also when it fails). */
+  const shot = screenshotSteps('chat-compaction-', () => workbench);
 
   before(async () => {
     env = readEnvironment();

@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
-import { Workbench, e2eEnvironment } from './workbench';
+import { Workbench, e2eEnvironment, screenshotSteps, webviewDocument } from './workbench';
 
 const answerText = [
   'Streaming works. Here is the constant you asked for:',
@@ -36,24 +36,13 @@ async function scriptAnswer(messagesApi: string, script: unknown): Promise<void>
 describe('the chat panel in the browser', () => {
   let workbench: Workbench;
   let messagesApi: string;
-  let step = 0;
 
-  async function shot<T>(name: string, run: () => Promise<T>): Promise<T> {
-    step++;
-    const prefix = `chat-${String(step).padStart(2, '0')}`;
-    try {
-      const result = await run();
-      await workbench.screenshot(`${prefix}-${name}`);
-      return result;
-    } catch (error) {
-      await workbench.screenshot(`${prefix}-${name}-FAILED`).catch(() => undefined);
-      throw error;
-    }
-  }
+  /** Runs one user-visible step, saving a screenshot after it (also when it fails). */
+  const shot = screenshotSteps('chat-', () => workbench);
 
   /** The chat webview's document: VS Code nests it in two iframes. */
   function chat(): FrameLocator {
-    return workbench.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    return webviewDocument(workbench.page);
   }
 
   function answers(): Locator {

@@ -7,7 +7,7 @@
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
-import { Workbench, e2eEnvironment } from './workbench';
+import { Workbench, e2eEnvironment, screenshotSteps, webviewDocument } from './workbench';
 
 const longAnswer = (label: string): string =>
   [`${label}: here is the whole story.`, ...Array.from({ length: 12 }, (_, index) => `Paragraph ${index + 1} of ${label}: the parser keeps the partial token between chunks.`), `The end of ${label}.`].join('\n\n');
@@ -38,24 +38,13 @@ async function scriptAnswer(messagesApi: string, script: unknown): Promise<void>
 describe('the chat in the side bar', () => {
   let workbench: Workbench;
   let messagesApi: string;
-  let step = 0;
 
-  async function shot<T>(name: string, run: () => Promise<T>): Promise<T> {
-    step++;
-    const prefix = `sidebar-${String(step).padStart(2, '0')}`;
-    try {
-      const result = await run();
-      await workbench.screenshot(`${prefix}-${name}`);
-      return result;
-    } catch (error) {
-      await workbench.screenshot(`${prefix}-${name}-FAILED`).catch(() => undefined);
-      throw error;
-    }
-  }
+  /** Runs one user-visible step, saving a screenshot after it (also when it fails). */
+  const shot = screenshotSteps('sidebar-', () => workbench);
 
   /** The side-bar chat's document (the only webview this test opens). */
   function chat(): FrameLocator {
-    return workbench.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    return webviewDocument(workbench.page);
   }
 
   function transcript(): Locator {

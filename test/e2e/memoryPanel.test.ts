@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
 import { oldSessionId, writeOldProject } from '../fixtures/claudeCodeTranscripts';
-import { Workbench, e2eEnvironment } from './workbench';
+import { Workbench, e2eEnvironment, screenshotSteps, webviewDocument } from './workbench';
 
 const cli = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 const sessionId = 'e2e-memory';
@@ -33,28 +33,17 @@ const seed = [
 
 describe('the memory panel in the browser', () => {
   let workbench: Workbench;
-  let step = 0;
   const store = process.env.CONTEXT_LEDGER_E2E_CHAT_STORE;
   const url = process.env.CONTEXT_LEDGER_E2E_CHAT_URL;
   // The extension host's home (code-server runs with a HOME of its own): ~/.claude/projects is there.
   const home = process.env.CONTEXT_LEDGER_E2E_HOME;
 
-  async function shot<T>(name: string, run: () => Promise<T>): Promise<T> {
-    step++;
-    const prefix = `memory-${String(step).padStart(2, '0')}`;
-    try {
-      const result = await run();
-      await workbench.screenshot(`${prefix}-${name}`);
-      return result;
-    } catch (error) {
-      await workbench.screenshot(`${prefix}-${name}-FAILED`).catch(() => undefined);
-      throw error;
-    }
-  }
+  /** Runs one user-visible step, saving a screenshot after it (also when it fails). */
+  const shot = screenshotSteps('memory-', () => workbench);
 
   /** The panel's document: VS Code nests a webview in two iframes. */
   function panel(): FrameLocator {
-    return workbench.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    return webviewDocument(workbench.page);
   }
 
   before(async () => {

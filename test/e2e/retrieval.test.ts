@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
-import { Workbench, e2eEnvironment } from './workbench';
+import { Workbench, e2eEnvironment, screenshotSteps, webviewDocument } from './workbench';
 
 /** A file the seeded workspace does not have, its function in the second chunk (not at line 1). */
 const targetFile = 'src/invoices.ts';
@@ -42,23 +42,12 @@ function readEnvironment(): { chatUrl: string; messagesApi: string; folder: stri
 describe('the retrieval cache in the browser', () => {
   let workbench: Workbench;
   let messagesApi: string;
-  let step = 0;
 
-  async function shot<T>(name: string, run: () => Promise<T>): Promise<T> {
-    step++;
-    const prefix = `retrieval-${String(step).padStart(2, '0')}`;
-    try {
-      const result = await run();
-      await workbench.screenshot(`${prefix}-${name}`);
-      return result;
-    } catch (error) {
-      await workbench.screenshot(`${prefix}-${name}-FAILED`).catch(() => undefined);
-      throw error;
-    }
-  }
+  /** Runs one user-visible step, saving a screenshot after it (also when it fails). */
+  const shot = screenshotSteps('retrieval-', () => workbench);
 
   function chat(): FrameLocator {
-    return workbench.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    return webviewDocument(workbench.page);
   }
 
   /** The line of the cursor, from the status bar ("Ln 33, Col 1"). */

@@ -4,26 +4,14 @@
 // in test-results/e2e/.
 import * as assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Workbench, e2eEnvironment, type E2eEnvironment } from './workbench';
+import { Workbench, e2eEnvironment, type E2eEnvironment, screenshotSteps } from './workbench';
 
 describe('Context Ledger in the browser', () => {
   let environment: E2eEnvironment;
   let workbench: Workbench;
-  let step = 0;
 
   /** Runs one user-visible step, saving a screenshot after it (also when it fails). */
-  async function shot<T>(name: string, run: () => Promise<T>): Promise<T> {
-    step++;
-    const prefix = String(step).padStart(2, '0');
-    try {
-      const result = await run();
-      await workbench.screenshot(`${prefix}-${name}`);
-      return result;
-    } catch (error) {
-      await workbench.screenshot(`${prefix}-${name}-FAILED`).catch(() => undefined);
-      throw error;
-    }
-  }
+  const shot = screenshotSteps('', () => workbench);
 
   before(async () => {
     environment = e2eEnvironment();

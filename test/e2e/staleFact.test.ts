@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Locator } from 'playwright-core';
 import { citeLines } from '../../src/core/facts/citations';
-import { Workbench, e2eEnvironment } from './workbench';
+import { Workbench, e2eEnvironment, webviewDocument } from './workbench';
 
 const cli = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
 const config = ['{', '  "build": "tsc -p .",', '  "output": "dist/"', '}', ''].join('\n');
@@ -48,7 +48,7 @@ describe('a stale-citation fact in the receipt', () => {
   });
 
   function chat(): FrameLocator {
-    return workbench.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    return webviewDocument(workbench.page);
   }
 
   async function ask(text: string, answer: string): Promise<Locator> {

@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator } from 'playwright-core';
-import { Workbench, e2eEnvironment } from './workbench';
+import { Workbench, e2eEnvironment, webviewDocument } from './workbench';
 
 interface LoggedEvent {
   readonly kind: string;
@@ -72,7 +72,7 @@ describe('two VS Code windows on one store', () => {
   let env: ReturnType<typeof readEnvironment>;
   let step = 0;
 
-  const chatOf = (workbench: Workbench): FrameLocator => workbench.page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+  const chatOf = (workbench: Workbench): FrameLocator => webviewDocument(workbench.page);
 
   async function shots(name: string): Promise<void> {
     step++;

@@ -4,7 +4,7 @@
 // environment read here.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type FrameLocator, type Locator, type Page } from 'playwright-core';
 
 export interface E2eEnvironment {
   /** The workbench URL with ?folder= of the sample workspace. */
@@ -150,4 +150,30 @@ export class Workbench {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/**
+ * A suite's screenshot steps: `shot(name, run)` runs one user-visible step and saves
+ * `<prefix>NN-<name>.png` after it, or `…-FAILED.png` when it fails. The workbench is read at
+ * each step, since suites open it in `before`.
+ */
+export function screenshotSteps(prefix: string, workbench: () => Workbench): <T>(name: string, run: () => Promise<T>) => Promise<T> {
+  let step = 0;
+  return async <T>(name: string, run: () => Promise<T>): Promise<T> => {
+    step++;
+    const label = `${prefix}${String(step).padStart(2, '0')}-${name}`;
+    try {
+      const result = await run();
+      await workbench().screenshot(label);
+      return result;
+    } catch (error) {
+      await workbench().screenshot(`${label}-FAILED`).catch(() => undefined);
+      throw error;
+    }
+  };
+}
+
+/** A webview's document (a chat, a panel): VS Code nests each webview in two iframes. */
+export function webviewDocument(page: Page): FrameLocator {
+  return page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
 }
