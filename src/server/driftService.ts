@@ -144,8 +144,11 @@ export class DriftService {
     if (files.length === 0 || facts.length === 0) {
       return skip(files.length === 0 ? 'no prompt files to check the facts against' : 'no facts to check');
     }
-    const apiKey = model && this.deps.apiKey && this.deps.createModel ? await this.deps.apiKey(model.keyVersion) : null;
-    if (!model || !apiKey || !this.deps.createModel) {
+    if (!model) {
+      return skip('the model check was not asked for (contextLedger.drift.modelCheck is off): only the rule checks ran');
+    }
+    const apiKey = this.deps.apiKey && this.deps.createModel ? await this.deps.apiKey(model.keyVersion) : null;
+    if (!apiKey || !this.deps.createModel) {
       return skip('no API key: only the rule checks ran');
     }
     const input = { files, facts };

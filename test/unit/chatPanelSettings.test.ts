@@ -143,9 +143,9 @@ describe('chat settings in an untrusted workspace', () => {
       capabilities: { untrustedWorkspaces: { restrictedConfigurations: string[] } };
       contributes: { configuration: { properties: Record<string, { scope?: string; default?: unknown }> } };
     };
-    // The chat's own: not the store path, the facts settings (factsSettings.test.ts) or the
-    // Claude Code follower (trusted workspaces only, lmToolsFollowClaudeCode.test.ts).
-    const others = (key: string) => key === 'contextLedger.storePath' || key === 'contextLedger.import.followClaudeCode' || key.startsWith('contextLedger.facts.');
+    // The chat's own: not the store path, the facts settings (factsSettings.test.ts), the drift
+    // model check or the Claude Code follower (trusted workspaces only, lmToolsFollowClaudeCode.test.ts).
+    const others = (key: string) => ['contextLedger.storePath', 'contextLedger.import.followClaudeCode', 'contextLedger.drift.modelCheck'].includes(key) || key.startsWith('contextLedger.facts.');
     const declared = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.filter((key) => !others(key));
     assert.deepEqual(declared.sort(), restrictedChatSettings.map((key) => `contextLedger.${key}`).sort());
     const properties = manifest.contributes.configuration.properties;

@@ -158,8 +158,8 @@ describe('facts and prompt drift in the engine', () => {
     const cli = runCliProcess(storeDir, ['drift', '--folder', workspace.dir, '--json']);
     assert.deepEqual((JSON.parse(cli.stdout) as Array<{ code: string }>).map((diagnostic) => diagnostic.code).sort(), ['fact-contradicts-prompt', 'fact-older-prompt', 'fact-older-prompt', 'runtime-version']);
     assert.match(runCliProcess(storeDir, ['drift', '--folder', workspace.dir]).stdout, /2 facts checked by the rules \(the model's check runs in VS Code, with a key\)/);
-    // Without `model`, the model check is not asked for: it says so.
-    assert.deepEqual(drifted.modelCheck, { ran: false, note: 'no API key: only the rule checks ran' });
+    // Without `model` (the setting turned off), the model check is not asked for: it says so.
+    assert.deepEqual(drifted.modelCheck, { ran: false, note: 'the model check was not asked for (contextLedger.drift.modelCheck is off): only the rule checks ran' });
 
     // Another writer changes docs.owner after the check read it: Mark Verified with the old read is refused.
     const owner = (await connection.sendRequest(FactsRequests.get, { key: 'docs.owner' })).fact!;

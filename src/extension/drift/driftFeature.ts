@@ -105,9 +105,11 @@ export class DriftFeature extends Disposable {
   async check(): Promise<DriftCheckResult> {
     const configuration = vscode.workspace.getConfiguration('contextLedger');
     const { settings } = readChatSettings(settingReader(configuration, vscode.workspace.isTrusted));
-    // The key version lets the engine also ask the model about the facts (only with a key).
-    const model = { keyVersion: await this.deps.engine.keyVersion(), settings: { model: settings.model, baseUrl: settings.baseUrl, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs } };
-    const result = await this.deps.engine.driftCheck({ systemPrompt: settings.systemPrompt, model });
+    // The key version lets the engine also ask the model about the facts (only with a key, and
+    // only if the user leaves it on: each check whose files or facts changed is a request).
+    const askModel = configuration.get<boolean>('drift.modelCheck', true);
+    const model = askModel ? { keyVersion: await this.deps.engine.keyVersion(), settings: { model: settings.model, baseUrl: settings.baseUrl, maxTokens: settings.maxTokens, timeoutMs: settings.timeoutMs } } : undefined;
+    const result = await this.deps.engine.driftCheck({ systemPrompt: settings.systemPrompt, ...(model ? { model } : {}) });
     this.last = result;
     this.show(result);
     // The Facts view's Drifted group follows what the check found.
