@@ -32,8 +32,22 @@ describe('drift fact code actions', () => {
     assert.ok(fact, `Add Fact… stored ${key}`);
     return fact;
   };
-  const actionsAt = async (uri: vscode.Uri, diagnostic: vscode.Diagnostic) => // The range at the diagnostic's start: a whole-line diagnostic ends at a column the command refuses.
-    vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, new vscode.Range(diagnostic.range.start, diagnostic.range.start), vscode.CodeActionKind.QuickFix.value);
+  const actionsAt = async (uri: vscode.Uri, diagnostic: vscode.Diagnostic): Promise<vscode.CodeAction[]> => {
+    // The range at the diagnostic's start: a whole-line diagnostic ends at a column the command refuses.
+    const at = new vscode.Range(diagnostic.range.start, diagnostic.range.start);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, at, vscode.CodeActionKind.QuickFix.value);
+      } catch (error) {
+        // The editor cancels a code-action request when the document or its diagnostics change
+        // under it (a file reloaded from disk, a re-check): ask again, as the light bulb would.
+        if (attempt === 5 || !/Canceled/.test(String(error))) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    }
+  };
   const run = (action: vscode.CodeAction | undefined) => {
     assert.ok(action?.command, 'the action runs a command');
     return vscode.commands.executeCommand<unknown>(action.command.command, ...((action.command.arguments ?? []) as unknown[]));
@@ -89,6 +103,8 @@ describe('drift fact code actions', () => {
 
     // A new prompt version: the style fact was made under the older one.
     fs.appendFileSync(files.agents, '- Keep commits small.\n');
+    // The open editor reloads the file from disk on its own time: wait for it.
+    await waitFor('the editor to reload AGENTS.md', async () => (vscode.workspace.textDocuments.find((document) => document.uri.fsPath === uri.fsPath)?.getText().includes('Keep commits small') ? true : undefined));
     await check();
     const older = driftOf(uri).find((diagnostic) => diagnostic.code === 'fact-older-prompt' && diagnostic.message.includes(styleKey));
     assert.ok(older, JSON.stringify(driftOf(uri).map((diagnostic) => diagnostic.message)));
