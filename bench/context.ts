@@ -21,7 +21,7 @@ import { describeWindow } from '../src/core/context/windows';
 import { Ledger } from '../src/core/ledger';
 import type { EventDraft } from '../src/core/log/events';
 import { measureEstimator, typeScriptFiles } from '../test/fixtures/estimatorError';
-import { mib, ms, peakRss, percentile } from './stats';
+import { mib, ms, peakRss, percentile, seededRandom } from './stats';
 
 const eventCount = Number(process.env.EVENTS ?? 100_000);
 const runs = Number(process.env.RUNS ?? 200);
@@ -29,16 +29,6 @@ const budgetTokens = 200_000;
 const sessionId = 'bench';
 const root = path.resolve(__dirname, '..', '..');
 
-/** A small deterministic PRNG (mulberry32), so every run builds the same session. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // The session's text comes from this repository: prose lines from its Markdown and comments,
 // code from its sources, so the estimator sees what a coding chat holds.
@@ -53,7 +43,7 @@ const proseLines = [
 ].filter((line) => line.trim().length > 20);
 
 function buildDrafts(count: number): EventDraft[] {
-  const next = random(42);
+  const next = seededRandom(42);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
   const prose = (lines: number): string => Array.from({ length: lines }, () => pick(proseLines)).join(' ');
   const code = (lines: number): string => {

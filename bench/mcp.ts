@@ -19,7 +19,7 @@ import { RetrievalIndex } from '../src/core/retrieval/retrievalIndex';
 import { loadSqlJs } from '../src/core/store/sqlJsLoader';
 import { skippedDirectoryNames } from '../src/core/tools/secretFiles';
 import { WorkspaceFiles } from '../src/core/tools/workspaceFiles';
-import { ms, percentile } from './stats';
+import { ms, percentile, seededRandom } from './stats';
 
 const packages = (process.env.PACKAGES ?? 'markdown-it,zod,vscode-languageserver-protocol,@modelcontextprotocol').split(',');
 const queryCount = Number(process.env.QUERIES ?? 200);
@@ -27,15 +27,6 @@ const warmup = 10;
 const repoRoot = path.resolve(__dirname, '..', '..');
 const cliScript = path.join(__dirname, '..', 'src', 'cli', 'main.js');
 
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Identifiers of the corpus, two per query (a seeded sample). */
 function queriesOf(folder: string, count: number): string[] {
@@ -48,7 +39,7 @@ function queriesOf(folder: string, count: number): string[] {
     }
   }
   const list = [...words];
-  const next = random(15);
+  const next = seededRandom(15);
   return Array.from({ length: count }, () => `${list[Math.floor(next() * list.length)]} ${list[Math.floor(next() * list.length)]}`);
 }
 

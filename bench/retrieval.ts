@@ -17,7 +17,7 @@ import { skippedDirectoryNames } from '../src/core/tools/secretFiles';
 import { loadSqlJs } from '../src/core/store/sqlJsLoader';
 import { WorkspaceFiles } from '../src/core/tools/workspaceFiles';
 import { chunksOf, miniSearchBaseline, nativeFts5Baseline, walkedFiles, type Baseline } from './retrievalBaselines';
-import { mib, ms, percentile } from './stats';
+import { mib, ms, percentile, seededRandom } from './stats';
 
 const targetFiles = Number(process.env.FILES ?? 5000);
 const queryCount = Number(process.env.QUERIES ?? 200);
@@ -26,15 +26,6 @@ const maxFileBytes = 512 * 1024;
 const repoRoot = path.resolve(__dirname, '..', '..');
 const packages = ['@azure', '@anthropic-ai', 'fast-check', 'lodash', '@typescript-eslint', 'highlight.js', 'typescript', 'eslint', 'markdown-it', 'sql.js'];
 
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Copies packages (real copies: the bench edits files) until the walk gives `targetFiles`. */
 async function buildTree(folder: string): Promise<string[]> {
@@ -67,7 +58,7 @@ function distinct(paths: readonly string[], limit: number): string[] {
 }
 
 function queriesFrom(workspace: WorkspaceFiles, files: readonly string[], count: number): string[] {
-  const next = random(7);
+  const next = seededRandom(7);
   const queries: string[] = [];
   while (queries.length < count) {
     const chunks = chunksOf(workspace, files[Math.floor(next() * files.length)]!, maxFileBytes);
@@ -178,7 +169,7 @@ async function scale(): Promise<void> {
     line(`query p50 / p99 (${queries.length} queries):`, engines.map((engine) => [engine.name, `${ms(percentile(latencies.get(engine.name)!, 50))} / ${ms(percentile(latencies.get(engine.name)!, 99))}`]));
     console.log(`  ours includes the read-time check of every hit's file; target p99 ≤ 10 ms: ${verdict(percentile(latencies.get('ours')!, 99) <= 10)}`);
 
-    const next = random(11);
+    const next = seededRandom(11);
     const edited = Array.from({ length: editCount }, () => files[Math.floor(next() * files.length)]!);
     const reindexMs = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
     edited.forEach((relative, number) => {

@@ -31,3 +31,14 @@ export function peakRss(): number {
   }
   return process.memoryUsage().rss;
 }
+
+/** A small deterministic PRNG (mulberry32): every run builds the same corpus and queries. */
+export function seededRandom(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

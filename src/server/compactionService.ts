@@ -37,6 +37,7 @@ import {
   type CompactionUndoResult,
 } from '../shared/compactionProtocol';
 import type { ModelConnection } from './chatService';
+import { invalid, record, sessionIdOf } from './requestParams';
 
 // The engine's compaction service: preview, commit, undo, list and the session's tier, over
 // src/core/compaction, plus automatic compaction after a turn when the budget fills past a
@@ -62,9 +63,6 @@ export interface CompactionConfig {
   readonly autoAtShare: number;
 }
 
-function invalid(message: string): ResponseError<void> {
-  return new ResponseError(CompactionErrorCode.invalid, message);
-}
 
 /** Every compaction failure as a response error with its own code. */
 export function toCompactionError(error: unknown): unknown {
@@ -83,19 +81,7 @@ export function toCompactionError(error: unknown): unknown {
   return error;
 }
 
-function record(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(`${name} expects an object`);
-  }
-  return value as Record<string, unknown>;
-}
 
-function sessionIdOf(params: Record<string, unknown>): string {
-  if (typeof params.sessionId !== 'string' || params.sessionId.length === 0 || params.sessionId.length > 200) {
-    throw invalid('"sessionId" must be a non-empty string of at most 200 characters');
-  }
-  return params.sessionId;
-}
 
 function positiveInt(value: unknown, name: string): number {
   if (!Number.isSafeInteger(value) || (value as number) < 1) {

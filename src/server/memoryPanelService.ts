@@ -1,12 +1,12 @@
-import { ResponseError, type Connection } from 'vscode-languageserver/node';
+import type { Connection } from 'vscode-languageserver/node';
 import type { TokenCounter } from '../core/context/tokenCounts';
 import { nodeFileSystem } from '../core/fs/fileSystem';
 import type { Ledger } from '../core/ledger';
 import { compareCompaction, type CompactionComparison } from '../core/memory/compactionCompare';
 import { MemoryInputError, SessionTimeline } from '../core/memory/sessionTimeline';
 import type { GrowthSeries, SearchResult, StoreHealth, TimelineOverview } from '../core/memory/timelineTypes';
-import { CompactionErrorCode } from '../shared/compactionProtocol';
 import { memoryLimits, MemoryRequests, type MemoryPageResult } from '../shared/memoryPanelProtocol';
+import { invalid, record, sessionIdOf } from './requestParams';
 
 // The engine's memory panel service: checked params in, answers from SessionTimeline (paged by
 // seq, bodies read only for the rows asked for), errors with the compaction service's "invalid"
@@ -18,23 +18,8 @@ export interface MemoryPanelDependencies {
   readonly inFlight: (sessionId: string) => boolean;
 }
 
-function invalid(message: string): ResponseError<void> {
-  return new ResponseError(CompactionErrorCode.invalid, message);
-}
 
-function record(value: unknown, name: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw invalid(`${name} expects an object`);
-  }
-  return value as Record<string, unknown>;
-}
 
-function sessionIdOf(params: Record<string, unknown>): string {
-  if (typeof params.sessionId !== 'string' || params.sessionId.length === 0 || params.sessionId.length > 200) {
-    throw invalid('"sessionId" must be a non-empty string of at most 200 characters');
-  }
-  return params.sessionId;
-}
 
 function seqOf(value: unknown, name: string): number {
   if (!Number.isSafeInteger(value) || (value as number) < 0) {
