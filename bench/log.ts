@@ -109,7 +109,7 @@ async function measure(root: string, eventCount: number): Promise<Figures> {
   const naiveFile = path.join(root, 'naive.sqlite');
   for (let k = 0; k < naiveSamples; k++) {
     const t0 = performance.now();
-    naiveDb.run("INSERT INTO events (seq, id, session_id, kind, segment, offset, length) VALUES (?, ?, 'bench', 'message.user', 0, 0, 0)", [100_000_000 + k, `naive-${k}`]);
+    naiveDb.run('INSERT INTO events (seq, id, stream, kind, segment, offset, length) VALUES (?, ?, 1, 1, 0, 0, 0)', [100_000_000 + k, `naive-${k}`]);
     writeFileAtomic(nodeFileSystem, naiveFile, naiveDb.export());
     naiveMs.push(performance.now() - t0);
   }

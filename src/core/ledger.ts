@@ -160,12 +160,16 @@ export class Ledger {
     try {
       ledger.catchUp();
       await ledger.recoverTail();
+      ledger.maintenance.scheduleSnapshotIfDue();
     } catch (error) {
       ledger.close();
       throw error;
     }
     for (const message of recovery) {
       ledger.log('warn', message);
+    }
+    if (loaded?.migratedMs !== undefined) {
+      ledger.log('info', `snapshot ${loaded.file.name} was written by an earlier layout; its tables were migrated in ${loaded.migratedMs.toFixed(0)} ms (once: the next snapshot is in this layout)`);
     }
     ledger.openMs = performance.now() - started;
     if (options.watch) {

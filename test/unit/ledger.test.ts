@@ -103,7 +103,7 @@ describe('Ledger', () => {
     const written = first.snapshot();
     first.close();
     assert.ok(written.written);
-    assert.match(written.file, /^snapshot-\d{12}-crc[0-9a-f]{8}\.sqlite$/);
+    assert.match(written.file, /^snapshot-\d{12}-crc[0-9a-f]{8}\.layout\d+\.sqlite$/);
     const folder = path.join(temp.dir, 'snapshots');
     const bytes = fs.readFileSync(path.join(folder, written.file));
     const legacyName = written.file.replace(/crc[0-9a-f]{8}/, createHash('sha256').update(bytes).digest('hex').slice(0, 16));

@@ -66,7 +66,7 @@ describe('store.json missing or damaged', () => {
     const repair = runCliProcess(store, ['repair']);
     assert.equal(repair.code, 0, repair.stderr);
     assert.match(repair.stdout, /^store\.json was missing\n/);
-    assert.match(repair.stdout, new RegExp(`keeping the store id ${storeId} \\(recovered from snapshot snapshot-\\d+-(crc)?[0-9a-f]+\\.sqlite\\)`));
+    assert.match(repair.stdout, new RegExp(`keeping the store id ${storeId} \\(recovered from snapshot snapshot-\\d+-(crc)?[0-9a-f]+(\\.layout\\d+)?\\.sqlite\\)`));
     assert.match(repair.stdout, /the store opens: 3 events in 1 session/);
     assertOpensWith(storeId);
     assert.match(runCliProcess(store, ['repair']).stdout, new RegExp(`store\\.json is intact \\(store id ${storeId}\\); nothing to repair`));

@@ -66,3 +66,45 @@ function encodeRandom(bytes: Uint8Array): string {
   }
   return out;
 }
+
+/** The 128 bits of a ULID whose first character is 0–7 (every ULID of the spec), else undefined. */
+export function ulidToBytes(value: string): Uint8Array | undefined {
+  if (!isUlid(value) || value.charCodeAt(0) > 0x37) {
+    return undefined;
+  }
+  // 3 bits from the first character, then 5 from each of the other 25: 128 bits.
+  const bytes = new Uint8Array(16);
+  let buffer = alphabet.indexOf(value[0]!);
+  let bits = 3;
+  let next = 0;
+  for (let i = 1; i < 26; i++) {
+    buffer = (buffer << 5) | alphabet.indexOf(value[i]!);
+    bits += 5;
+    if (bits >= 8) {
+      bits -= 8;
+      bytes[next++] = (buffer >>> bits) & 0xff;
+      buffer &= (1 << bits) - 1;
+    }
+  }
+  return bytes;
+}
+
+/** The ULID of 16 bytes written by ulidToBytes. */
+export function ulidFromBytes(bytes: Uint8Array): string {
+  if (bytes.length !== 16) {
+    throw new Error(`a ULID has 16 bytes, not ${bytes.length}`);
+  }
+  let out = alphabet[bytes[0]! >>> 5]!;
+  let buffer = bytes[0]! & 0x1f;
+  let bits = 5;
+  for (let i = 1; i < 16; i++) {
+    buffer = (buffer << 8) | bytes[i]!;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += alphabet[(buffer >>> bits) & 31]!;
+    }
+    buffer &= (1 << bits) - 1;
+  }
+  return out;
+}

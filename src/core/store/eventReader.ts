@@ -2,6 +2,7 @@ import type { SqlValue } from 'sql.js';
 import { toStoredEvent, type JournalEvent, type StoredEvent } from '../log/events';
 import type { Journal } from '../log/journal';
 import { scanRecords } from '../log/journalRecord';
+import { decodeStoredId } from './storedIds';
 
 /** Where an accepted event's record sits in the journal: all the projections keep of it. */
 export interface EventLocation {
@@ -16,10 +17,12 @@ export interface EventLocation {
 
 export function toEventLocation(row: SqlValue[]): EventLocation {
   const [seq, id, sessionId, kind, segment, offset, length] = row;
-  return { seq: Number(seq), id: String(id), sessionId: String(sessionId), kind: String(kind), segment: Number(segment), offset: Number(offset), length: Number(length) };
+  return { seq: Number(seq), id: decodeStoredId(id ?? null), sessionId: String(sessionId), kind: String(kind), segment: Number(segment), offset: Number(offset), length: Number(length) };
 }
 
-export const eventLocationColumns = 'seq, id, session_id, kind, segment, offset, length';
+/** The columns toEventLocation reads, from `eventLocationsFrom` (the events with their names). */
+export const eventLocationColumns = 'e.seq, e.id, n.session_id, k.kind, e.segment, e.offset, e.length';
+export const eventLocationsFrom = 'events e JOIN stream_names n ON n.no = e.stream JOIN kinds k ON k.no = e.kind';
 
 // Records next to each other in the journal are read with one pread, up to this much at once.
 const maxRunBytes = 1024 * 1024;

@@ -61,7 +61,7 @@ export class StoreProjections {
 
   /** Fills a module that is new to this store, or behind it, from the events it has not seen. */
   private backfill(module: ProjectionModule, afterSeq: number): number {
-    const firstOfSession = this.db.prepare('SELECT MIN(seq) FROM events WHERE session_id = ?');
+    const firstOfSession = this.db.prepare('SELECT MIN(seq) FROM events WHERE stream = (SELECT no FROM stream_names WHERE session_id = ?)');
     let applied = 0;
     this.begin.run();
     try {
@@ -164,7 +164,8 @@ export class StoreProjections {
 export function digestProjections(db: Database, modules: readonly ProjectionModule[]): Map<string, string> {
   const digests = new Map<string, string>();
   const scalar = (sql: string): string => String(db.exec(sql)[0]?.values[0]?.[0] ?? '');
-  digests.set('events', scalar("SELECT COUNT(*) || '|' || COALESCE(group_concat(seq || ':' || id || ':' || session_id || ':' || length, ','), '') FROM (SELECT seq, id, session_id, length FROM events ORDER BY seq)"));
+  // Names, not their numbers: a migrated database and a replay agree on names whatever numbers they gave.
+  digests.set('events', scalar("SELECT COUNT(*) || '|' || COALESCE(group_concat(seq || ':' || hex(id) || ':' || session_id || ':' || kind || ':' || length, ','), '') FROM (SELECT e.seq, e.id, n.session_id, k.kind, e.length FROM events e JOIN stream_names n ON n.no = e.stream JOIN kinds k ON k.no = e.kind ORDER BY e.seq)"));
   digests.set('rejected appends', scalar("SELECT COUNT(*) || '|' || COALESCE(group_concat(seq || ':' || id, ','), '') FROM (SELECT seq, id FROM rejected_appends ORDER BY seq)"));
   digests.set('damaged slots', scalar("SELECT COUNT(*) || '|' || COALESCE(group_concat(seq || ':' || torn, ','), '') FROM (SELECT seq, torn FROM damaged_slots ORDER BY seq)"));
   digests.set('streams', scalar("SELECT COALESCE(group_concat(session_id || ':' || version || ':' || last_seq || ':' || closed, ','), '') FROM (SELECT * FROM streams ORDER BY session_id)"));

@@ -1,7 +1,7 @@
 import type { Database, SqlValue } from 'sql.js';
 import type { StoredEvent } from '../log/events';
 import { notSystemStreamSql } from '../log/systemStreams';
-import { eventLocationColumns, toEventLocation, type EventReader } from './eventReader';
+import { eventLocationColumns, eventLocationsFrom, toEventLocation, type EventReader } from './eventReader';
 
 export interface SessionSummary {
   readonly id: string;
@@ -65,21 +65,24 @@ function toSessionSummary(row: SqlValue[]): SessionSummary {
   };
 }
 
-/** Events of a session in log order; uses the (session_id, seq) index for every shape. */
+/** The events table's number for a session id, as SQL on one parameter (NULL when it has none). */
+const streamOf = '(SELECT no FROM stream_names WHERE session_id = ?)';
+
+/** Events of a session in log order; uses the (stream, seq) index for every shape. */
 export function readSessionEvents(db: Database, reader: EventReader, sessionId: string, range: SessionRange = {}): StoredEvent[] {
   const from = range.fromSeq ?? 0;
   const to = range.toSeq ?? Number.MAX_SAFE_INTEGER;
   const sql =
     range.last !== undefined
-      ? `SELECT * FROM (SELECT ${eventLocationColumns} FROM events WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq DESC LIMIT ?) ORDER BY seq`
-      : `SELECT ${eventLocationColumns} FROM events WHERE session_id = ? AND seq BETWEEN ? AND ? ORDER BY seq`;
+      ? `SELECT * FROM (SELECT ${eventLocationColumns} FROM ${eventLocationsFrom} WHERE e.stream = ${streamOf} AND e.seq BETWEEN ? AND ? ORDER BY e.seq DESC LIMIT ?) ORDER BY seq`
+      : `SELECT ${eventLocationColumns} FROM ${eventLocationsFrom} WHERE e.stream = ${streamOf} AND e.seq BETWEEN ? AND ? ORDER BY e.seq`;
   const params: SqlValue[] = range.last !== undefined ? [sessionId, from, to, range.last] : [sessionId, from, to];
   return reader.read((db.exec(sql, params)[0]?.values ?? []).map(toEventLocation));
 }
 
 /** The seqs of a session's events in log order and which are questions, from the index alone (no bodies). */
 export function sessionEventKeys(db: Database, sessionId: string): { seqs: number[]; questions: boolean[] } {
-  const statement = db.prepare("SELECT seq, kind = 'message.user' FROM events WHERE session_id = ? ORDER BY seq");
+  const statement = db.prepare(`SELECT seq, kind IS (SELECT no FROM kinds WHERE kind = 'message.user') FROM events WHERE stream = ${streamOf} ORDER BY seq`);
   const seqs: number[] = [];
   const questions: boolean[] = [];
   try {
@@ -99,7 +102,7 @@ export function sessionEventKeys(db: Database, sessionId: string): { seqs: numbe
 export function* iterateEvents(db: Database, reader: EventReader, afterSeq = 0, pageSize = 5000): Generator<StoredEvent> {
   let after = afterSeq;
   for (;;) {
-    const rows = db.exec(`SELECT ${eventLocationColumns} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`, [after, pageSize])[0]?.values ?? [];
+    const rows = db.exec(`SELECT ${eventLocationColumns} FROM ${eventLocationsFrom} WHERE e.seq > ? ORDER BY e.seq LIMIT ?`, [after, pageSize])[0]?.values ?? [];
     for (const event of reader.read(rows.map(toEventLocation))) {
       after = event.seq;
       yield event;

@@ -1,4 +1,5 @@
 import type { Database } from 'sql.js';
+import { encodeStoredId } from './storedIds';
 
 // Forward-only migrations. The log's own tables (what the acceptance rules need) have one
 // list here; every projection module carries its own list (see modules/). Each step runs once,
@@ -7,7 +8,8 @@ import type { Database } from 'sql.js';
 export interface Migration {
   readonly version: number;
   readonly description: string;
-  readonly sql: string;
+  /** SQL, or a step that needs more than SQL (it runs inside the same transaction). */
+  readonly sql: string | ((db: Database) => void);
 }
 
 /** The meta key of the log tables' version (kept from layout 1 for the too-new check). */
@@ -60,6 +62,40 @@ const logMigrations: readonly Migration[] = [
       CREATE INDEX damaged_by_position ON damaged_slots (segment, offset);
     `,
   },
+  // Version 3 keeps the same rows in a third less space (more where session ids are long):
+  // ULID ids as their 16 bytes (storedIds.ts), kinds and session ids as numbers into two small
+  // tables, numbered in order of first appearance as a replay numbers them (OR IGNORE keeps the
+  // first). Migrating takes about a second per 100,000 events, once.
+  {
+    version: 3,
+    description: 'the log: compact event rows (ids as bytes, kinds and sessions numbered)',
+    sql: (db) => {
+      db.create_function('stored_id', (id: string) => encodeStoredId(id));
+      db.exec(`
+        ALTER TABLE events RENAME TO events_v2;
+        DROP INDEX events_by_session;
+        CREATE TABLE kinds (no INTEGER PRIMARY KEY, kind TEXT NOT NULL UNIQUE);
+        INSERT OR IGNORE INTO kinds (kind) SELECT kind FROM events_v2 ORDER BY seq;
+        CREATE TABLE stream_names (no INTEGER PRIMARY KEY, session_id TEXT NOT NULL UNIQUE);
+        INSERT OR IGNORE INTO stream_names (session_id) SELECT session_id FROM events_v2 ORDER BY seq;
+        -- What queries need of an accepted event; its body stays in the journal, at its position.
+        CREATE TABLE events (
+          seq INTEGER PRIMARY KEY,
+          id BLOB NOT NULL UNIQUE,
+          stream INTEGER NOT NULL,
+          kind INTEGER NOT NULL,
+          segment INTEGER NOT NULL,
+          offset INTEGER NOT NULL,
+          length INTEGER NOT NULL
+        );
+        INSERT INTO events (seq, id, stream, kind, segment, offset, length)
+          SELECT e.seq, stored_id(e.id), (SELECT no FROM stream_names WHERE session_id = e.session_id), (SELECT no FROM kinds WHERE kind = e.kind), e.segment, e.offset, e.length
+          FROM events_v2 e ORDER BY e.seq;
+        DROP TABLE events_v2;
+        CREATE INDEX events_by_stream ON events (stream, seq);
+      `);
+    },
+  },
 ];
 
 export const latestSchemaVersion = logMigrations.at(-1)!.version;
@@ -98,7 +134,12 @@ export function migrate(db: Database): number[] {
   if (current !== 0 && current < oldestMigratableVersion) {
     throw new OutdatedDatabaseError(`it has schema version ${current}, from before every journal record got a sequence number`);
   }
-  return runMigrations(db, logSchemaKey, logMigrations);
+  const applied = runMigrations(db, logSchemaKey, logMigrations);
+  if (current !== 0 && applied.length > 0) {
+    // A migrated table leaves its old pages free; without this every snapshot would carry them.
+    db.exec('VACUUM');
+  }
+  return applied;
 }
 
 /** Runs the steps of `migrations` newer than the version stored under `key`. */
@@ -116,7 +157,11 @@ export function runMigrations(db: Database, key: string, migrations: readonly Mi
     }
     db.exec('BEGIN');
     try {
-      db.exec(migration.sql);
+      if (typeof migration.sql === 'string') {
+        db.exec(migration.sql);
+      } else {
+        migration.sql(db);
+      }
       db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value', [key, String(migration.version)]);
       db.exec('COMMIT');
     } catch (error) {

@@ -1,6 +1,8 @@
 import type { Database, Statement } from 'sql.js';
 import type { JournalEvent } from '../log/events';
 import type { DamageKind } from '../log/journalRecord';
+import { NameNumbers } from './nameNumbers';
+import { encodeStoredId } from './storedIds';
 
 /** What the log made of one appended record. Every engine reaches the same verdict. */
 export type AppendVerdict =
@@ -57,13 +59,15 @@ export class Sequencer {
   // Session versions are read on every append; the cache is dropped whenever a transaction
   // rolls back.
   private readonly streamCache = new Map<string, StreamRow>();
+  private readonly kindNumbers: NameNumbers;
+  private readonly streamNumbers: NameNumbers;
 
   constructor(private readonly db: Database) {
     this.statements = {
       findEvent: db.prepare('SELECT seq FROM events WHERE id = ?'),
       findStream: db.prepare('SELECT version, last_seq, closed FROM streams WHERE session_id = ?'),
       insertEvent: db.prepare(
-        'INSERT INTO events (seq, id, session_id, kind, segment, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO events (seq, id, stream, kind, segment, offset, length) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       upsertStream: db.prepare(
         'INSERT INTO streams (session_id, version, last_seq, closed, recovered) VALUES (?, ?, ?, ?, ?) ON CONFLICT (session_id) DO UPDATE SET version = excluded.version, last_seq = excluded.last_seq, closed = excluded.closed',
@@ -75,6 +79,8 @@ export class Sequencer {
       // Prepared once: it runs in every append's transaction.
       saveCounter: db.prepare("INSERT INTO meta (key, value) VALUES ('lastSeq', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value"),
     };
+    this.kindNumbers = new NameNumbers(db, 'kinds', 'kind');
+    this.streamNumbers = new NameNumbers(db, 'stream_names', 'session_id');
     this.lastSeqValue = 0;
     this.damagedCount = 0;
     this.reload();
@@ -93,6 +99,8 @@ export class Sequencer {
   /** Forgets cached state after a rolled-back transaction. */
   rolledBack(): void {
     this.streamCache.clear();
+    this.kindNumbers.forget();
+    this.streamNumbers.forget();
     this.reload();
   }
 
@@ -118,7 +126,8 @@ export class Sequencer {
   }
 
   judge(event: JournalEvent, place: SlotPlace): { verdict: AppendVerdict; accepted?: AcceptedEvent } {
-    const existing = this.lookupSeq(event.id);
+    const storedId = encodeStoredId(event.id);
+    const existing = this.lookupSeq(storedId);
     if (existing !== undefined) {
       return { verdict: { status: 'duplicate', id: event.id, seq: existing } };
     }
@@ -157,7 +166,7 @@ export class Sequencer {
     } else if (stream.closed) {
       return reject(`session ${event.sessionId} is closed`);
     }
-    this.statements.insertEvent.run([place.seq, event.id, event.sessionId, event.kind, place.segment, place.offset, place.length]);
+    this.statements.insertEvent.run([place.seq, storedId, this.streamNumbers.numberOf(event.sessionId), this.kindNumbers.numberOf(event.kind), place.segment, place.offset, place.length]);
     const row: StreamRow = { version: baseVersion + 1, lastSeq: place.seq, closed: stream?.closed === true || event.kind === 'session.closed' };
     this.statements.upsertStream.run([event.sessionId, row.version, row.lastSeq, row.closed ? 1 : 0, recoveredStart ? 1 : 0]);
     this.streamCache.set(event.sessionId, row);
@@ -177,7 +186,7 @@ export class Sequencer {
     }
   }
 
-  private lookupSeq(id: string): number | undefined {
+  private lookupSeq(id: Uint8Array | string): number | undefined {
     const statement = this.statements.findEvent;
     try {
       statement.bind([id]);
@@ -211,5 +220,7 @@ export class Sequencer {
     for (const statement of Object.values(this.statements)) {
       statement.free();
     }
+    this.kindNumbers.dispose();
+    this.streamNumbers.dispose();
   }
 }

@@ -5,7 +5,7 @@ import type { Database, SqlJsStatic } from 'sql.js';
 import { makeDirectoryDurable, writeFileAtomic } from '../fs/durableFile';
 import { errorCode, listFolder, type FileSystem } from '../fs/fileSystem';
 import { crc32Hex } from '../log/crc32';
-import { OutdatedDatabaseError, StoreTooNewError, migrate } from './schema';
+import { OutdatedDatabaseError, StoreTooNewError, latestSchemaVersion, migrate } from './schema';
 
 // Snapshots of the projection database. The file name carries the sequence number it covers
 // and a checksum of its bytes, so a snapshot describes itself and a damaged one (flipped bytes,
@@ -14,7 +14,13 @@ import { OutdatedDatabaseError, StoreTooNewError, migrate } from './schema';
 // is durable. The checksum is a CRC-32 (`crc` + 8 hex digits) where the runtime has a native one:
 // it guards against damage, not tampering, and it is a third of a million-event store's open
 // time cheaper than SHA-256. Names with 16 hex digits (a SHA-256 prefix) are still read.
-const snapshotPattern = /^snapshot-(\d{12})-([0-9a-f]{16}|crc[0-9a-f]{8})\.sqlite$/;
+// From the log's schema version 3 on, the name also says the version (`.layout3`): a version
+// that knows only older layouts does not match such names, so it keeps opening from its own
+// snapshots instead of stopping at one it cannot read (two windows on two versions, one store).
+// This version reads older layouts (migrating them in memory) and leaves newer ones alone.
+const snapshotPattern = /^snapshot-(\d{12})-([0-9a-f]{16}|crc[0-9a-f]{8})(?:\.layout(\d+))?\.sqlite$/;
+/** Untagged names are of layout 2 (layout 1 snapshots are never migrated, only replaced). */
+const untaggedLayout = 2;
 // zlib.crc32 arrived in Node 20.15; older runtimes (older VS Code builds) keep writing SHA-256.
 const nativeCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 const sqliteHeader = Buffer.from('SQLite format 3\0', 'latin1');
@@ -24,12 +30,16 @@ export interface SnapshotFile {
   readonly name: string;
   readonly seq: number;
   readonly digest: string;
+  /** The log schema version of its database, as its name says. */
+  readonly layout: number;
 }
 
 export interface LoadedSnapshot {
   readonly file: SnapshotFile;
   readonly db: Database;
   readonly bytes: number;
+  /** How long migrating its tables to this version's layout took, if they needed it. */
+  readonly migratedMs?: number;
 }
 
 export interface SnapshotProblem {
@@ -39,7 +49,7 @@ export interface SnapshotProblem {
 }
 
 export function snapshotName(seq: number, bytes: Uint8Array): string {
-  return `snapshot-${seq.toString().padStart(12, '0')}-${digestOf(bytes, nativeCrc32 ? 'crc' : 'sha256')}.sqlite`;
+  return `snapshot-${seq.toString().padStart(12, '0')}-${digestOf(bytes, nativeCrc32 ? 'crc' : 'sha256')}.layout${latestSchemaVersion}.sqlite`;
 }
 
 /** The digest of `bytes` in the form `like` has (a name's digest, or the kind wanted). */
@@ -55,7 +65,7 @@ export function listSnapshots(fs: FileSystem, directory: string): SnapshotFile[]
   return names
     .map((name) => ({ name, match: snapshotPattern.exec(name) }))
     .filter((entry): entry is { name: string; match: RegExpExecArray } => entry.match !== null)
-    .map(({ name, match }) => ({ name, seq: Number(match[1]), digest: match[2]! }))
+    .map(({ name, match }) => ({ name, seq: Number(match[1]), digest: match[2]!, layout: match[3] ? Number(match[3]) : untaggedLayout }))
     .sort((a, b) => b.seq - a.seq || a.name.localeCompare(b.name));
 }
 
@@ -85,6 +95,9 @@ export function loadNewestSnapshot(
 ): { loaded?: LoadedSnapshot; problems: SnapshotProblem[] } {
   const problems: SnapshotProblem[] = [];
   for (const file of listSnapshots(fs, directory)) {
+    if (file.layout > latestSchemaVersion) {
+      continue; // the newer version that wrote it reads it; this one opens from its own or replays
+    }
     const full = path.join(directory, file.name);
     let bytes: Buffer;
     try {
@@ -97,12 +110,16 @@ export function loadNewestSnapshot(
     }
     let reason = checkSnapshotBytes(file, bytes);
     let db: Database | undefined;
+    let migratedMs: number | undefined;
     if (!reason) {
       // The checksum proves these are the bytes an export of a consistent database produced, so
       // SQLite's quick_check (150 ms on 10 MB) is left to `verify`.
       try {
         db = new sql.Database(bytes);
-        migrate(db);
+        const started = performance.now();
+        if (migrate(db).length > 0) {
+          migratedMs = performance.now() - started;
+        }
       } catch (error) {
         if (error instanceof StoreTooNewError) {
           db?.close();
@@ -125,7 +142,7 @@ export function loadNewestSnapshot(
       }
     }
     if (!reason && db) {
-      return { loaded: { file, db, bytes: bytes.length }, problems };
+      return { loaded: { file, db, bytes: bytes.length, ...(migratedMs !== undefined ? { migratedMs } : {}) }, problems };
     }
     db?.close();
     problems.push(quarantine(fs, directory, file.name, reason ?? 'unreadable', options.readOnly));
@@ -150,8 +167,10 @@ function quarantine(fs: FileSystem, directory: string, name: string, reason: str
 
 /**
  * Writes `bytes` as the snapshot covering `seq` (temp file, fsync, rename, directory fsync),
- * then removes snapshots older than the newest `keptSnapshots`. Throws DurableWriteError on
- * failure, leaving earlier snapshots as they were.
+ * then removes this layout's snapshots older than its newest `keptSnapshots`, and older
+ * layouts' snapshots but the newest of each (a window still on an older version opens from it).
+ * Newer layouts belong to the version that wrote them. Throws DurableWriteError on failure,
+ * leaving earlier snapshots as they were.
  */
 export function writeSnapshot(fs: FileSystem, directory: string, seq: number, bytes: Uint8Array): SnapshotFile {
   // The folder's own name must survive a power cut too, or every snapshot in it is lost.
@@ -159,12 +178,15 @@ export function writeSnapshot(fs: FileSystem, directory: string, seq: number, by
   const name = snapshotName(seq, bytes);
   writeFileAtomic(fs, path.join(directory, name), bytes);
   const written = listSnapshots(fs, directory);
-  for (const old of written.slice(keptSnapshots)) {
+  const ownLayout = written.filter((file) => file.layout === latestSchemaVersion);
+  const olderLayouts = written.filter((file) => file.layout < latestSchemaVersion);
+  const newestOfEach = new Set(olderLayouts.filter((file, i) => olderLayouts.findIndex((other) => other.layout === file.layout) === i));
+  for (const old of [...ownLayout.slice(keptSnapshots), ...olderLayouts.filter((file) => !newestOfEach.has(file))]) {
     try {
       fs.unlinkSync(path.join(directory, old.name));
     } catch {
       // Another engine removed it first.
     }
   }
-  return written.find((file) => file.name === name) ?? { name, seq, digest: snapshotPattern.exec(name)![2]! };
+  return written.find((file) => file.name === name) ?? { name, seq, digest: snapshotPattern.exec(name)![2]!, layout: latestSchemaVersion };
 }

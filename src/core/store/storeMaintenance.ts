@@ -8,6 +8,7 @@ import { encodeRecord, sealRecord } from '../log/journalRecord';
 import { StoreLock } from '../log/storeLock';
 import type { SnapshotOutcome } from '../ledgerTypes';
 import type { StoreProjections } from './projection';
+import { latestSchemaVersion } from './schema';
 import { writeSnapshot, type SnapshotFile } from './snapshots';
 
 /** What maintenance needs from the Ledger it keeps. */
@@ -75,7 +76,7 @@ export class StoreMaintenance {
     try {
       this.host.catchUp();
       const lastSeq = this.host.projections.lastSeq;
-      if (this.latest && this.latest.file.seq === lastSeq) {
+      if (this.latest && this.latest.file.seq === lastSeq && this.latest.file.layout === latestSchemaVersion) {
         return { written: false, reason: 'the newest snapshot is up to date' };
       }
       const started = performance.now();
@@ -129,14 +130,18 @@ export class StoreMaintenance {
     }
   }
 
-  /** After new events were applied: a snapshot once enough have arrived since the last one. */
+  /**
+   * After new events were applied, and at open: a snapshot once enough have arrived since the
+   * last one, or when the last one is of an older layout (so the migration runs once).
+   */
   scheduleSnapshotIfDue(): void {
     const every = this.policy.snapshotEveryEvents;
     if (every <= 0 || this.policy.readOnly || this.snapshotTimer || this.disposed) {
       return;
     }
     const since = this.host.projections.lastSeq - (this.latest?.file.seq ?? 0);
-    if (since < every) {
+    const olderLayout = this.latest !== undefined && this.latest.file.layout < latestSchemaVersion;
+    if (since < every && !olderLayout) {
       return;
     }
     // Not in the append path: after a short quiet moment, on the engine's own thread.
