@@ -67,18 +67,31 @@ function encodeRandom(bytes: Uint8Array): string {
   return out;
 }
 
+/** Each alphabet character's value by char code (-1: not in the alphabet); upper case only, as isUlid. */
+const values = new Int8Array(128).fill(-1);
+for (let i = 0; i < alphabet.length; i++) {
+  values[alphabet.charCodeAt(i)] = i;
+}
+
 /** The 128 bits of a ULID whose first character is 0–7 (every ULID of the spec), else undefined. */
 export function ulidToBytes(value: string): Uint8Array | undefined {
-  if (!isUlid(value) || value.charCodeAt(0) > 0x37) {
+  // Called for every stored and replayed event: a table lookup per character, no regex.
+  const first = value.charCodeAt(0);
+  if (value.length !== 26 || first < 0x30 || first > 0x37) {
     return undefined;
   }
   // 3 bits from the first character, then 5 from each of the other 25: 128 bits.
   const bytes = new Uint8Array(16);
-  let buffer = alphabet.indexOf(value[0]!);
+  let buffer = first - 0x30;
   let bits = 3;
   let next = 0;
   for (let i = 1; i < 26; i++) {
-    buffer = (buffer << 5) | alphabet.indexOf(value[i]!);
+    const code = value.charCodeAt(i);
+    const digit = code < 128 ? values[code]! : -1;
+    if (digit < 0) {
+      return undefined;
+    }
+    buffer = (buffer << 5) | digit;
     bits += 5;
     if (bits >= 8) {
       bits -= 8;
