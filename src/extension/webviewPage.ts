@@ -4,7 +4,7 @@ import * as vscode from 'vscode';
 /** What differs between the extension's webview pages (the chat, the memory panel). */
 export interface WebviewPage {
   readonly title: string;
-  /** A stylesheet in media/. */
+  /** A stylesheet in media/, linked after media/webview.css (what every page shares). */
   readonly stylesheet: string;
   /** The page's bundle in dist/webview/. */
   readonly script: string;
@@ -32,6 +32,7 @@ export function webviewPageHtml(webview: vscode.Webview, extensionUri: vscode.Ur
 <meta http-equiv="Content-Security-Policy" content="${escapeAttribute(csp)}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${escapeAttribute(asset('dist', 'webview', 'codicons', 'codicon.css'))}">
+<link rel="stylesheet" href="${escapeAttribute(asset('media', 'webview.css'))}">
 <link rel="stylesheet" href="${escapeAttribute(asset('media', page.stylesheet))}">
 <title>${escapeAttribute(page.title)}</title>
 </head>

@@ -174,6 +174,10 @@ describe('the chat panel in the browser', () => {
       { kind: 'answer', content: [{ type: 'text', text: 'The README says this is a **sample workspace**.' }] },
     ]);
     const tool = chat().locator('details.tool').last();
+    // The steps above edited README.md, which the browser VS Code saves a second later (autosave
+    // is on by default on the web); the tool reads the file from disk, and a read during that
+    // save can find it truncated (it once read it empty). Wait until it is saved.
+    await workbench.page.locator('.tab.dirty', { hasText: 'README.md' }).waitFor({ state: 'detached' });
     await shot('tool-call', async () => {
       const composer = chat().locator('#composer');
       await composer.click();

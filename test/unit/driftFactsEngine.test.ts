@@ -8,23 +8,16 @@ import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { createMessageConnection, RequestType, RequestType0, type MessageConnection } from 'vscode-jsonrpc/node';
 import type { ChatSettings } from '../../src/core/chat/chatTypes';
-import { ApiKeySender, startEngineProcess, type EngineProcess } from '../../src/extension/engineProcess';
+import type { ApiKeySender } from '../../src/extension/engineProcess';
 import { ChatRequests } from '../../src/shared/chatProtocol';
 import { DriftRequests, type DriftCheckParams } from '../../src/shared/driftProtocol';
 import { EngineRequests } from '../../src/shared/engineProtocol';
 import { factChangedErrorCode, FactsRequests } from '../../src/shared/factsProtocol';
 import { runCliProcess } from '../fixtures/cliRunner';
+import { DriftEngine } from '../fixtures/driftEngine';
 import { scripts } from '../fixtures/messagesApiScripts';
 import { startMessagesApiServer, type MessagesApiServer } from '../fixtures/messagesApiServer';
-import { makeTempDir } from '../fixtures/tempDir';
-
-const engineModule = path.join(__dirname, '..', '..', 'src', 'server', 'main.js');
-const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
-const fixtures = path.resolve(__dirname, '../../../test/fixtures/drift');
-const initialize = new RequestType<unknown, unknown, void>('initialize');
-const shutdown = new RequestType0<void, void>('shutdown');
 
 interface SentBody {
   readonly system?: string | ReadonlyArray<{ readonly text: string }>;
@@ -38,44 +31,20 @@ function systemText(body: unknown): string {
 
 describe('facts and prompt drift in the engine', () => {
   let server: MessagesApiServer;
-  let temp: ReturnType<typeof makeTempDir>;
-  let workspace: ReturnType<typeof makeTempDir>;
-  let running: { engine: EngineProcess; connection: MessageConnection } | undefined;
+  /** The workspace (a copy of test/fixtures/drift/hashery) of the engine the test started. */
+  let workspace: string;
+  const engines = new DriftEngine();
 
   before(async () => {
     server = await startMessagesApiServer();
   });
   after(() => server.close());
-  afterEach(async () => {
-    if (running) {
-      const { engine, connection } = running;
-      running = undefined;
-      const exited = new Promise((resolve) => (engine.child.exitCode === null ? engine.child.once('exit', resolve) : resolve(undefined)));
-      await connection.sendRequest(shutdown).catch(() => undefined);
-      await connection.sendNotification('exit').catch(() => undefined);
-      engine.stop(3000);
-      await exited;
-      connection.dispose();
-    }
-    temp.remove();
-    workspace.remove();
-  });
+  afterEach(() => engines.stop());
 
-  async function startEngine(key: string | null): Promise<{ connection: MessageConnection; sender: ApiKeySender; storeDir: string }> {
+  async function startEngine(key: string | null) {
     server.reset();
-    temp = makeTempDir('context-ledger-facts-drift-');
-    workspace = makeTempDir('context-ledger-facts-drift-ws-');
-    fs.cpSync(path.join(fixtures, 'hashery'), workspace.dir, { recursive: true });
-    const sender = new ApiKeySender(async () => key);
-    const engine = startEngineProcess({ module: engineModule, onOutput: () => undefined });
-    await sender.attach(engine.keyChannel);
-    const connection = createMessageConnection(engine.reader, engine.writer);
-    connection.listen();
-    const storeDir = path.join(temp.dir, 'store');
-    await connection.sendRequest(initialize, { processId: process.pid, rootUri: null, capabilities: {}, initializationOptions: { storeDir, wasmPath, snapshotEveryEvents: 5000, workspaceFolder: workspace.dir } });
-    await connection.sendNotification('initialized', {});
-    running = { engine, connection };
-    return { connection, sender, storeDir };
+    workspace = engines.copyWorkspace('hashery', 'context-ledger-facts-drift-ws-');
+    return engines.start({ key, workspaceFolder: workspace, storePrefix: 'context-ledger-facts-drift-' });
   }
 
   const settings = (): ChatSettings => ({ model: 'claude-test', maxTokens: 256, baseUrl: server.baseUrl, budgetTokens: 30_000, window: { kind: 'full' }, systemPrompt: 'Be brief.', timeoutMs: 10_000 });
@@ -103,7 +72,7 @@ describe('facts and prompt drift in the engine', () => {
     assert.match(first.result.receipt?.parts.find((part) => part.kind === 'system')?.reason ?? '', /the setting and AGENTS\.md, CLAUDE\.md/);
 
     // An edit of AGENTS.md changes the next request and records a prompt version, with no drift check between.
-    fs.appendFileSync(path.join(workspace.dir, 'AGENTS.md'), '- Never edit files under `vendor/`.\n');
+    fs.appendFileSync(path.join(workspace, 'AGENTS.md'), '- Never edit files under `vendor/`.\n');
     const second = await send('And now?');
     assert.match(second.system, /Never edit files under `vendor\/`/);
     assert.equal(second.result.receipt?.promptVersion?.version, 2);
@@ -116,7 +85,7 @@ describe('facts and prompt drift in the engine', () => {
     const third = await send('Once more.');
     assert.equal(third.result.receipt?.promptVersion?.version, 2);
     // A deleted prompt file leaves the prompt.
-    fs.rmSync(path.join(workspace.dir, 'CLAUDE.md'));
+    fs.rmSync(path.join(workspace, 'CLAUDE.md'));
     const fourth = await send('Without CLAUDE.md?');
     assert.doesNotMatch(fourth.system, /CLAUDE\.md/);
     assert.equal(fourth.result.receipt?.promptVersion?.version, 3);
@@ -142,7 +111,7 @@ describe('facts and prompt drift in the engine', () => {
     assert.equal((await check()).promptVersion?.version, 1);
     await connection.sendRequest(FactsRequests.add, { key: 'docs.owner', value: 'the docs team' });
     const manager = await connection.sendRequest(FactsRequests.add, { key: 'packageManager', value: 'npm' });
-    fs.appendFileSync(path.join(workspace.dir, 'AGENTS.md'), '- Keep the changelog short.\n');
+    fs.appendFileSync(path.join(workspace, 'AGENTS.md'), '- Keep the changelog short.\n');
     const drifted = await check();
     assert.equal(drifted.promptVersion?.version, 2);
     const codes = (key: string) => drifted.diagnostics.filter((diagnostic) => diagnostic.message.includes(`"${key}"`)).map((diagnostic) => diagnostic.code).sort();
@@ -155,9 +124,9 @@ describe('facts and prompt drift in the engine', () => {
     assert.match(listed['docs.owner']!, /^made under prompt version 1; the prompt is now at version 2 and the fact was not verified since$/);
     assert.match(listed.packageManager!, /^The fact "packageManager" says npm, but AGENTS\.md says pnpm\. \(AGENTS\.md:3\) made under prompt version 1/);
     // The CLI's drift runs the same fact checks on the store (rules only, and it says so).
-    const cli = runCliProcess(storeDir, ['drift', '--folder', workspace.dir, '--json']);
+    const cli = runCliProcess(storeDir, ['drift', '--folder', workspace, '--json']);
     assert.deepEqual((JSON.parse(cli.stdout) as Array<{ code: string }>).map((diagnostic) => diagnostic.code).sort(), ['fact-contradicts-prompt', 'fact-older-prompt', 'fact-older-prompt', 'runtime-version']);
-    assert.match(runCliProcess(storeDir, ['drift', '--folder', workspace.dir]).stdout, /2 facts checked by the rules \(the model's check runs in VS Code, with a key\)/);
+    assert.match(runCliProcess(storeDir, ['drift', '--folder', workspace]).stdout, /2 facts checked by the rules \(the model's check runs in VS Code, with a key\)/);
     // Without `model` (the setting turned off), the model check is not asked for: it says so.
     assert.deepEqual(drifted.modelCheck, { ran: false, note: 'the model check was not asked for (contextLedger.drift.modelCheck is off): only the rule checks ran' });
 

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ChatErrorInfo, ChatProgress, ChatSendResult } from '../../shared/chatProtocol';
-import { CompactionNotifications, CompactionRequests } from '../../shared/compactionProtocol';
+import { CompactionNotifications } from '../../shared/compactionProtocol';
 import {
   type ChatViewState,
   type HostMessage,
@@ -21,7 +21,9 @@ import type { ChatHost } from './chatHosts';
 import { chatHtml } from './chatHtml';
 import { StoreFollower } from './storeFollower';
 import { windowLabel, type ResolvedChatSettings } from './chatSettings';
-import { lastReceipt, sessionNameFromText, toSessionItem, toTranscript, withErrors, withoutStaleRetries, type ShownError } from './transcript';
+import { PanelRequests } from './panelRequests';
+import { PanelTranscript, failedResult, failure, newSessionKey, type RunningTurn } from './panelTranscript';
+import { lastReceipt, sessionNameFromText, toSessionItem } from './transcript';
 
 /** What a panel needs from the rest of the extension. */
 export interface ChatPanelServices {
@@ -38,22 +40,8 @@ export interface ChatPanelServices {
   runCommand(command: PanelCommand): Promise<void>;
 }
 
-interface RunningTurn {
-  readonly requestId: string;
-  readonly sessionId: string;
-  readonly userText: string;
-  /** The session's last seq before the send: the log after it is this turn, shown live (null: not read yet). */
-  lastSeqBefore: number | null;
-  readonly progress: ChatProgress[];
-  /** Stop was pressed; the engine may not have the send yet. */
-  stopRequested?: boolean;
-}
-
 const maxPostedLog = 2000;
-/** Events of a session the panel loads (its newest); older ones stay in the log. */
-const transcriptEventLimit = 2000;
 const receiptSearchEvents = 500;
-const newSessionKey = '';
 
 export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions {
   return {
@@ -68,19 +56,20 @@ export function webviewOptions(extensionUri: vscode.Uri): vscode.WebviewOptions 
  * webview is recreated whenever it is hidden (retainContextWhenHidden is off), so this side
  * holds what must survive that: the session shown, a send still streaming, and the errors
  * shown. Nothing is posted before the webview's `ready`; its answer, `init`, carries everything.
+ * What it reads from the log and the errors it keeps are in panelTranscript.ts; the one-shot
+ * requests (copy, insert, rename, undo a compaction…) in panelRequests.ts.
  */
 export class ChatPanel extends Disposable {
   private ready = false;
   private readyWaiters: Array<() => void> = [];
   private sessionId: string | null;
   private running: RunningTurn | null = null;
-  /** Failed sends whose question is in the log, by request id: what Retry answers again. */
-  private readonly loggedQuestions = new Map<string, string>();
-  private readonly shownErrors = new Map<string, ShownError[]>();
   private readonly postedLog: HostMessage[] = [];
   private readonly postedEmitter = this.register(new vscode.EventEmitter<HostMessage>());
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   private readonly follower: StoreFollower;
+  private readonly transcript: PanelTranscript;
+  private readonly requests: PanelRequests;
   private rejected = 0;
   /** An automatic compaction of the shown session arrived while a turn ran: shown when it ends. */
   private compactedWhileRunning = false;
@@ -125,6 +114,18 @@ export class ChatPanel extends Disposable {
         warn: (message) => services.log.warn(message),
       }),
     );
+    this.transcript = new PanelTranscript(services.engine, this.follower);
+    this.requests = new PanelRequests({
+      services,
+      post: (message) => this.post(message),
+      reveal: () => this.host.reveal(),
+      postSessions: () => this.postSessions(),
+      reloadIfShown: async (sessionId) => {
+        if (this.sessionId === sessionId && !this.running) {
+          await this.selectSession(null, sessionId, true);
+        }
+      },
+    });
     // An automatic compaction is announced in the conversation, as its own row with Undo.
     this.register(services.engine.onNotification(CompactionNotifications.compacted, (notice) => this.onCompacted(notice.sessionId, notice.compactionId)));
     this.register(services.keys.onDidChange(() => void services.keys.status().then((keyStatus) => this.post({ type: 'keyStatus', keyStatus }))));
@@ -218,47 +219,22 @@ export class ChatPanel extends Disposable {
         return;
       case 'selectSession':
         return this.selectSession(message.requestId, message.sessionId);
+      // One-shot requests, each answered with one `reply` (panelRequests.ts).
       case 'renameSession':
-        return this.renameSession(message.requestId, message.sessionId, message.name);
+        return this.requests.renameSession(message.requestId, message.sessionId, message.name);
       case 'refreshSessions':
-        await this.postSessions();
-        this.post({ type: 'reply', requestId: message.requestId, ok: true, message: null });
-        return;
+        return this.requests.refreshSessions(message.requestId);
       case 'copyCode':
-        await vscode.env.clipboard.writeText(message.code);
-        this.post({ type: 'reply', requestId: message.requestId, ok: true, message: 'Copied' });
-        return;
-      case 'insertCode': {
-        const problem = await this.services.insertCode(message.code);
-        this.post({ type: 'reply', requestId: message.requestId, ok: problem === null, message: problem ?? 'Inserted' });
-        return;
-      }
+        return this.requests.copyCode(message.requestId, message.code);
+      case 'insertCode':
+        return this.requests.insertCode(message.requestId, message.code);
       case 'runCommand':
-        await this.services.runCommand(message.command);
-        if (message.command === 'setApiKey') {
-          // The input box took the focus; give it back to the chat (the webview then focuses its composer).
-          this.host.reveal();
-        }
-        this.post({ type: 'reply', requestId: message.requestId, ok: true, message: null });
-        return;
-      case 'openFile': {
-        const problem = await this.services.openFile(message.path, message.line);
-        this.post({ type: 'reply', requestId: message.requestId, ok: problem === null, message: problem });
-        return;
-      }
+        return this.requests.runCommand(message.requestId, message.command);
+      case 'openFile':
+        return this.requests.openFile(message.requestId, message.path, message.line);
       case 'undoCompaction':
-        return this.undoCompaction(message.requestId, message.sessionId, message.compactionId);
+        return this.requests.undoCompaction(message.requestId, message.sessionId, message.compactionId);
     }
-  }
-
-  private async undoCompaction(requestId: string, sessionId: string, compactionId: string): Promise<void> {
-    // The engine refuses one not in force (undone already, another session's): the error is the reply.
-    const undone = await this.services.engine.request(CompactionRequests.undo, { sessionId, compactionId });
-    if (this.sessionId === sessionId && !this.running) {
-      await this.selectSession(null, sessionId, true);
-    }
-    const { firstTurn, lastTurn } = undone.range;
-    this.post({ type: 'reply', requestId, ok: true, message: `Turns ${firstTurn}–${lastTurn} go into requests as they were again.` });
   }
 
   private onCompacted(sessionId: string, compactionId: string): void {
@@ -305,27 +281,8 @@ export class ChatPanel extends Disposable {
     return { requestId: this.running.requestId, userText: this.running.userText, progress: [...this.running.progress] };
   }
 
-  /** The transcript from the log, without a running turn's events, with the errors shown. */
-  private async transcriptOf(sessionId: string | null): Promise<TranscriptEntry[]> {
-    const errors = this.shownErrors.get(sessionId ?? newSessionKey) ?? [];
-    if (sessionId === null) {
-      return errors.map((shown) => shown.entry);
-    }
-    const running = this.running?.sessionId === sessionId ? this.running : null;
-    // A long session shows its recent part; the log keeps the rest (the CLI shows it all).
-    const { session, events } = await this.services.engine.readSession({
-      sessionId,
-      range: { last: transcriptEventLimit, ...(running && running.lastSeqBefore !== null ? { toSeq: running.lastSeqBefore } : {}) },
-    });
-    this.follower.shownUpTo(events.at(-1)?.seq ?? 0);
-    const transcript = withoutStaleRetries(withErrors(toTranscript(events), errors));
-    const cut = events.length >= transcriptEventLimit && (session?.eventCount ?? 0) > events.length;
-    if (!cut || !session) {
-      return transcript;
-    }
-    // The session's count includes a running turn's question, which this read leaves out.
-    const loadedTurns = events.filter((event) => event.kind === 'message.user').length + (running ? 1 : 0);
-    return [{ kind: 'earlier', shownEvents: events.length, turnsBefore: Math.max(0, session.turnCount - loadedTurns) }, ...transcript];
+  private transcriptOf(sessionId: string | null): Promise<TranscriptEntry[]> {
+    return this.transcript.load(sessionId, this.running);
   }
 
   private async selectSession(requestId: string | null, sessionId: string | null, keepPlace = false): Promise<void> {
@@ -387,13 +344,13 @@ export class ChatPanel extends Disposable {
       running.lastSeqBefore = session.lastSeq;
     } else {
       // Errors shown in the not-yet-started chat belong to the session it becomes.
-      this.moveErrors(newSessionKey, sessionId);
+      this.transcript.moveErrors(newSessionKey, sessionId);
     }
     this.sessionId = sessionId;
     this.post({ type: 'sendStarted', requestId, sessionId });
     await this.publishActiveSession();
     // A retry answers the logged question again instead of logging it a second time.
-    const retryOfEventId = retryOfRequestId ? await this.questionOf(sessionId, retryOfRequestId) : undefined;
+    const retryOfEventId = retryOfRequestId ? await this.transcript.questionOf(sessionId, retryOfRequestId) : undefined;
     if (running.stopRequested) {
       return { ...failedResult(failure('cancelled', 'Stopped before the message was sent.', 'Send again when you are ready.')), status: 'cancelled' };
     }
@@ -412,29 +369,14 @@ export class ChatPanel extends Disposable {
     return result;
   }
 
-  /** The logged question a failed request asked: remembered, else from its `turn.failed` event. */
-  private async questionOf(sessionId: string, failedRequestId: string): Promise<string | undefined> {
-    const known = this.loggedQuestions.get(failedRequestId);
-    if (known) {
-      return known;
-    }
-    const { events } = await this.services.engine.readSession({ sessionId, range: { last: transcriptEventLimit } });
-    const failedTurn = events.find((event) => event.kind === 'turn.failed' && event.body.requestId === failedRequestId);
-    return failedTurn?.kind === 'turn.failed' ? (failedTurn.body.userEventId ?? undefined) : undefined;
-  }
-
   private async finish(requestId: string, sessionId: string | null, text: string, result: ChatSendResult | null, error?: ChatErrorInfo): Promise<void> {
     const final: ChatSendResult = result ?? { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error: error ?? null, failureEventId: null };
     if (final.error && final.userEventId) {
-      this.loggedQuestions.set(requestId, final.userEventId);
+      this.transcript.rememberQuestion(requestId, final.userEventId);
     }
     // An error the engine logged (`turn.failed`) comes back with the transcript; others are kept here.
     if (final.error && final.status !== 'cancelled' && final.failureEventId === null) {
-      const key = sessionId ?? newSessionKey;
-      const after = final.userEventId === null && sessionId !== null ? await this.lastEventId(sessionId) : null;
-      const list = this.shownErrors.get(key) ?? [];
-      list.push({ turnOf: final.userEventId, after, entry: { kind: 'error', requestId, error: final.error, retryText: text } });
-      this.shownErrors.set(key, list.slice(-50));
+      await this.transcript.keepError(sessionId, requestId, final.userEventId, final.error, text);
       this.services.log.warn(
         `chat: send ${requestId} ${final.status}: ${final.error.kind}: ${final.error.message}${final.error.requestId ? ` (API request ${final.error.requestId})` : ''}`,
       );
@@ -450,22 +392,6 @@ export class ChatPanel extends Disposable {
     void this.postSessions().catch((error: unknown) => this.services.log.warn(`chat panel: could not list sessions: ${String(error)}`));
   }
 
-  private async lastEventId(sessionId: string): Promise<string | null> {
-    try {
-      return (await this.services.engine.readSession({ sessionId, range: { last: 1 } })).events[0]?.id ?? null;
-    } catch {
-      return null;
-    }
-  }
-
-  private moveErrors(from: string, to: string): void {
-    const errors = this.shownErrors.get(from);
-    if (errors) {
-      this.shownErrors.delete(from);
-      this.shownErrors.set(to, [...(this.shownErrors.get(to) ?? []), ...errors]);
-    }
-  }
-
   private onProgress(requestId: string, progress: ChatProgress): void {
     const running = this.running;
     if (!running || running.requestId !== requestId) {
@@ -478,42 +404,6 @@ export class ChatPanel extends Disposable {
     if (this.sessionId === running.sessionId) {
       this.post({ type: 'progress', requestId, progress });
     }
-  }
-
-  private async renameSession(requestId: string, sessionId: string, name: string | undefined): Promise<void> {
-    const sessions = await this.services.engine.listSessions();
-    const session = sessions.find((candidate) => candidate.id === sessionId);
-    if (!session) {
-      this.post({ type: 'reply', requestId, ok: false, message: 'That session is no longer in the store.' });
-      return;
-    }
-    const asked = name === undefined;
-    const newName =
-      name ??
-      (
-        await vscode.window.showInputBox({
-          title: 'Rename Context Ledger Session',
-          prompt: 'New name of the session',
-          value: session.name,
-          validateInput: (value) => (value.trim() ? (value.length > 200 ? 'At most 200 characters' : undefined) : 'A session needs a name'),
-        })
-      )?.trim();
-    if (asked) {
-      this.host.reveal(); // Back from the input box to the chat.
-    }
-    if (!newName || newName === session.name) {
-      this.post({ type: 'reply', requestId, ok: true, message: null });
-      return;
-    }
-    const [verdict] = await this.services.engine.append([{ kind: 'session.renamed', sessionId, body: { name: newName } }]);
-    if (verdict?.status !== 'appended') {
-      this.post({ type: 'reply', requestId, ok: false, message: `The session was not renamed: ${verdict?.status === 'conflict' ? verdict.reason : 'unexpected answer from the engine'}` });
-      return;
-    }
-    this.services.activeChat.rename(sessionId, newName);
-    this.post({ type: 'appendEntries', sessionId, entries: [{ kind: 'renamed', eventId: verdict.id, name: newName }] });
-    await this.postSessions();
-    this.post({ type: 'reply', requestId, ok: true, message: `Renamed to "${newName}"` });
   }
 
   /** Shows a topic boundary appended by the "New Topic" command. */
@@ -583,12 +473,4 @@ export class ChatPanel extends Disposable {
     this.disposedEmitter.fire();
     super.dispose();
   }
-}
-
-function failedResult(error: ChatErrorInfo): ChatSendResult {
-  return { status: 'failed', userEventId: null, assistantEventId: null, receipt: null, error, failureEventId: null };
-}
-
-function failure(kind: ChatErrorInfo['kind'], message: string, action: string): ChatErrorInfo {
-  return { kind, message, action, requestId: null, status: null };
 }

@@ -17,18 +17,19 @@ import { Composer } from './composer';
 import { h, icon, newRequestId } from './dom';
 import { FollowScroll } from './follow';
 import { bannerRows, statusText } from './banner';
-import { sessionLabel } from './format';
 import { LiveAnswer } from './liveAnswer';
+import { SessionToolbar } from './sessionToolbar';
+import { onActionClick, type ActionTarget } from './transcriptActions';
 import { renderError, TranscriptView } from './transcriptView';
 
 // The chat's browser side, the same in the editor tab and the side-bar view. It renders what the
 // extension posts and posts what the user does; it never talks to the engine. The extension
 // answers `ready` with `init`, which carries the whole picture (also after the view was hidden
 // and this script started again). Rendering is in transcriptView.ts (the conversation),
-// receipt.ts, composer.ts (the message box) and follow.ts (following the answer).
+// receipt.ts, composer.ts (the message box), sessionToolbar.ts (the picker and its buttons) and
+// follow.ts (following the answer); the buttons inside the conversation in transcriptActions.ts.
 
 const vscode = acquireVsCodeApi<ChatViewState>();
-const newChatValue = '\u0000new';
 
 interface InitialData {
   readonly state: ChatViewState;
@@ -55,10 +56,7 @@ class ChatView {
   private initialized = false;
   private saveTimer: number | undefined;
 
-  private readonly picker = h('select', { id: 'session-picker', 'aria-label': 'Session', title: 'Session' });
-  private readonly newChatButton = this.toolbarButton('add', 'New chat', () => this.select(null));
-  private readonly renameButton = this.toolbarButton('edit', 'Rename session', () => this.rename());
-  private readonly topicButton = this.toolbarButton('milestone', 'New topic (session windows start afresh here)', () => this.runCommand('newTopic'));
+  private readonly toolbar = new SessionToolbar({ select: (sessionId) => this.select(sessionId), rename: () => this.rename(), newTopic: () => this.runCommand('newTopic') });
   private readonly skipLink = h('a', { href: '#composer', class: 'skip-link', 'data-action': 'focus-composer' }, 'Skip to the message box');
   private readonly banner = h('div', { id: 'banner', class: 'banner', role: 'status', hidden: true });
   private readonly transcript = new TranscriptView(() => this.config?.model ?? null);
@@ -77,16 +75,23 @@ class ChatView {
   mount(root: HTMLElement): void {
     root.replaceChildren(
       this.skipLink,
-      h('header', { class: 'toolbar' }, this.picker, this.newChatButton, this.renameButton, this.topicButton),
+      this.toolbar.element,
       this.banner,
       h('div', { class: 'transcript-frame' }, this.transcript.element, this.follow.jumpButton),
       this.composer.element,
     );
     root.removeAttribute('aria-busy');
     this.composer.input.value = this.state.draft;
-    this.picker.addEventListener('change', () => this.select(this.picker.value === newChatValue ? null : this.picker.value));
+    const actions: ActionTarget = {
+      composer: this.composer,
+      request: (message, onReply) => this.request(message, onReply),
+      sessionId: () => this.state.sessionId,
+      retryText: (requestId) => (this.live ? null : (this.transcript.retryTexts.get(requestId) ?? null)),
+      retry: (text, requestId) => this.send(text, requestId),
+      runCommand: (command) => this.runCommand(command),
+    };
     for (const area of [this.transcript.element, this.banner, this.skipLink]) {
-      area.addEventListener('click', (event) => this.onClick(event));
+      area.addEventListener('click', (event) => onActionClick(actions, event));
     }
     document.addEventListener('keydown', (event) => {
       if (event.key === 'Escape' && this.live) {
@@ -113,12 +118,6 @@ class ChatView {
     this.transcript.showEmpty(this.state.sessionId === null);
     this.updateControls();
     this.post({ type: 'ready' });
-  }
-
-  private toolbarButton(iconName: string, label: string, run: () => void): HTMLButtonElement {
-    const button = h('button', { type: 'button', class: 'icon-button', 'aria-label': label, title: label }, icon(iconName));
-    button.addEventListener('click', run);
-    return button;
   }
 
   private post(message: WebviewMessage): void {
@@ -358,14 +357,7 @@ class ChatView {
   // ---- rendering ----------------------------------------------------------------------------
 
   private renderSessions(): void {
-    const options = [h('option', { value: newChatValue }, 'New chat'), ...this.sessions.map((session) => h('option', { value: session.id }, sessionLabel(session)))];
-    this.picker.replaceChildren(...options);
-    const current = this.state.sessionId;
-    if (current !== null && !this.sessions.some((session) => session.id === current)) {
-      // A session just created by this panel, before the list caught up.
-      this.picker.append(h('option', { value: current }, 'This chat'));
-    }
-    this.picker.value = current ?? newChatValue;
+    this.toolbar.renderSessions(this.sessions, this.state.sessionId);
     this.updateControls();
   }
 
@@ -383,8 +375,7 @@ class ChatView {
   private updateControls(): void {
     const streaming = this.live !== null;
     this.composer.setStreaming(streaming, this.initialized);
-    this.renameButton.disabled = this.state.sessionId === null;
-    this.topicButton.disabled = this.state.sessionId === null || streaming;
+    this.toolbar.updateControls(this.state.sessionId !== null, streaming);
     this.transcript.element.setAttribute('aria-busy', String(streaming));
   }
 
@@ -437,81 +428,6 @@ class ChatView {
       // Back to typing after a command that asked something (Set API Key) or logged something.
       this.composer.focus();
     });
-  }
-
-  private onClick(event: MouseEvent): void {
-    const target = event.target instanceof Element ? event.target.closest<HTMLElement>('[data-action]') : null;
-    if (!target) {
-      return;
-    }
-    switch (target.dataset.action) {
-      case 'copy-code':
-      case 'insert-code': {
-        const code = target.closest('.code-block')?.querySelector('code')?.textContent ?? '';
-        const type = target.dataset.action === 'copy-code' ? 'copyCode' : 'insertCode';
-        this.request({ type, requestId: newRequestId(), code }, (ok, message) => this.flashButton(target, ok, message));
-        return;
-      }
-      case 'open-file':
-        event.preventDefault();
-        this.request({ type: 'openFile', requestId: newRequestId(), path: target.dataset.path ?? '', ...(target.dataset.line ? { line: Number(target.dataset.line) } : {}) }, (ok, message) => {
-          if (!ok && message) {
-            this.composer.showNotice(message, true);
-          }
-        });
-        return;
-      case 'focus-composer':
-        event.preventDefault();
-        this.composer.focus();
-        return;
-      case 'retry': {
-        const text = this.transcript.retryTexts.get(target.dataset.requestId ?? '') ?? null;
-        if (text !== null && !this.live) {
-          target.closest('.error-box')?.classList.add('retried');
-          this.send(text, target.dataset.requestId);
-        }
-        return;
-      }
-      case 'undo-compaction': {
-        const sessionId = this.state.sessionId;
-        const compactionId = target.dataset.compactionId ?? '';
-        if (sessionId === null || compactionId === '' || target.hasAttribute('disabled')) {
-          return;
-        }
-        target.setAttribute('disabled', '');
-        // The extension re-reads the transcript after the undo; the row then says it is undone.
-        this.request({ type: 'undoCompaction', requestId: newRequestId(), sessionId, compactionId }, (ok, message) => {
-          target.removeAttribute('disabled');
-          if (message) {
-            this.composer.showNotice(message, !ok);
-          }
-        });
-        return;
-      }
-      case 'set-api-key':
-        this.runCommand('setApiKey');
-        return;
-      case 'open-settings':
-        this.runCommand('openSettings');
-        return;
-    }
-  }
-
-  private flashButton(button: HTMLElement, ok: boolean, message: string | null): void {
-    const label = button.querySelector('.label');
-    if (!label) {
-      return;
-    }
-    const before = label.textContent;
-    label.textContent = ok ? (message ?? 'Done') : 'Failed';
-    button.classList.toggle('failed', !ok);
-    if (!ok && message) {
-      this.composer.showNotice(message, true);
-    }
-    window.setTimeout(() => {
-      label.textContent = before;
-      button.classList.remove('failed');
-    }, 1500);
   }
 }
 
