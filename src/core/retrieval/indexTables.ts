@@ -273,12 +273,17 @@ export class IndexTables {
     // New chunks and the places are written a group of rows per statement (fewer calls into sql.js).
     const newChunks: BindValue[] = [];
     const places: number[] = [];
+    const kept = new Set<number>();
     chunks.forEach((chunk, ordinal) => {
-      places.push(fileId, ordinal, this.chunkIdFor(chunk, newChunks), chunk.startLine, chunk.endLine);
+      const chunkId = this.chunkIdFor(chunk, newChunks);
+      kept.add(chunkId);
+      places.push(fileId, ordinal, chunkId, chunk.startLine, chunk.endLine);
     });
     this.insertRows('chunks (id, hash, text)', '(?, ?, CAST(? AS TEXT))', newChunks);
     this.insertRows('file_chunks (file_id, ordinal, chunk_id, start_line, end_line)', '(?, ?, ?, ?, ?)', places);
-    this.dropOrphans(oldChunkIds);
+    // The new version's own chunks are in use; only the others may be orphans (an edit changes a
+    // few chunks of a file: the rest are not looked up one by one).
+    this.dropOrphans(oldChunkIds.filter((chunkId) => !kept.has(chunkId)));
     if (existing || redactions.length > 0) {
       this.statements.run('DELETE FROM redactions WHERE path = ?', [relative]);
     }
