@@ -141,6 +141,7 @@ export class BatchBuilder {
   private byteLength = 0;
   private readonly terms = new GrowingInts();
   private readonly files: Array<{ path: string; reading: PreparedReading }> = [];
+  private readonly byHash = new Map<string, PreparedChunk>();
 
   constructor(
     private readonly counter: TermCounter,
@@ -159,9 +160,18 @@ export class BatchBuilder {
         continue;
       }
       const bytes = Buffer.from(chunk.text, 'utf8');
+      const hash = hashBytes(bytes);
+      // A chunk met before in this batch (a file's .js and .mjs builds): its bytes and counts are shared.
+      const same = this.byHash.get(hash);
+      if (same) {
+        prepared.push({ ...same, startLine: chunk.startLine, endLine: chunk.endLine });
+        continue;
+      }
       const termStart = this.terms.length / 2;
       const [termPairs, length] = this.counter.count(chunk.text, this.terms);
-      prepared.push({ startLine: chunk.startLine, endLine: chunk.endLine, hash: hashBytes(bytes), byteStart: this.byteLength, byteEnd: this.byteLength + bytes.length, termStart, termPairs, length });
+      const made = { startLine: chunk.startLine, endLine: chunk.endLine, hash, byteStart: this.byteLength, byteEnd: this.byteLength + bytes.length, termStart, termPairs, length };
+      this.byHash.set(hash, made);
+      prepared.push(made);
       this.chunks.push(bytes);
       this.byteLength += bytes.length;
     }
