@@ -27,6 +27,8 @@ const builds = [
   // The wasm path is resolved at run time (beside the bundle); only unit tests use node_modules.
   { entryPoints: ['src/server/main.ts'], outfile: 'dist/server.js', external: ['sql.js/dist/sql-wasm.wasm'] },
   { entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli.js', external: ['sql.js/dist/sql-wasm.wasm'], banner: { js: '#!/usr/bin/env node' } },
+  // The retrieval scan's second thread, started by the engine and the CLI from beside them.
+  { entryPoints: ['src/core/retrieval/retrievalWorker.ts'], outfile: 'dist/retrievalWorker.js' },
 ];
 
 // The webview runs in a browser iframe under a strict CSP: one classic script (iife), no Node.

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import ignore, { type Ignore } from 'ignore';
 import { readRegularFileSync } from '../tools/regularFiles';
@@ -31,8 +31,11 @@ export interface RetrievalScopeOptions {
 
 export const defaultMaxIndexedFileBytes = 512 * 1024;
 
+/** One-shot hashing where the runtime has it (Node 20.12+; no Hash object per chunk). */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array | string, encoding: 'hex') => string }).hash;
+
 export function hashBytes(bytes: Uint8Array | string): string {
-  return createHash('sha256').update(bytes).digest('hex').slice(0, 32);
+  return (oneShot ? oneShot('sha256', bytes, 'hex') : crypto.createHash('sha256').update(bytes).digest('hex')).slice(0, 32);
 }
 
 /** files.exclude-style globs as gitignore patterns: `**\/x` and `x/**` mean what they say there. */

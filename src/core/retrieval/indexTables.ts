@@ -2,8 +2,9 @@ import type { Database } from 'sql.js';
 import { chunkLines, type ChunkOptions } from './chunker';
 import { hashBytes, type FileReading, type FileVersion } from './fileSource';
 import { Statements, type BindValue } from './indexDatabase';
-import { redactSecrets } from './redaction';
-import { TermIndex } from './termIndex';
+import type { PreparedBatch, PreparedReading } from './preparedFile';
+import { redactSecrets, type Redaction } from './redaction';
+import { TermIndex, type TermNumbers } from './termIndex';
 import { decodeTermIndex, encodeTermIndex } from './termIndexFile';
 import { termList } from './terms';
 
@@ -26,6 +27,15 @@ export interface FileRow {
 
 const maxSkippedRows = 20_000;
 
+/** A chunk of a file as written: its text's bytes and terms are asked for only if it is new. */
+interface ChunkToWrite {
+  readonly startLine: number;
+  readonly endLine: number;
+  readonly hash: string;
+  bytes(): Uint8Array;
+  addTerms(index: TermIndex, id: number): void;
+}
+
 export class IndexTables {
   readonly statements: Statements;
   /** BM25 over each chunk's terms; document id = chunks.id. */
@@ -47,7 +57,7 @@ export class IndexTables {
 
   constructor(
     private readonly db: Database,
-    private readonly chunkOptions: ChunkOptions,
+    readonly chunkOptions: ChunkOptions,
     private readonly now: () => number,
   ) {
     this.statements = new Statements(db);
@@ -163,8 +173,8 @@ export class IndexTables {
   }
 
   /** Records that a file's content was confirmed at this size and mtime. */
-  confirm(fileId: number, version: FileVersion): void {
-    this.statements.run('UPDATE files SET size = ?, mtime_ms = ?, checked_ms = ? WHERE id = ?', [version.size, version.mtimeMs, this.now(), fileId]);
+  confirm(fileId: number, version: FileVersion, checkedMs = this.now()): void {
+    this.statements.run('UPDATE files SET size = ?, mtime_ms = ?, checked_ms = ? WHERE id = ?', [version.size, version.mtimeMs, checkedMs, fileId]);
     this.dirty = true;
   }
 
@@ -199,32 +209,85 @@ export class IndexTables {
 
   private writeFile(relative: string, text: string, version: FileVersion, source: 'disk' | 'unsaved', existing: FileRow | undefined): void {
     const redacted = redactSecrets(text);
-    const chunks = chunkLines(redacted.text, this.chunkOptions).filter((chunk) => chunk.text.trim() !== '');
+    const chunks = chunkLines(redacted.text, this.chunkOptions)
+      .filter((chunk) => chunk.text.trim() !== '')
+      .map((chunk): ChunkToWrite => ({
+        startLine: chunk.startLine,
+        endLine: chunk.endLine,
+        hash: hashBytes(chunk.text),
+        // Bound as UTF-8 bytes (a native copy; sql.js encodes a string in JS) and cast back to TEXT.
+        bytes: () => Buffer.from(chunk.text, 'utf8'),
+        addTerms: (index, id) => index.addText(id, chunk.text),
+      }));
+    this.writeChunks(relative, chunks, redacted.redactions, version, source, existing);
+  }
+
+  /**
+   * Writes what the scan's worker prepared of one file (preparedFile.ts); `existing` is read
+   * now, not when the file was sent, so a file re-indexed meanwhile is compared with that.
+   * `readFromMs` is a time before the worker read the file: the content is confirmed as of
+   * then (the racy-mtime rule, readCheck.ts), not as of this write.
+   */
+  applyPrepared(relative: string, reading: PreparedReading, batch: PreparedBatch, numbers: TermNumbers, existing: FileRow | undefined, readFromMs: number): RefreshOutcome {
+    if (reading.kind !== 'text') {
+      return this.apply(relative, reading, existing);
+    }
+    if (existing && existing.hash === reading.version.hash && existing.source === 'disk') {
+      this.confirm(existing.id, reading.version, readFromMs);
+      return 'unchanged';
+    }
+    const chunks = reading.chunks.map(
+      (chunk): ChunkToWrite => ({
+        startLine: chunk.startLine,
+        endLine: chunk.endLine,
+        hash: chunk.hash,
+        bytes: () => batch.bytes.subarray(chunk.byteStart, chunk.byteEnd),
+        addTerms: (index, id) => index.addCounted(id, numbers, batch.terms, chunk.termStart, chunk.termPairs, chunk.length),
+      }),
+    );
+    this.writeChunks(relative, chunks, reading.redactions, reading.version, 'disk', existing, readFromMs);
+    return 'indexed';
+  }
+
+  private writeChunks(
+    relative: string,
+    chunks: readonly ChunkToWrite[],
+    redactions: readonly Redaction[],
+    version: FileVersion,
+    source: 'disk' | 'unsaved',
+    existing: FileRow | undefined,
+    checkedMs = this.now(),
+  ): void {
     let fileId: number;
     let oldChunkIds: number[] = [];
     if (existing) {
       fileId = existing.id;
       oldChunkIds = this.statements.all('SELECT chunk_id FROM file_chunks WHERE file_id = ?', [fileId]).map((row) => row.chunk_id as number);
       this.statements.run('DELETE FROM file_chunks WHERE file_id = ?', [fileId]);
-      this.statements.run('UPDATE files SET size = ?, mtime_ms = ?, hash = ?, checked_ms = ?, source = ?, chunk_count = ? WHERE id = ?', [version.size, version.mtimeMs, version.hash, this.now(), source, chunks.length, fileId]);
+      this.statements.run('UPDATE files SET size = ?, mtime_ms = ?, hash = ?, checked_ms = ?, source = ?, chunk_count = ? WHERE id = ?', [version.size, version.mtimeMs, version.hash, checkedMs, source, chunks.length, fileId]);
     } else {
       fileId = this.nextFileId++;
-      this.statements.run('INSERT INTO files (id, path, size, mtime_ms, hash, checked_ms, source, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [fileId, relative, version.size, version.mtimeMs, version.hash, this.now(), source, chunks.length]);
+      this.statements.run('INSERT INTO files (id, path, size, mtime_ms, hash, checked_ms, source, chunk_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [fileId, relative, version.size, version.mtimeMs, version.hash, checkedMs, source, chunks.length]);
       this.pathTerms.addText(fileId, relative);
     }
     // New chunks and the places are written a group of rows per statement (fewer calls into sql.js).
     const newChunks: BindValue[] = [];
     const places: number[] = [];
+    const kept = new Set<number>();
     chunks.forEach((chunk, ordinal) => {
-      places.push(fileId, ordinal, this.chunkIdFor(chunk.text, newChunks), chunk.startLine, chunk.endLine);
+      const chunkId = this.chunkIdFor(chunk, newChunks);
+      kept.add(chunkId);
+      places.push(fileId, ordinal, chunkId, chunk.startLine, chunk.endLine);
     });
     this.insertRows('chunks (id, hash, text)', '(?, ?, CAST(? AS TEXT))', newChunks);
     this.insertRows('file_chunks (file_id, ordinal, chunk_id, start_line, end_line)', '(?, ?, ?, ?, ?)', places);
-    this.dropOrphans(oldChunkIds);
-    if (existing || redacted.redactions.length > 0) {
+    // The new version's own chunks are in use; only the others may be orphans (an edit changes a
+    // few chunks of a file: the rest are not looked up one by one).
+    this.dropOrphans(oldChunkIds.filter((chunkId) => !kept.has(chunkId)));
+    if (existing || redactions.length > 0) {
       this.statements.run('DELETE FROM redactions WHERE path = ?', [relative]);
     }
-    for (const redaction of redacted.redactions) {
+    for (const redaction of redactions) {
       this.statements.run('INSERT INTO redactions (path, line, kind) VALUES (?, ?, ?)', [relative, redaction.line, redaction.kind]);
     }
     this.statements.run('DELETE FROM skipped WHERE path = ?', [relative]);
@@ -242,18 +305,16 @@ export class IndexTables {
     }
   }
 
-  /** The id of the chunk stored under this text's hash; a new one is queued on `newChunks` (id, hash, text). */
-  private chunkIdFor(text: string, newChunks: BindValue[]): number {
-    const hash = hashBytes(text);
-    const found = this.chunkIds.get(hash);
+  /** The id of the chunk stored under this chunk's hash; a new one is queued on `newChunks` (id, hash, text). */
+  private chunkIdFor(chunk: ChunkToWrite, newChunks: BindValue[]): number {
+    const found = this.chunkIds.get(chunk.hash);
     if (found !== undefined) {
       return found;
     }
     const id = this.nextChunkId++;
-    // Bound as UTF-8 bytes (a native copy; sql.js encodes a string in JS) and cast back to TEXT.
-    newChunks.push(id, hash, Buffer.from(text, 'utf8'));
-    this.chunkIds.set(hash, id);
-    this.chunkTerms.addText(id, text);
+    newChunks.push(id, chunk.hash, chunk.bytes());
+    this.chunkIds.set(chunk.hash, id);
+    chunk.addTerms(this.chunkTerms, id);
     return id;
   }
 

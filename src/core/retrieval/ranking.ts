@@ -59,19 +59,23 @@ export function rankChunks(tables: IndexTables, query: string, limit: number): R
   );
   const scoreOf = new Map(top.map((chunk) => [chunk.id, chunk.score]));
   // Where the top chunks are, in one statement (its IN list padded to a multiple of 16, so a few
-  // prepared statements serve every limit).
+  // prepared statements serve every limit); the first places of each chunk are kept here (a
+  // window function in the statement cost three times as much).
   const slots = Math.max(16, Math.ceil(top.length / 16) * 16);
   const ids = Array.from({ length: slots }, (_, index) => top[index]?.id ?? -1);
-  const placeRows = sql.all(
-    `SELECT p.chunk_id, p.file_id, f.path, p.start_line, p.end_line FROM (
-       SELECT chunk_id, file_id, start_line, end_line, ROW_NUMBER() OVER (PARTITION BY chunk_id ORDER BY file_id, ordinal) AS n
-       FROM file_chunks WHERE chunk_id IN (${ids.map(() => '?').join(', ')})
-     ) p JOIN files f ON f.id = p.file_id WHERE p.n <= ${maxPlacesPerChunk}`,
-    ids,
-  );
+  const placeRows = sql
+    .all(`SELECT fc.chunk_id, fc.file_id, fc.ordinal, f.path, fc.start_line, fc.end_line FROM file_chunks fc JOIN files f ON f.id = fc.file_id WHERE fc.chunk_id IN (${ids.map(() => '?').join(', ')})`, ids)
+    .sort((a, b) => (a.chunk_id as number) - (b.chunk_id as number) || (a.file_id as number) - (b.file_id as number) || (a.ordinal as number) - (b.ordinal as number));
+  let previousChunk = -1;
+  let placesOfChunk = 0;
   for (const place of placeRows) {
     const fileId = place.file_id as number;
     const chunkId = place.chunk_id as number;
+    placesOfChunk = chunkId === previousChunk ? placesOfChunk + 1 : 1;
+    previousChunk = chunkId;
+    if (placesOfChunk > maxPlacesPerChunk) {
+      continue;
+    }
     places.set(`${fileId}:${place.start_line as number}`, { chunkId, fileId, path: place.path as string, startLine: place.start_line as number, endLine: place.end_line as number, score: scoreOf.get(chunkId) ?? 0 });
   }
 
@@ -88,17 +92,24 @@ export function rankChunks(tables: IndexTables, query: string, limit: number): R
   const boosted = [...places.values()].map((place) => ({ ...place, score: place.score + (pathScore.get(place.fileId) ?? 0) }));
   boosted.sort((a, b) => b.score - a.score);
   // A file named by the query with no chunk among the candidates: its first chunk stands for
-  // it, looked up only if it would make the cut.
+  // it, if it would make the cut (all looked up in one statement).
   const present = new Set(boosted.map((place) => place.fileId));
-  for (const [fileId, score] of pathScore) {
-    if (present.has(fileId) || (boosted.length >= limit && score <= boosted[limit - 1]!.score)) {
-      continue;
+  const cut = boosted.length >= limit ? boosted[limit - 1]!.score : -Infinity;
+  const named = [...pathScore].filter(([fileId, score]) => !present.has(fileId) && score > cut);
+  if (named.length > 0) {
+    const fileSlots = Array.from({ length: Math.ceil(named.length / 16) * 16 }, (_, index) => named[index]?.[0] ?? -1);
+    const firsts = new Map(
+      sql
+        .all(`SELECT fc.file_id, fc.chunk_id, fc.start_line, fc.end_line, f.path FROM file_chunks fc JOIN files f ON f.id = fc.file_id WHERE fc.ordinal = 0 AND fc.file_id IN (${fileSlots.map(() => '?').join(', ')})`, fileSlots)
+        .map((row) => [row.file_id as number, row]),
+    );
+    for (const [fileId, score] of named) {
+      const first = firsts.get(fileId);
+      if (first) {
+        boosted.push({ chunkId: first.chunk_id as number, fileId, path: first.path as string, startLine: first.start_line as number, endLine: first.end_line as number, score });
+      }
     }
-    const first = sql.one('SELECT fc.chunk_id, fc.start_line, fc.end_line, f.path FROM file_chunks fc JOIN files f ON f.id = fc.file_id WHERE fc.file_id = ? ORDER BY fc.ordinal LIMIT 1', [fileId]);
-    if (first) {
-      boosted.push({ chunkId: first.chunk_id as number, fileId, path: first.path as string, startLine: first.start_line as number, endLine: first.end_line as number, score });
-      boosted.sort((a, b) => b.score - a.score);
-    }
+    boosted.sort((a, b) => b.score - a.score);
   }
   return boosted.slice(0, limit);
 }

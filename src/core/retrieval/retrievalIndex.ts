@@ -27,6 +27,8 @@ export interface RetrievalIndexOptions {
   readonly maxFileBytes?: number;
   readonly chunkOptions?: ChunkOptions;
   readonly now?: () => number;
+  /** Read and prepare the scan's files on a second thread (default true; indexScan.ts). */
+  readonly scanWorker?: boolean;
 }
 
 export interface SearchOptions {
@@ -48,6 +50,7 @@ export class RetrievalIndex {
   private lastReindex: LastReindex | undefined;
   private savedBytes: number | undefined;
   private closed = false;
+  private readonly scanWorker: boolean;
 
   private constructor(
     private readonly db: Database,
@@ -56,6 +59,7 @@ export class RetrievalIndex {
     options: RetrievalIndexOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.scanWorker = options.scanWorker ?? true;
     this.tables = new IndexTables(db, options.chunkOptions ?? defaultChunkOptions, this.now);
     this.scope = new RetrievalScope(options.workspace, { excludeGlobs: options.excludeGlobs ?? [], maxFileBytes: options.maxFileBytes ?? defaultMaxIndexedFileBytes });
     this.indexFile = options.storeDir ? indexFilePath(options.storeDir) : undefined;
@@ -135,7 +139,15 @@ export class RetrievalIndex {
    */
   indexWorkspace(options: ScanOptions = {}): Promise<IndexProgress> {
     this.scanning ??= scanWorkspace(
-      { tables: this.tables, scope: this.scope, unsaved: this.unsaved, assertOpen: () => this.assertOpen(), setProgress: (progress) => (this.progress = progress) },
+      {
+        tables: this.tables,
+        scope: this.scope,
+        unsaved: this.unsaved,
+        assertOpen: () => this.assertOpen(),
+        setProgress: (progress) => (this.progress = progress),
+        useWorker: this.scanWorker,
+        now: this.now,
+      },
       options,
     ).finally(() => {
       this.scanning = undefined;

@@ -29,6 +29,15 @@ export interface TermEntry {
   lastDocument: number;
 }
 
+/** A scan's term numbers (scanWorker.ts) and, for the index that last used them, their entries. */
+export class TermNumbers {
+  entries: Array<TermEntry | undefined> = [];
+  owner: TermIndex | undefined;
+  generation = -1;
+
+  constructor(readonly vocabulary: readonly string[]) {}
+}
+
 export interface ScoredDocument {
   readonly id: number;
   readonly score: number;
@@ -53,6 +62,8 @@ export class TermIndex {
   private scratch = new Float64Array(0);
   /** Word -> the entries of its terms (words repeat; each is split once). */
   private readonly wordEntries = new WordTable<readonly TermEntry[]>(maxCachedWords);
+  /** Bumped when compaction drops entries (an entry held outside, as by a TermNumbers, is then stale). */
+  private generation = 0;
 
   get size(): number {
     return this.liveDocuments;
@@ -135,6 +146,44 @@ export class TermIndex {
       }
     }
     this.allPostings += distinct;
+    this.lengths[id] = length;
+    this.live[id] = 1;
+    this.liveDocuments++;
+    this.totalLength += length;
+  }
+
+  /**
+   * Adds document `id` from counted terms (preparedFile.ts): the pairs `data[2i]`, `data[2i+1]`
+   * for i in [start, start + pairs) are a term's number in `numbers` and its count; `length`
+   * counts repeats. The same document as addText of its text.
+   */
+  addCounted(id: number, numbers: TermNumbers, data: Int32Array, start: number, pairs: number, length: number): void {
+    if (this.has(id)) {
+      throw new Error(`document ${id} is already in the term index`);
+    }
+    this.reserve(id);
+    if (numbers.owner !== this || numbers.generation !== this.generation) {
+      numbers.entries = [];
+      numbers.owner = this;
+      numbers.generation = this.generation;
+    }
+    const entries = numbers.entries;
+    for (let pair = start * 2, end = (start + pairs) * 2; pair < end; pair += 2) {
+      const number = data[pair]!;
+      let entry = entries[number];
+      if (entry === undefined) {
+        const term = numbers.vocabulary[number];
+        if (term === undefined) {
+          throw new Error(`term number ${number} was never named`);
+        }
+        entry = this.entryFor(term);
+        entries[number] = entry;
+      }
+      entry.postings.push(id * tfLimit + Math.min(data[pair + 1]!, tfLimit - 1));
+      entry.lastDocument = id;
+      entry.documents++;
+    }
+    this.allPostings += pairs;
     this.lengths[id] = length;
     this.live[id] = 1;
     this.liveDocuments++;
@@ -259,6 +308,7 @@ export class TermIndex {
   private compact(): void {
     // Entries are dropped below, so the words' cached entries go too.
     this.wordEntries.clear();
+    this.generation++;
     for (const [term, entry] of this.terms) {
       if (entry.documents === 0) {
         this.terms.delete(term);

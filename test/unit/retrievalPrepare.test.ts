@@ -1,0 +1,128 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { BatchBuilder, TermCounter } from '../../src/core/retrieval/preparedFile';
+import { knownKeyHints, mayHoldKnownKey } from '../../src/core/retrieval/redaction';
+import { RetrievalIndex } from '../../src/core/retrieval/retrievalIndex';
+import { ScanWorker } from '../../src/core/retrieval/scanWorker';
+import { TermIndex, TermNumbers } from '../../src/core/retrieval/termIndex';
+import { loadSqlJs } from '../../src/core/store/sqlJsLoader';
+import { WorkspaceFiles } from '../../src/core/tools/workspaceFiles';
+import { makeTempDir } from '../fixtures/tempDir';
+
+// The scan's second thread (scanWorker.ts, retrievalWorker.ts) reads, redacts, chunks and
+// counts terms; the index it leads to must be the one the single-threaded scan builds, term
+// for term. Texts that stress the tokenizer: non-ASCII words, compound identifiers, a term
+// repeated past the 255 a posting holds, words too long to be terms, chunks two files share.
+
+const trickyTexts = [
+  'const getUserName = (user_id: number) => fetchHTTPRequest(user_id, "naïve café");',
+  'Grüße aus Köln: 東京 und São Paulo, ÆØÅ æøå — parseJSON_v2 $scope.$apply',
+  `${'repeat '.repeat(300)}end`,
+  `short ${'x'.repeat(70)} ${'AbC'.repeat(30)} tail_`,
+  'a_a __init__ $$ _ 123abc ABCDef HTTPServer utf8Decode',
+  '',
+];
+
+function snapshot(index: TermIndex): { documents: Array<[number, number]>; terms: Array<[string, number[]]> } {
+  return { documents: [...index.documents()], terms: [...index.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
+describe('retrieval scan on two threads', () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  let root: string;
+  before(() => {
+    temp = makeTempDir('context-ledger-retrieval-prepare-');
+    root = path.join(temp.dir, 'work');
+    fs.mkdirSync(path.join(root, 'src'), { recursive: true });
+    const sources = path.join(__dirname, '..', '..', '..', 'src', 'core', 'retrieval');
+    // Real source files, each twice (the copies share every chunk), and enough files for several batches.
+    for (const name of fs.readdirSync(sources).filter((file) => file.endsWith('.ts'))) {
+      const text = fs.readFileSync(path.join(sources, name), 'utf8');
+      fs.writeFileSync(path.join(root, 'src', name), text);
+      fs.writeFileSync(path.join(root, 'src', `copy-${name}`), text);
+    }
+    trickyTexts.forEach((text, number) => fs.writeFileSync(path.join(root, `tricky${number}.txt`), `${text}\n`));
+    for (let file = 0; file < 150; file++) {
+      fs.writeFileSync(path.join(root, `note${file}.md`), `# Note ${file}\n\nmarker${file} about retrievalScan${file % 7} and ${trickyTexts[file % trickyTexts.length]}\n`);
+    }
+    fs.writeFileSync(path.join(root, 'config.ts'), `export const key = 'sk-ant-api03-${'Zq8xW2'.repeat(8)}';\nexport const other = 1;\n`);
+    fs.writeFileSync(path.join(root, 'blob.bin'), Buffer.from([0, 1, 2, 0, 255, 0, 3]));
+    fs.writeFileSync(path.join(root, '.env'), 'TOKEN=never-indexed\n');
+  });
+  after(() => temp.remove());
+
+  it('counts terms as TermIndex.addText does', () => {
+    const direct = new TermIndex();
+    const counted = new TermIndex();
+    const counter = new TermCounter();
+    const builder = new BatchBuilder(counter, { minLines: 1, maxLines: 1, overlapLines: 0, maxChars: 6000 });
+    builder.add('tricky', { kind: 'text', text: trickyTexts.join('\n'), version: { size: 0, mtimeMs: 0, hash: '' } });
+    const batch = builder.done();
+    const numbers = new TermNumbers(batch.newTerms);
+    const reading = batch.files[0]!.reading;
+    assert.equal(reading.kind, 'text');
+    const chunks = reading.kind === 'text' ? reading.chunks : [];
+    assert.equal(chunks.length, trickyTexts.filter((text) => text.trim() !== '').length);
+    chunks.forEach((chunk, number) => {
+      direct.addText(number + 1, Buffer.from(batch.bytes.subarray(chunk.byteStart, chunk.byteEnd)).toString('utf8'));
+      counted.addCounted(number + 1, numbers, batch.terms, chunk.termStart, chunk.termPairs, chunk.length);
+    });
+    assert.deepEqual(snapshot(counted), snapshot(direct));
+    assert.ok(snapshot(direct).terms.some(([term, postings]) => term === 'repeat' && postings[0]! % 256 === 255), 'the repeated term saturates');
+    assert.throws(() => counted.addCounted(99, new TermNumbers([]), Int32Array.of(0, 1), 0, 1, 1), /never named/);
+  });
+
+  it('builds the same index as the scan on one thread', async () => {
+    const sql = await loadSqlJs();
+    const open = (scanWorker: boolean) => RetrievalIndex.open({ sql, workspace: new WorkspaceFiles(root), scanWorker });
+    const one = open(false);
+    const two = open(true);
+    try {
+      const [first, second] = [await one.indexWorkspace(), await two.indexWorkspace()];
+      assert.deepEqual(second, first);
+      assert.ok(first.filesIndexed > 64 * 2, 'several batches');
+      assert.deepEqual(two.indexedPaths(), one.indexedPaths());
+      assert.deepEqual(two.skippedFiles(), one.skippedFiles());
+      assert.deepEqual(two.redactedStrings(), one.redactedStrings());
+      assert.equal(two.redactedStrings().length, 1, 'the inline key was redacted');
+      const { chunks, chunkPlaces } = one.stats();
+      assert.deepEqual({ chunks: two.stats().chunks, chunkPlaces: two.stats().chunkPlaces }, { chunks, chunkPlaces });
+      const queries = ['getUserName user', 'Grüße Köln', '東京', 'repeat end', 'parseJSON v2', 'chunk options overlap', 'marker42 retrievalScan3', 'redact secrets token', 'term index postings', 'HTTPServer'];
+      // The same scores; equal scores are ordered by chunk id, which follows the order of writing
+      // (batches are written as they are ready), so the hits are compared as sets but for the
+      // group of equal scores the limit cuts.
+      for (const query of queries) {
+        const answer = (index: RetrievalIndex) => {
+          const hits = index.search(query, { limit: 8 }).hits;
+          const last = hits[hits.length - 1]?.score;
+          return {
+            scores: hits.map((hit) => hit.score.toFixed(9)),
+            above: hits.filter((hit) => hit.score !== last).map((hit) => `${hit.path}:${hit.startLine}-${hit.endLine} ${hit.score.toFixed(9)} ${hit.chunkHash}`).sort(),
+          };
+        };
+        assert.deepEqual(answer(two), answer(one), query);
+      }
+      assert.ok(one.search('東京', { limit: 3 }).hits.length > 0, 'non-ASCII terms are found');
+    } finally {
+      one.close();
+      two.close();
+    }
+  });
+
+  it('answers undefined when its worker fails, so the scan reads the files itself', async () => {
+    const broken = ScanWorker.start({ folder: path.join(root, 'no-such-folder'), excludeGlobs: [], maxFileBytes: 1024, chunkOptions: { minLines: 1, maxLines: 4, overlapLines: 0, maxChars: 100 } });
+    assert.ok(broken, 'the worker file is beside the module');
+    assert.equal(await broken.prepare(['note1.md']), undefined);
+    assert.equal(await broken.prepare(['note2.md']), undefined, 'and keeps answering undefined');
+    broken.stop();
+  });
+
+  it('looks for every known key hint in its one-pass prefilter', () => {
+    for (const hint of knownKeyHints()) {
+      assert.ok(mayHoldKnownKey(`before ${hint} after`), hint);
+    }
+    assert.equal(mayHoldKnownKey('export function plainCode(value: number) { return value + 1; }'), false);
+  });
+});
