@@ -2,7 +2,7 @@ import type { CompactionCommittedBody, CompactionTier } from '../core/compaction
 import type { CompactionComparison, GrowthSeries, SearchResult, StoreHealth, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
 
 export type { CompactionTier } from '../core/compaction/compactionTypes';
-export type { CompactionComparison, GrowthSeries, RawItem, SearchResult, StoreHealth, TimelineCategory, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
+export type { CompactionComparison, GrowthPoint, GrowthSeries, RawItem, SearchResult, StoreHealth, TimelineCategory, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
 
 // Messages between the memory panel's webview (src/webview/memory) and its controller
 // (src/extension/memory/memoryPanel.ts). The webview is untrusted input: every message goes
