@@ -169,7 +169,12 @@ describe('the memory panel in the browser', () => {
       await panel().locator('#session-picker').selectOption(`claude-${oldSessionId}`);
       await panel().locator('#session-summary', { hasText: /^Fix the date parser: \d+ turns?, \d+ events$/ }).waitFor();
       await panel().locator('.timeline-rows .row[data-category="toolCall"]').first().waitFor();
+      // Its chart spans the transcript's own five minutes (2025-07-01), not the import: round ticks.
+      await panel().locator('#growth .growth-axis .tick-label:not(.start)').nth(1).waitFor();
     });
+    assert.match((await panel().locator('.timeline-rows .row[data-category="toolCall"] .time').first().textContent()) ?? '', /^Jul 1 \d\d:\d\d$/);
+    await panel().locator('#growth svg.growth').hover();
+    await panel().locator('#growth-readout', { hasText: /, 2025-07-01 \d\d:\d\d:\d\d: / }).waitFor();
     assert.match((await panel().locator('.timeline-rows .row[data-category="toolCall"] .label').first().textContent()) ?? '', /^tool call Read \(toolu_01\)/);
     assert.match(runCli(store!, ['sessions']), new RegExp(`claude-${oldSessionId}`));
   });

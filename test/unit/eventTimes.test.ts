@@ -104,6 +104,11 @@ describe('imported sessions at their own times', () => {
     assert.equal(growth.timeSpan?.startMs, firstSourceMs);
     // The newest event is the question asked here after the import (the test above).
     assert.ok(growth.timeSpan.endMs >= beforeImportMs);
+    // A session only imported: its start and cursors (written at import) sit with their neighbours.
+    const agent = timeline.growth(`${importedId}-agent-3f2a9c1b`);
+    assert.ok(agent.points.length > 2);
+    assert.ok(agent.timeSpan!.endMs < beforeImportMs, 'the axis ends at the transcript’s last record, not at the import');
+    assert.ok(agent.points.every((point) => point.timeMs < beforeImportMs), JSON.stringify(agent.points.map((point) => point.timeMs)));
   });
 
   it('writes each section’s time in the Markdown export, the source time for imported ones, and reads it back', () => {

@@ -34,6 +34,10 @@ interface GrowthCache {
   /** Earliest and latest own time of the events summed (they need not come in order). */
   startMs: number;
   endMs: number;
+  /** The time of the newest event that counts for the time axis (null: none yet). */
+  lastTimeMs: number | null;
+  /** Bookkeeping points before any counted event, with their own times (placed once one comes). */
+  readonly pending: Array<{ readonly at: number; readonly ownMs: number }>;
   readonly points: GrowthPoint[];
   readonly requests: GrowthPoint[];
 }
@@ -119,15 +123,30 @@ export class SessionTimeline {
     const keys = this.sessionKeys(sessionId);
     let cache = this.growthCache.get(sessionId);
     if (!cache || cache.covered > keys.seqs.length) {
-      cache = { covered: 0, total: 0, startMs: Infinity, endMs: -Infinity, points: [], requests: [] };
+      cache = { covered: 0, total: 0, startMs: Infinity, endMs: -Infinity, lastTimeMs: null, pending: [], points: [], requests: [] };
       this.growthCache.set(sessionId, cache);
     }
     for (const { event, index } of this.eventsOf(sessionId, keys, cache.covered)) {
       const category = categoryOf(event);
       const tokens = tokensOf(event, this.counter);
-      const timeMs = eventTimeMs(event).ms;
-      cache.startMs = Math.min(cache.startMs, timeMs);
-      cache.endMs = Math.max(cache.endMs, timeMs);
+      // An import's cursors and a start without a source time were written when it ran, not when
+      // the conversation happened: on the time axis they sit with the event before them.
+      const own = eventTimeMs(event);
+      const bookkeeping = event.kind === 'import.cursor' || (event.kind === 'session.started' && !own.fromSource);
+      if (bookkeeping && cache.lastTimeMs === null) {
+        cache.pending.push({ at: cache.points.length, ownMs: own.ms });
+      }
+      const timeMs = bookkeeping ? (cache.lastTimeMs ?? own.ms) : own.ms;
+      if (!bookkeeping) {
+        cache.startMs = Math.min(cache.startMs, timeMs);
+        cache.endMs = Math.max(cache.endMs, timeMs);
+        if (cache.lastTimeMs === null) {
+          for (const { at } of cache.pending.splice(0)) {
+            cache.points[at] = { ...cache.points[at]!, timeMs };
+          }
+        }
+        cache.lastTimeMs = timeMs;
+      }
       if (category === 'receipt') {
         cache.requests.push({ index, seq: event.seq, wallMs: event.wallMs, timeMs, tokens });
       } else if (category !== 'compaction' && category !== 'undo') {
@@ -143,7 +162,8 @@ export class SessionTimeline {
       const firstIndex = lowerBound(keys.seqs, row.firstSeq);
       return { index, firstIndex, timeMs: timeAt(index), firstTimeMs: timeAt(firstIndex), savedTokens: row.sourceTokens - row.summaryTokens };
     });
-    const timeSpan = points.length === 0 ? null : { startMs: cache.startMs, endMs: cache.endMs };
+    const counted = cache.lastTimeMs !== null;
+    const timeSpan = points.length === 0 ? null : counted ? { startMs: cache.startMs, endMs: cache.endMs } : { startMs: Math.min(...cache.pending.map((item) => item.ownMs)), endMs: Math.max(...cache.pending.map((item) => item.ownMs)) };
     return { sessionId, eventCount: keys.seqs.length, totalTokens: cache.total, points: downsample(points, growthPoints), requests: downsample(cache.requests, growthPoints), compactions, timeSpan };
   }
 

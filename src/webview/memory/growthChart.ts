@@ -13,6 +13,7 @@ const svgNs = 'http://www.w3.org/2000/svg';
 const width = 600;
 const height = 120;
 const pad = 4;
+const minTimeSpanMs = 1000;
 
 function svg<K extends keyof SVGElementTagNameMap>(tag: K, attributes: Record<string, string>): SVGElementTagNameMap[K] {
   const element = document.createElementNS(svgNs, tag);
@@ -29,22 +30,30 @@ function describePoint(point: GrowthPoint, eventCount: number, what: string): st
 export function growthChart(series: GrowthSeries, jump: (index: number) => void): HTMLElement {
   const max = Math.max(1, series.totalTokens, ...series.requests.map((point) => point.tokens));
   const start = series.timeSpan?.startMs ?? 0;
-  const span = Math.max(1, (series.timeSpan?.endMs ?? 0) - start);
-  const x = (ms: number): number => pad + ((width - 2 * pad) * (ms - start)) / span;
+  const span = (series.timeSpan?.endMs ?? 0) - start;
+  // Events written within a second (one batch, one import of records with one timestamp) would
+  // stack on one x: then the x-axis is their position in the session, and the axis says so.
+  const byTime = span >= minTimeSpanMs;
+  const lastIndex = Math.max(1, series.eventCount - 1);
+  const x = (ms: number): number => pad + ((width - 2 * pad) * (ms - start)) / Math.max(1, span);
+  const xIndex = (index: number): number => pad + ((width - 2 * pad) * index) / lastIndex;
+  const xOf = (point: { timeMs: number; index: number }): number => (byTime ? x(point.timeMs) : xIndex(point.index));
   const y = (tokens: number): number => height - pad - ((height - 2 * pad) * tokens) / max;
   const label = `Tokens of the session over time: ${count(series.totalTokens)} tokens in ${count(series.eventCount)} events${series.timeSpan ? `, ${readableTime(series.timeSpan.startMs)} to ${readableTime(series.timeSpan.endMs)}` : ''}; ${series.requests.length} recorded requests, ${series.compactions.length} compactions in force.`;
   const chart = svg('svg', { class: 'growth', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': label });
   chart.append(Object.assign(svg('title', {}), { textContent: label }));
-  const ticks = series.timeSpan ? timeTicks(series.timeSpan.startMs, series.timeSpan.endMs) : [];
+  const ticks = series.timeSpan && byTime ? timeTicks(series.timeSpan.startMs, series.timeSpan.endMs) : [];
   for (const tick of ticks) {
     chart.append(svg('line', { class: 'tick', x1: x(tick.ms).toFixed(1), x2: x(tick.ms).toFixed(1), y1: '0', y2: String(height) }));
   }
   for (const band of series.compactions) {
-    chart.append(svg('rect', { class: 'compacted', x: x(band.firstTimeMs).toFixed(1), y: '0', width: String(Math.max(1, x(band.timeMs) - x(band.firstTimeMs))), height: String(height) }));
+    const from = byTime ? x(band.firstTimeMs) : xIndex(band.firstIndex);
+    const to = byTime ? x(band.timeMs) : xIndex(band.index);
+    chart.append(svg('rect', { class: 'compacted', x: from.toFixed(1), y: '0', width: String(Math.max(1, to - from)), height: String(height) }));
   }
-  chart.append(svg('polyline', { class: 'total', points: series.points.map((point) => `${x(point.timeMs).toFixed(1)},${y(point.tokens).toFixed(1)}`).join(' ') }));
+  chart.append(svg('polyline', { class: 'total', points: series.points.map((point) => `${xOf(point).toFixed(1)},${y(point.tokens).toFixed(1)}`).join(' ') }));
   for (const point of series.requests) {
-    const dot = svg('circle', { class: 'request', cx: x(point.timeMs).toFixed(1), cy: y(point.tokens).toFixed(1), r: '2' });
+    const dot = svg('circle', { class: 'request', cx: xOf(point).toFixed(1), cy: y(point.tokens).toFixed(1), r: '2' });
     dot.append(Object.assign(svg('title', {}), { textContent: describePoint(point, series.eventCount, 'Request') }));
     chart.append(dot);
   }
@@ -57,7 +66,7 @@ export function growthChart(series: GrowthSeries, jump: (index: number) => void)
     axis.append(tickLabel);
   }
   if (ticks.length === 0 && series.timeSpan) {
-    axis.append(h('span', { class: 'tick-label start' }, readableTime(series.timeSpan.startMs)));
+    axis.append(h('span', { class: 'tick-label start' }, byTime ? readableTime(series.timeSpan.startMs) : `all at ${readableTime(series.timeSpan.startMs)}; across: events 1–${count(series.eventCount)}`));
   }
   const readout = h('div', { class: 'growth-readout', id: 'growth-readout' }, 'Point at the chart to see the event there; click to show it in the timeline.');
 
@@ -68,7 +77,7 @@ export function growthChart(series: GrowthSeries, jump: (index: number) => void)
     let best: GrowthPoint | undefined;
     let distance = Infinity;
     for (const point of series.points) {
-      const gap = Math.abs(x(point.timeMs) - at);
+      const gap = Math.abs(xOf(point) - at);
       if (gap < distance) {
         best = point;
         distance = gap;
