@@ -98,6 +98,11 @@ describe('imported sessions at their own times', () => {
     const cursor = rows.find((row) => row.kind === 'import.cursor');
     assert.equal(cursor?.timeFromSource, false);
     const growth = timeline.growth(importedId);
+    // Up to the question asked here, every point sits in the transcript's time, also the record
+    // whose timestamp was bad (a-4) and the import's cursor.
+    const askedIndex = rows.length - 1;
+    assert.equal(rows[askedIndex]?.kind, 'message.user');
+    assert.ok(growth.points.filter((point) => point.index < askedIndex).every((point) => point.timeMs < beforeImportMs), JSON.stringify(growth.points.map((point) => point.timeMs)));
     const sourced = growth.points.filter((point) => point.timeMs < beforeImportMs);
     assert.ok(sourced.length > 0);
     assert.ok(sourced.every((point) => point.timeMs >= firstSourceMs && point.timeMs <= lastSourceMs));

@@ -36,6 +36,8 @@ interface GrowthCache {
   endMs: number;
   /** The time of the newest event that counts for the time axis (null: none yet). */
   lastTimeMs: number | null;
+  /** The newest counted event had a source time and no import cursor came since (one import batch). */
+  inImport: boolean;
   /** Bookkeeping points before any counted event, with their own times (placed once one comes). */
   readonly pending: Array<{ readonly at: number; readonly ownMs: number }>;
   readonly points: GrowthPoint[];
@@ -123,16 +125,22 @@ export class SessionTimeline {
     const keys = this.sessionKeys(sessionId);
     let cache = this.growthCache.get(sessionId);
     if (!cache || cache.covered > keys.seqs.length) {
-      cache = { covered: 0, total: 0, startMs: Infinity, endMs: -Infinity, lastTimeMs: null, pending: [], points: [], requests: [] };
+      cache = { covered: 0, total: 0, startMs: Infinity, endMs: -Infinity, lastTimeMs: null, inImport: false, pending: [], points: [], requests: [] };
       this.growthCache.set(sessionId, cache);
     }
     for (const { event, index } of this.eventsOf(sessionId, keys, cache.covered)) {
       const category = categoryOf(event);
       const tokens = tokensOf(event, this.counter);
-      // An import's cursors and a start without a source time were written when it ran, not when
-      // the conversation happened: on the time axis they sit with the event before them.
+      // An import's cursors, a start without a source time and a record of the batch whose time
+      // was missing or bad were written when the import ran, not when the conversation happened:
+      // on the time axis they sit with the event before them.
       const own = eventTimeMs(event);
-      const bookkeeping = event.kind === 'import.cursor' || (event.kind === 'session.started' && !own.fromSource);
+      const bookkeeping = event.kind === 'import.cursor' || (!own.fromSource && (event.kind === 'session.started' || cache.inImport));
+      if (event.kind === 'import.cursor') {
+        cache.inImport = false;
+      } else if (own.fromSource) {
+        cache.inImport = true;
+      }
       if (bookkeeping && cache.lastTimeMs === null) {
         cache.pending.push({ at: cache.points.length, ownMs: own.ms });
       }
