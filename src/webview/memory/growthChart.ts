@@ -61,8 +61,10 @@ export function growthChart(series: GrowthSeries, jump: (index: number) => void)
   // Ticks as HTML below the chart: text in a stretched SVG would be stretched with it.
   const axis = h('div', { class: 'growth-axis', 'aria-hidden': 'true' });
   for (const tick of ticks) {
-    const tickLabel = h('span', { class: 'tick-label', 'data-ms': String(tick.ms) }, tick.label);
-    tickLabel.style.left = `${((100 * x(tick.ms)) / width).toFixed(2)}%`;
+    const share = (100 * x(tick.ms)) / width;
+    // A label at an end of the chart is aligned inward, so none is cut off.
+    const tickLabel = h('span', { class: `tick-label${share < 6 ? ' at-start' : share > 94 ? ' at-end' : ''}`, 'data-ms': String(tick.ms) }, tick.label);
+    tickLabel.style.left = `${share.toFixed(2)}%`;
     axis.append(tickLabel);
   }
   if (ticks.length === 0 && series.timeSpan) {
