@@ -19,6 +19,7 @@ import { CompactionCliFailure, compactionCommands, compactionFlagOptions, compac
 import { runImport } from './importCommand';
 import { runDriftCommand } from './driftCommand';
 import { runMcpCommand } from './mcpCommand';
+import { sessionActivityOf } from '../core/memory/sessionActivity';
 
 // `context-ledger`: the command-line front end on the same engine as the extension.
 const usage = `Usage: context-ledger [--store DIR] <command> [options]
@@ -144,14 +145,14 @@ export async function runCli(argv: readonly string[], out: Output, readStdin: ()
   try {
     switch (command) {
       case 'sessions': {
-        const sessions = ledger.listSessions();
+        const sessions = sessionActivityOf(ledger).list(ledger.listSessions());
         if (json) {
           out(JSON.stringify(sessions, null, 2));
         } else if (sessions.length === 0) {
           out('no sessions');
         } else {
           for (const session of sessions) {
-            out(`${session.id}  ${session.name}  ${session.turnCount} turns  last ${new Date(session.lastActivityMs).toISOString()}${session.closed ? '  (closed)' : ''}${session.hidden ? '  (hidden)' : ''}`);
+            out(`${session.id}  ${session.name}  ${session.turnCount} turns  last ${new Date(session.lastActivityMs).toISOString()}${session.activityFromSource ? ' (source)' : ''}${session.closed ? '  (closed)' : ''}${session.hidden ? '  (hidden)' : ''}`);
           }
         }
         return 0;

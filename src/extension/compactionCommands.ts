@@ -4,6 +4,7 @@ import { CompactionErrorCode, CompactionNotifications, CompactionRequests, type 
 import { readChatSettings, settingReader } from './chat/chatSettings';
 import type { EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
+import { configuredCompactor } from './memory/compactorSetting';
 
 // The compaction commands: Compact Session… (tier, preview in a read-only document, confirm,
 // commit), Undo Last Compaction, Set Session Fidelity Tier…, and the notice of an automatic
@@ -210,13 +211,12 @@ export class CompactionFeature extends Disposable {
     if (!(await this.options.hasApiKey())) {
       return false;
     }
-    const picked = await vscode.window.showQuickPick(
-      [
-        { label: 'Claude writes the summary', description: 'uses your API key', model: true },
-        { label: 'Offline extractive summary', description: 'no key, sentences kept verbatim', model: false },
-      ],
-      { placeHolder: 'Who writes the summary' },
-    );
+    const choices = [
+      { label: 'Claude writes the summary', description: 'uses your API key', model: true },
+      { label: 'Offline extractive summary', description: 'no key, sentences kept verbatim', model: false },
+    ];
+    // contextLedger.compaction.compactor comes first (the memory panel starts from it too).
+    const picked = await vscode.window.showQuickPick(configuredCompactor() === 'model' ? choices : choices.reverse(), { placeHolder: 'Who writes the summary' });
     return picked?.model;
   }
 

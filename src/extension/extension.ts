@@ -67,7 +67,7 @@ class ContextLedgerExtension extends Disposable {
     registerImportCommands({ engine: this.engine, output: this.output }).forEach((disposable) => this.register(disposable));
     this.register(new DriftFeature({ engine: this.engine, log: this.output, facts: engineDriftFactActions(this.engine) }));
     this.register(new FactsFeature(this.engine, this.output));
-    this.register(new MemoryFeature({ engine: this.engine, extensionUri: context.extensionUri, log: this.output, activeSessionId: () => this.chat.activeSessionId, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
+    this.register(new MemoryFeature({ engine: this.engine, extensionUri: context.extensionUri, log: this.output, activeSessionId: () => this.chat.activeSessionId, hasApiKey: async () => (await keys.resolveKey()) !== null, exposeTestHooks: exposesTestHooks(context.extensionMode) }));
     this.register(new McpFeature({ context, engine: this.engine, storeDir: this.storeDir, log: this.output }));
     // Trust granted later gives the model's tools the folder: restart the engine with it.
     this.register(vscode.workspace.onDidGrantWorkspaceTrust(() => void this.engine.restart()));

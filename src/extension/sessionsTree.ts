@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import type { SessionSummary } from '../core/ledger';
+import type { SessionWithActivity } from '../core/memory/sessionActivity';
 import { CommandId } from './commandIds';
 import type { EngineClient } from './engineClient';
 import { Disposable } from './lifecycle';
@@ -88,12 +89,14 @@ export class SessionsTreeProvider extends Disposable implements vscode.TreeDataP
   getTreeItem(session: SessionSummary): vscode.TreeItem {
     const item = new vscode.TreeItem(session.name, vscode.TreeItemCollapsibleState.None);
     const active = session.id === this.activeSessionId;
+    // The engine gives an imported session its transcript's times (core/memory/sessionActivity.ts).
+    const fromSource = (session as Partial<SessionWithActivity>).activityFromSource === true ? ' (in the imported transcript)' : '';
     item.id = session.id;
     item.description = `${turnsLabel(session.turnCount)} · ${formatAge(Date.now() - session.lastActivityMs)}${active ? ' · open' : ''}`;
     item.tooltip = new vscode.MarkdownString(
       `**${escapeMarkdown(session.name)}**${active ? ' (open in the chat)' : ''}\n\n` +
         `- ${turnsLabel(session.turnCount)} (questions asked), ${session.eventCount} events\n` +
-        `- last activity ${new Date(session.lastActivityMs).toLocaleString()}\n` +
+        `- last activity ${new Date(session.lastActivityMs).toLocaleString()}${fromSource}\n` +
         `- started ${new Date(session.startedMs).toLocaleString()}\n` +
         `- id \`${session.id}\`${session.closed ? '\n- closed' : ''}`,
     );

@@ -30,6 +30,7 @@ import type { DriftFactSource } from '../core/drift/driftTypes';
 import { registerFactsService } from './factsService';
 import { driftFactsOf } from '../core/facts/factDrift';
 import { registerMemoryPanelService } from './memoryPanelService';
+import { sessionActivityOf } from '../core/memory/sessionActivity';
 import { registerMemoryToolsService } from './memoryToolsService';
 
 // The engine process: owns the store (journal + sql.js) for one workspace, so the extension
@@ -135,14 +136,16 @@ connection.onRequest(
     return { verdicts: await store.append(params.events) };
   }),
 );
-connection.onRequest(EngineRequests.listSessions, handle((store) => store.listSessions()));
+// Sessions at their events' own times (an imported one where its conversation happened).
+connection.onRequest(EngineRequests.listSessions, handle((store) => sessionActivityOf(store).list(store.listSessions())));
 connection.onRequest(
   EngineRequests.readSession,
   handle((store, params) => {
     if (typeof params?.sessionId !== 'string') {
       throw new ResponseError(EngineErrorCode.invalidEvent, 'readSession expects { sessionId }');
     }
-    return { session: store.getSession(params.sessionId) ?? null, events: store.readSession(params.sessionId, params.range ?? {}) };
+    const session = store.getSession(params.sessionId);
+    return { session: session ? sessionActivityOf(store).of(session) : null, events: store.readSession(params.sessionId, params.range ?? {}) };
   }),
 );
 connection.onRequest(EngineRequests.stats, handle((store) => store.stats()));

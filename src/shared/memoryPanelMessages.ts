@@ -2,7 +2,7 @@ import type { CompactionCommittedBody, CompactionTier } from '../core/compaction
 import type { CompactionComparison, GrowthSeries, SearchResult, StoreHealth, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
 
 export type { CompactionTier } from '../core/compaction/compactionTypes';
-export type { CompactionComparison, GrowthSeries, RawItem, SearchResult, StoreHealth, TimelineCategory, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
+export type { CompactionComparison, GrowthPoint, GrowthSeries, RawItem, SearchResult, StoreHealth, TimelineCategory, TimelineOverview, TimelineRow } from '../core/memory/timelineTypes';
 
 // Messages between the memory panel's webview (src/webview/memory) and its controller
 // (src/extension/memory/memoryPanel.ts). The webview is untrusted input: every message goes
@@ -15,7 +15,7 @@ export const memoryPanelViewType = 'contextLedger.memory';
 export const memoryPanelLimits = { idLength: 200, queryLength: 500, maxTurn: 10_000_000 } as const;
 
 /** Commands the panel may ask the extension to run (never an arbitrary command id). */
-export const memoryPanelCommands = ['importClaudeCode', 'openChat'] as const;
+export const memoryPanelCommands = ['importClaudeCode', 'openChat', 'setApiKey'] as const;
 export type MemoryPanelCommand = (typeof memoryPanelCommands)[number];
 
 export type MemoryWebviewMessage =
@@ -28,7 +28,7 @@ export type MemoryWebviewMessage =
   | { readonly type: 'search'; readonly requestId: string; readonly sessionId: string; readonly query: string }
   | { readonly type: 'health'; readonly requestId: string; readonly sessionId: string | null }
   /** Preview compacting turns firstTurn..lastTurn; the extension keeps the preview (the webview gets its id). */
-  | { readonly type: 'preview'; readonly requestId: string; readonly sessionId: string; readonly firstTurn: number; readonly lastTurn: number; readonly tier: CompactionTier }
+  | { readonly type: 'preview'; readonly requestId: string; readonly sessionId: string; readonly firstTurn: number; readonly lastTurn: number; readonly tier: CompactionTier; readonly compactor?: CompactorKind }
   /** Commit the preview the extension holds under `previewId`. */
   | { readonly type: 'commit'; readonly requestId: string; readonly previewId: string }
   | { readonly type: 'cancelPreview'; readonly requestId: string; readonly previewId: string }
@@ -36,6 +36,15 @@ export type MemoryWebviewMessage =
   | { readonly type: 'runCommand'; readonly requestId: string; readonly command: MemoryPanelCommand };
 
 export type MemoryWebviewMessageType = MemoryWebviewMessage['type'];
+
+/** Who writes a compaction's summary: the offline extractive compactor, or the chat's model (with the key). */
+export type CompactorKind = 'offline' | 'model';
+
+/** The compactor the panel starts from (contextLedger.compaction.compactor) and the model it would use. */
+export interface MemoryCompactorSetting {
+  readonly compactor: CompactorKind;
+  readonly model: string;
+}
 
 export interface MemorySessionItem {
   readonly id: string;
@@ -77,11 +86,13 @@ export interface MemoryReplyValues {
 export interface MemoryReplyError {
   readonly message: string;
   /** stale: a turn arrived since the preview (preview again); barrier: a tool call or reply is pending. */
-  readonly reason: 'stale' | 'barrier' | 'invalid' | 'other';
+  readonly reason: 'stale' | 'barrier' | 'invalid' | 'noKey' | 'model' | 'other';
 }
 
 export type MemoryHostMessage =
-  | { readonly type: 'init'; readonly sessions: readonly MemorySessionItem[]; readonly sessionId: string | null }
+  | { readonly type: 'init'; readonly sessions: readonly MemorySessionItem[]; readonly sessionId: string | null; readonly compactor?: MemoryCompactorSetting }
+  /** contextLedger.compaction.compactor or the model setting changed. */
+  | { readonly type: 'compactor'; readonly compactor: MemoryCompactorSetting }
   | { readonly type: 'reply'; readonly requestId: string; readonly ok: true; readonly value: unknown }
   | { readonly type: 'reply'; readonly requestId: string; readonly ok: false; readonly error: MemoryReplyError }
   /** The store changed (another turn, an import): these sessions have new events. */
@@ -130,7 +141,7 @@ const fields: Record<MemoryWebviewMessageType, readonly string[]> = {
   growth: ['type', 'requestId', 'sessionId'],
   search: ['type', 'requestId', 'sessionId', 'query'],
   health: ['type', 'requestId', 'sessionId'],
-  preview: ['type', 'requestId', 'sessionId', 'firstTurn', 'lastTurn', 'tier'],
+  preview: ['type', 'requestId', 'sessionId', 'firstTurn', 'lastTurn', 'tier', 'compactor'],
   commit: ['type', 'requestId', 'previewId'],
   cancelPreview: ['type', 'requestId', 'previewId'],
   undo: ['type', 'requestId', 'sessionId', 'compactionId'],
@@ -191,7 +202,11 @@ function webviewMessage(input: unknown): MemoryWebviewMessage {
       if (tier !== 'balanced' && tier !== 'aggressive') {
         fail('"tier" must be balanced or aggressive');
       }
-      return { type: known, requestId, sessionId: id(input, 'sessionId'), firstTurn, lastTurn, tier };
+      const compactor = input.compactor;
+      if (compactor !== undefined && compactor !== 'offline' && compactor !== 'model') {
+        fail('"compactor" must be offline or model');
+      }
+      return { type: known, requestId, sessionId: id(input, 'sessionId'), firstTurn, lastTurn, tier, ...(compactor ? { compactor } : {}) };
     }
     case 'commit':
     case 'cancelPreview':
@@ -220,6 +235,8 @@ export function parseMemoryHostMessage(input: unknown): Parsed<MemoryHostMessage
       return typeof input.requestId === 'string' && typeof input.ok === 'boolean' && (input.ok || isRecord(input.error)) ? { ok: true, value: input as unknown as MemoryHostMessage } : { ok: false, problem: '"reply" is incomplete' };
     case 'storeChanged':
       return Array.isArray(input.sessionIds) ? { ok: true, value: input as unknown as MemoryHostMessage } : { ok: false, problem: '"storeChanged" lacks sessionIds' };
+    case 'compactor':
+      return isRecord(input.compactor) && (input.compactor.compactor === 'offline' || input.compactor.compactor === 'model') && typeof input.compactor.model === 'string' ? { ok: true, value: input as unknown as MemoryHostMessage } : { ok: false, problem: '"compactor" is incomplete' };
     case 'showSession':
       return typeof input.sessionId === 'string' ? { ok: true, value: input as unknown as MemoryHostMessage } : { ok: false, problem: '"showSession" lacks sessionId' };
     default:

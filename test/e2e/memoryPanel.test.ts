@@ -71,6 +71,14 @@ describe('the memory panel in the browser', () => {
     assert.match((await firstAnswer.locator('.label').textContent()) ?? '', /^assistant: In src\/parser\/part1\.ts/);
     assert.match((await firstAnswer.locator('.tokens').textContent()) ?? '', /^\d+$/);
     assert.match((await panel().locator('#health-events').textContent()) ?? '', /^\d+ in 2 sessions/);
+    // Each row has its time; the chart's x-axis is time, labelled below it, and pointing at the
+    // chart names the event there (its position in the session).
+    assert.match((await firstAnswer.locator('.time').textContent()) ?? '', /^\d\d:\d\d$/);
+    assert.match((await panel().locator('#growth .growth-axis .tick-label').first().textContent()) ?? '', /\d\d:\d\d/);
+    await shot('chart-hover', async () => {
+      await panel().locator('#growth svg.growth').hover();
+      await panel().locator('#growth-readout', { hasText: /^Total at event \d+ of 13 \(seq \d+\), \d{4}-\d\d-\d\d \d\d:\d\d:\d\d: [\d,]+ tokens$/ }).waitFor();
+    });
   });
 
   it('searches within the session and jumps to the hit', async () => {
@@ -93,6 +101,7 @@ describe('the memory panel in the browser', () => {
       await panel().locator('#preview').waitFor();
     });
     assert.match((await panel().locator('#preview-numbers').textContent()) ?? '', /^\d+ tokens in place of \d+ · aggressive · offline summary · keeps \d+ of \d+ details$/);
+    assert.equal(await panel().locator('#preview-compactor').textContent(), 'Written by the offline compactor (extractive: sentences kept verbatim).');
     assert.equal(await panel().locator('#raw-turns .raw-item').count(), 8);
     const marked = await panel().locator('#raw-turns mark.dropped').allTextContents();
     assert.ok(marked.includes('4097'), `dropped numbers are marked: ${JSON.stringify(marked)}`);
@@ -108,7 +117,7 @@ describe('the memory panel in the browser', () => {
       await panel().locator('#preview-again').click();
       await panel().locator('#preview #commit:not([disabled])').waitFor();
       await panel().locator('#commit').click();
-      await panel().locator('#status', { hasText: /^Turns 1–4 compacted: \d+ tokens in place of \d+\.$/ }).waitFor();
+      await panel().locator('#status', { hasText: /^Turns 1–4 compacted by the offline compactor: \d+ tokens in place of \d+\.$/ }).waitFor();
       await panel().locator('.timeline-rows .row[data-category="compaction"] .undo').waitFor();
     });
     assert.match(runCli(store!, ['show', sessionId]), /compaction of turns 1–4 \(events \d+–\d+\), aggressive, by offline/);
@@ -121,6 +130,24 @@ describe('the memory panel in the browser', () => {
       await panel().locator('.timeline-rows .row.undone[data-category="compaction"]').waitFor();
     });
     assert.match(runCli(store!, ['show', sessionId]), /compaction compaction-\S+ undone/);
+  });
+
+  it('previews with the model when it is the chosen compactor, and says so', async () => {
+    const messagesApi = process.env.CONTEXT_LEDGER_E2E_MESSAGES_API;
+    assert.ok(messagesApi, 'CONTEXT_LEDGER_E2E_MESSAGES_API is set by scripts/run-e2e.mjs');
+    const scripted = await fetch(`${messagesApi}/_test/script`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify([{ kind: 'answer', content: [{ type: 'text', text: 'Model summary: the parser parts live in src/parser.' }] }]) });
+    assert.equal(scripted.status, 200, await scripted.text());
+    await shot('model-preview', async () => {
+      await panel().locator('#first-turn').fill('1');
+      await panel().locator('#last-turn').fill('2');
+      await panel().locator('#tier').selectOption('balanced');
+      await panel().locator('#compactor').selectOption('model');
+      await panel().locator('#preview-button').click();
+      await panel().locator('#preview #summary', { hasText: 'Model summary: the parser parts live in src/parser.' }).waitFor();
+    });
+    assert.match((await panel().locator('#preview-compactor').textContent()) ?? '', /^Written by the model \S+\.$/);
+    await panel().locator('#cancel').click();
+    await panel().locator('#compactor').selectOption('offline');
   });
 
   it('imports the Claude Code projects folder and shows the imported session', async () => {
@@ -142,7 +169,12 @@ describe('the memory panel in the browser', () => {
       await panel().locator('#session-picker').selectOption(`claude-${oldSessionId}`);
       await panel().locator('#session-summary', { hasText: /^Fix the date parser: \d+ turns?, \d+ events$/ }).waitFor();
       await panel().locator('.timeline-rows .row[data-category="toolCall"]').first().waitFor();
+      // Its chart spans the transcript's own five minutes (2025-07-01), not the import: round ticks.
+      await panel().locator('#growth .growth-axis .tick-label:not(.start)').nth(1).waitFor();
     });
+    assert.match((await panel().locator('.timeline-rows .row[data-category="toolCall"] .time').first().textContent()) ?? '', /^Jul 1 \d\d:\d\d$/);
+    await panel().locator('#growth svg.growth').hover();
+    await panel().locator('#growth-readout', { hasText: /, 2025-07-01 \d\d:\d\d:\d\d: / }).waitFor();
     assert.match((await panel().locator('.timeline-rows .row[data-category="toolCall"] .label').first().textContent()) ?? '', /^tool call Read \(toolu_01\)/);
     assert.match(runCli(store!, ['sessions']), new RegExp(`claude-${oldSessionId}`));
   });

@@ -144,8 +144,9 @@ describe('chat settings in an untrusted workspace', () => {
       contributes: { configuration: { properties: Record<string, { scope?: string; default?: unknown }> } };
     };
     // The chat's own: not the store path, the facts settings (factsSettings.test.ts), the drift
-    // model check or the Claude Code follower (trusted workspaces only, lmToolsFollowClaudeCode.test.ts).
-    const others = (key: string) => ['contextLedger.storePath', 'contextLedger.import.followClaudeCode', 'contextLedger.drift.modelCheck'].includes(key) || key.startsWith('contextLedger.facts.');
+    // model check, the compactor (memory/compactorSetting.ts) or the Claude Code follower (trusted
+    // workspaces only, lmToolsFollowClaudeCode.test.ts).
+    const others = (key: string) => ['contextLedger.storePath', 'contextLedger.import.followClaudeCode', 'contextLedger.drift.modelCheck', 'contextLedger.compaction.compactor'].includes(key) || key.startsWith('contextLedger.facts.');
     const declared = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.filter((key) => !others(key));
     assert.deepEqual(declared.sort(), restrictedChatSettings.map((key) => `contextLedger.${key}`).sort());
     const properties = manifest.contributes.configuration.properties;

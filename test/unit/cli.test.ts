@@ -46,7 +46,7 @@ describe('context-ledger CLI', () => {
     assert.deepEqual(jsonl.map((event) => event.seq), [1, 2, 3, 4, 5]);
     const out = path.join(temp.dir, 'session.md');
     assert.equal(run(store, ['export', '--format', 'md', '--out', out]).code, 0);
-    assert.match(fs.readFileSync(out, 'utf8'), /## User\n\nHow do I parse a date\?/);
+    assert.match(fs.readFileSync(out, 'utf8'), /## User\n\n\*\d{4}-\d\d-\d\dT[\d:.]+Z\*\n\nHow do I parse a date\?/);
     const again = run(store, ['export', '--format', 'md', '--out', out]);
     assert.equal(again.code, 1, 'an existing file is never overwritten');
     assert.match(again.stderr, /cannot write/);

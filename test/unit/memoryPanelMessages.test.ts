@@ -22,6 +22,8 @@ describe('memory panel messages', () => {
       { type: 'search', requestId: 'r1', sessionId: 's', query: 'parse.ts' },
       { type: 'health', requestId: 'r1', sessionId: null },
       { type: 'preview', requestId: 'r1', sessionId: 's', firstTurn: 1, lastTurn: 3, tier: 'aggressive' },
+      { type: 'preview', requestId: 'r1', sessionId: 's', firstTurn: 1, lastTurn: 3, tier: 'balanced', compactor: 'model' },
+      { type: 'runCommand', requestId: 'r1', command: 'setApiKey' },
       { type: 'commit', requestId: 'r1', previewId: 'p' },
       { type: 'cancelPreview', requestId: 'r1', previewId: 'p' },
       { type: 'undo', requestId: 'r1', sessionId: 's', compactionId: 'c' },
@@ -40,11 +42,12 @@ describe('memory panel messages', () => {
     assert.match(problem({ type: 'page', requestId: 'r', sessionId: 's', fromSeq: 1.5 }), /"fromSeq" must be a whole number/);
     assert.match(problem({ type: 'preview', requestId: 'r', sessionId: 's', firstTurn: 4, lastTurn: 2, tier: 'balanced' }), /"lastTurn" must not be before "firstTurn"/);
     assert.match(problem({ type: 'preview', requestId: 'r', sessionId: 's', firstTurn: 1, lastTurn: 2, tier: 'full' }), /"tier" must be balanced or aggressive/);
+    assert.match(problem({ type: 'preview', requestId: 'r', sessionId: 's', firstTurn: 1, lastTurn: 2, tier: 'balanced', compactor: 'gpt' }), /"compactor" must be offline or model/);
     assert.match(problem({ type: 'search', requestId: 'r', sessionId: 's', query: '   ' }), /"query" must be a non-blank string/);
     assert.match(problem({ type: 'search', requestId: 'r', sessionId: 's', query: 'x'.repeat(501) }), /at most 500/);
     assert.match(problem({ type: 'overview', requestId: 'r', sessionId: 'a\nb' }), /"sessionId" has control characters/);
     assert.match(problem({ type: 'overview', requestId: '', sessionId: 's' }), /"requestId" must be a non-empty string/);
-    assert.match(problem({ type: 'runCommand', requestId: 'r', command: 'workbench.action.terminal.new' }), /"command" must be one of importClaudeCode, openChat/);
+    assert.match(problem({ type: 'runCommand', requestId: 'r', command: 'workbench.action.terminal.new' }), /"command" must be one of importClaudeCode, openChat, setApiKey/);
   });
 
   it('checks host messages structurally', () => {
@@ -53,5 +56,7 @@ describe('memory panel messages', () => {
     assert.equal(parseMemoryHostMessage({ type: 'reply', requestId: 'r', ok: true, value: null }).ok, true);
     assert.equal(parseMemoryHostMessage({ type: 'storeChanged' }).ok, false);
     assert.equal(parseMemoryHostMessage({ type: 'other' }).ok, false);
+    assert.equal(parseMemoryHostMessage({ type: 'compactor', compactor: { compactor: 'model', model: 'claude-test' } }).ok, true);
+    assert.equal(parseMemoryHostMessage({ type: 'compactor', compactor: { compactor: 'someone', model: 'x' } }).ok, false);
   });
 });

@@ -72,7 +72,13 @@ export async function summarizeWithModel(
   request: MessagesRequest,
   options: { readonly signal: AbortSignal; readonly timeoutMs: number },
 ): Promise<string> {
-  const result = await model.streamTurn(request, { tools: [], signal: options.signal, timeoutMs: options.timeoutMs, onText: () => undefined, onToolUse: () => undefined });
+  let result: Awaited<ReturnType<ModelPort['streamTurn']>>;
+  try {
+    result = await model.streamTurn(request, { tools: [], signal: options.signal, timeoutMs: options.timeoutMs, onText: () => undefined, onToolUse: () => undefined });
+  } catch (error) {
+    // One code for every model failure, so a client can offer the offline compactor instead.
+    throw new CompactionModelError(`the model could not write the summary: ${error instanceof Error ? error.message : String(error)}; nothing was committed`);
+  }
   const summary = result.text.trim();
   if (summary === '') {
     throw new CompactionModelError(`the model answered with no summary (stop reason ${result.stopReason ?? 'none'}); nothing was committed`);

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { EventDraft } from '../log/events';
 import type { LineProblem } from './importTypes';
+import { parseSourceTimestamp, withSourceTime } from './sourceTime';
 
 // A Markdown transcript, as Export Session… writes it (`## User`, `## Assistant`, `### Tool call:
 // NAME` with a JSON fence, `### Tool result` with a fence), read back as one session. Ids come
@@ -55,6 +56,17 @@ export function importMarkdown(file: string, text: string): MarkdownImport {
   const problems: LineProblem[] = [];
   const openCalls: string[] = [];
   sections.forEach((section, index) => {
+    const before = drafts.length;
+    importSection(section, index);
+    // The export's time note under the heading is when the section happened: its source time.
+    const sourceTimeMs = sectionTime(section.body);
+    if (sourceTimeMs !== undefined && drafts.length > before) {
+      drafts[drafts.length - 1] = withSourceTime(drafts.at(-1)!, sourceTimeMs);
+    }
+  });
+  return { sessionId, drafts, problems, sections: sections.length };
+
+  function importSection(section: Section, index: number): void {
     const id = `${sessionId}:s${index}`;
     const content = withoutNotes(section.body).join('\n').trim();
     if (/^User$/.test(section.heading)) {
@@ -82,8 +94,14 @@ export function importMarkdown(file: string, text: string): MarkdownImport {
     } else {
       problems.push({ file, line: section.line, problem: `a section "${section.heading.slice(0, 60)}" is not part of a transcript (User, Assistant, Tool call, Tool result): skipped` });
     }
-  });
-  return { sessionId, drafts, problems, sections: sections.length };
+  }
+}
+
+/** The time of the export's note that opens a section (`*2025-07-01T10:00:00.000Z …*`), if any. */
+function sectionTime(body: readonly string[]): number | undefined {
+  const first = body.find((line) => line.trim() !== '')?.trim();
+  const match = first === undefined ? null : /^\*(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,3})?Z)\b[^*]*\*$/.exec(first);
+  return match ? parseSourceTimestamp(match[1]) : undefined;
 }
 
 /** A section's lines without its italic paragraphs (the export's notes on other events). */

@@ -3,6 +3,7 @@ import { checkBarrier, CompactionBarrierError } from '../compaction/barrier';
 import { firstAtOrAfter } from '../context/seqSearch';
 import type { TokenCounter } from '../context/tokenCounts';
 import type { FileSystem } from '../fs/fileSystem';
+import { eventTimeMs } from '../import/sourceTime';
 import type { Ledger } from '../ledger';
 import type { StoredEvent } from '../log/events';
 import type { CompactionRow } from '../store/modules/compactionsModule';
@@ -30,6 +31,15 @@ interface GrowthCache {
   /** Positions summed so far. */
   covered: number;
   total: number;
+  /** Earliest and latest own time of the events summed (they need not come in order). */
+  startMs: number;
+  endMs: number;
+  /** The time of the newest event that counts for the time axis (null: none yet). */
+  lastTimeMs: number | null;
+  /** The newest counted event had a source time and no import cursor came since (one import batch). */
+  inImport: boolean;
+  /** Bookkeeping points before any counted event, with their own times (placed once one comes). */
+  readonly pending: Array<{ readonly at: number; readonly ownMs: number }>;
   readonly points: GrowthPoint[];
   readonly requests: GrowthPoint[];
 }
@@ -115,22 +125,54 @@ export class SessionTimeline {
     const keys = this.sessionKeys(sessionId);
     let cache = this.growthCache.get(sessionId);
     if (!cache || cache.covered > keys.seqs.length) {
-      cache = { covered: 0, total: 0, points: [], requests: [] };
+      cache = { covered: 0, total: 0, startMs: Infinity, endMs: -Infinity, lastTimeMs: null, inImport: false, pending: [], points: [], requests: [] };
       this.growthCache.set(sessionId, cache);
     }
     for (const { event, index } of this.eventsOf(sessionId, keys, cache.covered)) {
       const category = categoryOf(event);
       const tokens = tokensOf(event, this.counter);
+      // An import's cursors, a start without a source time and a record of the batch whose time
+      // was missing or bad were written when the import ran, not when the conversation happened:
+      // on the time axis they sit with the event before them.
+      const own = eventTimeMs(event);
+      const bookkeeping = event.kind === 'import.cursor' || (!own.fromSource && (event.kind === 'session.started' || cache.inImport));
+      if (event.kind === 'import.cursor') {
+        cache.inImport = false;
+      } else if (own.fromSource) {
+        cache.inImport = true;
+      }
+      if (bookkeeping && cache.lastTimeMs === null) {
+        cache.pending.push({ at: cache.points.length, ownMs: own.ms });
+      }
+      const timeMs = bookkeeping ? (cache.lastTimeMs ?? own.ms) : own.ms;
+      if (!bookkeeping) {
+        cache.startMs = Math.min(cache.startMs, timeMs);
+        cache.endMs = Math.max(cache.endMs, timeMs);
+        if (cache.lastTimeMs === null) {
+          for (const { at } of cache.pending.splice(0)) {
+            cache.points[at] = { ...cache.points[at]!, timeMs };
+          }
+        }
+        cache.lastTimeMs = timeMs;
+      }
       if (category === 'receipt') {
-        cache.requests.push({ index, seq: event.seq, wallMs: event.wallMs, tokens });
+        cache.requests.push({ index, seq: event.seq, wallMs: event.wallMs, timeMs, tokens });
       } else if (category !== 'compaction' && category !== 'undo') {
         cache.total += category === 'imported' && event.kind !== 'import.thinking' ? 0 : tokens;
       }
-      cache.points.push({ index, seq: event.seq, wallMs: event.wallMs, tokens: cache.total });
+      cache.points.push({ index, seq: event.seq, wallMs: event.wallMs, timeMs, tokens: cache.total });
       cache.covered = index + 1;
     }
-    const compactions = this.ledger.listCompactions(sessionId).map((row) => ({ index: lowerBound(keys.seqs, row.lastSeq), firstIndex: lowerBound(keys.seqs, row.firstSeq), savedTokens: row.sourceTokens - row.summaryTokens }));
-    return { sessionId, eventCount: keys.seqs.length, totalTokens: cache.total, points: downsample(cache.points, growthPoints), requests: downsample(cache.requests, growthPoints), compactions };
+    const points = cache.points;
+    const timeAt = (index: number): number => points[Math.min(index, points.length - 1)]?.timeMs ?? 0;
+    const compactions = this.ledger.listCompactions(sessionId).map((row) => {
+      const index = lowerBound(keys.seqs, row.lastSeq);
+      const firstIndex = lowerBound(keys.seqs, row.firstSeq);
+      return { index, firstIndex, timeMs: timeAt(index), firstTimeMs: timeAt(firstIndex), savedTokens: row.sourceTokens - row.summaryTokens };
+    });
+    const counted = cache.lastTimeMs !== null;
+    const timeSpan = points.length === 0 ? null : counted ? { startMs: cache.startMs, endMs: cache.endMs } : { startMs: Math.min(...cache.pending.map((item) => item.ownMs)), endMs: Math.max(...cache.pending.map((item) => item.ownMs)) };
+    return { sessionId, eventCount: keys.seqs.length, totalTokens: cache.total, points: downsample(points, growthPoints), requests: downsample(cache.requests, growthPoints), compactions, timeSpan };
   }
 
   /** Events whose text holds `query` (case-insensitive), oldest first. */

@@ -2,6 +2,7 @@ import type { CompactionRow } from '../store/modules/compactionsModule';
 import type { TokenCounter } from '../context/tokenCounts';
 import { estimateTextTokens } from '../context/tokenEstimator';
 import { eventBlocks, isContentEvent } from '../context/units';
+import { eventTimeMs } from '../import/sourceTime';
 import type { StoredEvent } from '../log/events';
 import { describeEvent } from '../report/transcriptReport';
 import { timelineLabelChars, type TimelineCategory, type TimelineCompaction, type TimelineRow } from './timelineTypes';
@@ -77,6 +78,7 @@ function compactionOf(event: StoredEvent, rows: ReadonlyMap<string, CompactionRo
 
 export function timelineRow(event: StoredEvent, index: number, turn: number, counter: TokenCounter, compactions: ReadonlyMap<string, CompactionRow>): TimelineRow {
   const category = categoryOf(event);
+  const time = eventTimeMs(event);
   return {
     index,
     seq: event.seq,
@@ -87,6 +89,8 @@ export function timelineRow(event: StoredEvent, index: number, turn: number, cou
     label: labelOf(event),
     tokens: tokensOf(event, counter),
     wallMs: event.wallMs,
+    timeMs: time.ms,
+    timeFromSource: time.fromSource,
     failed: category === 'failure',
     compaction: compactionOf(event, compactions),
   };

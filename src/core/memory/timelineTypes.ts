@@ -34,6 +34,9 @@ export interface TimelineRow {
   /** Tokens it adds to a request (content events), or what it stands for (a receipt's request, a summary). */
   readonly tokens: number;
   readonly wallMs: number;
+  /** When it happened: its source record's time if it was imported with one, else `wallMs`. */
+  readonly timeMs: number;
+  readonly timeFromSource: boolean;
   /** A failed tool result or a failed turn. */
   readonly failed: boolean;
   readonly compaction: TimelineCompaction | null;
@@ -60,6 +63,8 @@ export interface GrowthPoint {
   readonly index: number;
   readonly seq: number;
   readonly wallMs: number;
+  /** When it happened (the source record's time of an imported event): the chart's x-axis. */
+  readonly timeMs: number;
   /** Tokens of the session's content so far (what a request would carry without windows or compaction). */
   readonly tokens: number;
 }
@@ -71,8 +76,10 @@ export interface GrowthSeries {
   readonly points: readonly GrowthPoint[];
   /** Request sizes the receipts recorded. */
   readonly requests: readonly GrowthPoint[];
-  /** Compactions in force, by where their range ends. */
-  readonly compactions: ReadonlyArray<{ readonly index: number; readonly firstIndex: number; readonly savedTokens: number }>;
+  /** Compactions in force, by where their range ends (positions and the events' own times). */
+  readonly compactions: ReadonlyArray<{ readonly index: number; readonly firstIndex: number; readonly timeMs: number; readonly firstTimeMs: number; readonly savedTokens: number }>;
+  /** The earliest and latest own time of the session's events (the time axis); null: no events. */
+  readonly timeSpan: { readonly startMs: number; readonly endMs: number } | null;
 }
 
 export interface SearchHit {

@@ -100,22 +100,32 @@ export function markdownTranscript(session: SessionSummary, events: readonly Sto
   for (const event of events) {
     switch (event.kind) {
       case 'message.user':
-        parts.push('## User', '', event.body.text, '');
+        parts.push('## User', '', markdownTime(event), '', event.body.text, '');
         break;
       case 'message.assistant':
-        parts.push(`## Assistant${event.body.incomplete ? ' (incomplete)' : ''}`, '', event.body.text, '');
+        parts.push(`## Assistant${event.body.incomplete ? ' (incomplete)' : ''}`, '', markdownTime(event), '', event.body.text, '');
         break;
       case 'tool.use':
-        parts.push(`### Tool call: ${event.body.name}`, '', '```json', JSON.stringify(event.body.input, null, 2), '```', '');
+        parts.push(`### Tool call: ${event.body.name}`, '', markdownTime(event), '', '```json', JSON.stringify(event.body.input, null, 2), '```', '');
         break;
       case 'tool.result':
-        parts.push(`### Tool result${event.body.isError ? ' (error)' : ''}`, '', fence(event.body.content), '');
+        parts.push(`### Tool result${event.body.isError ? ' (error)' : ''}`, '', markdownTime(event), '', fence(event.body.content), '');
         break;
       default:
         parts.push(`*${describeEvent(event)}*`, '');
     }
   }
   return parts.join('\n');
+}
+
+/**
+ * A section's time as an italic note (the Markdown import reads it back as the source time, and
+ * keeps no note as text). ISO 8601 in UTC: it reads the same in every time zone, sorts, and
+ * parses without a locale. An imported event gives its source record's time, and its import's.
+ */
+export function markdownTime(event: Pick<StoredEvent, 'wallMs' | 'body'>): string {
+  const { ms, fromSource } = eventTimeMs(event);
+  return fromSource ? `*${new Date(ms).toISOString()} in the source transcript (imported ${new Date(event.wallMs).toISOString()})*` : `*${new Date(ms).toISOString()}*`;
 }
 
 /** A code fence longer than any run of backticks inside, so content cannot close it. */

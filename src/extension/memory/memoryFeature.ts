@@ -17,6 +17,8 @@ export interface MemoryFeatureOptions {
   readonly log: vscode.LogOutputChannel;
   /** The session the chat shows, if any. */
   readonly activeSessionId: () => string | null;
+  /** An API key is set (the model compactor needs one). */
+  readonly hasApiKey: () => Promise<boolean>;
   /** The command returns the panel (integration tests only; other extensions get nothing). */
   readonly exposeTestHooks?: boolean;
 }
@@ -66,7 +68,7 @@ export class MemoryFeature extends Disposable {
 
   private adopt(webviewPanel: vscode.WebviewPanel, sessionId: string | null): MemoryPanel {
     this.panel?.dispose();
-    const panel = new MemoryPanel(webviewPanel, { engine: this.options.engine, extensionUri: this.options.extensionUri, log: this.options.log }, sessionId);
+    const panel = new MemoryPanel(webviewPanel, { engine: this.options.engine, extensionUri: this.options.extensionUri, log: this.options.log, hasApiKey: this.options.hasApiKey }, sessionId);
     this.panel = panel;
     panel.onDidDispose(() => {
       if (this.panel === panel) {

@@ -1,12 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import * as vscode from 'vscode';
-import { CompactionErrorCode, CompactionRequests, type CompactionPreviewResult } from '../../shared/compactionProtocol';
+import { CompactionErrorCode, CompactionRequests } from '../../shared/compactionProtocol';
 import { MemoryRequests } from '../../shared/memoryPanelProtocol';
-import { parseMemoryWebviewMessage, type MemoryHostMessage, type MemoryPanelCommand, type MemoryReplyError, type MemorySessionItem, type MemoryWebviewMessage } from '../../shared/memoryPanelMessages';
+import { parseMemoryWebviewMessage, type MemoryCompactorSetting, type MemoryHostMessage, type MemoryPanelCommand, type MemoryReplyError, type MemorySessionItem, type MemoryWebviewMessage } from '../../shared/memoryPanelMessages';
+import { readChatSettings, settingReader } from '../chat/chatSettings';
 import { ChatCommandId, ImportCommandId } from '../commandIds';
 import type { EngineClient } from '../engineClient';
 import { Disposable } from '../lifecycle';
+import { configuredCompactor, modelChoiceOf } from './compactorSetting';
 import { memoryHtml } from './memoryHtml';
+import { MemoryPreviews, NoApiKeyError } from './memoryPreviews';
 
 // The controller of the memory panel (an editor webview). It parses every message the webview
 // posts before acting, asks the engine (the memory and compaction requests), and keeps the
@@ -17,19 +19,22 @@ export interface MemoryPanelServices {
   readonly engine: EngineClient;
   readonly extensionUri: vscode.Uri;
   readonly log: vscode.LogOutputChannel;
+  /** An API key is set (a model compaction needs one). */
+  readonly hasApiKey: () => Promise<boolean>;
 }
 
 const commandIds: Record<MemoryPanelCommand, string> = {
   importClaudeCode: ImportCommandId.importClaudeCode,
   openChat: ChatCommandId.openChat,
+  setApiKey: ChatCommandId.setApiKey,
 };
-const maxPreviews = 8;
 const maxPosted = 500;
 
 function errorOf(error: unknown): MemoryReplyError {
   const code = typeof error === 'object' && error !== null && typeof (error as { code?: unknown }).code === 'number' ? (error as { code: number }).code : undefined;
   const message = error instanceof Error ? error.message : String(error);
-  const reason = code === CompactionErrorCode.stale ? 'stale' : code === CompactionErrorCode.barrier ? 'barrier' : code === CompactionErrorCode.invalid ? 'invalid' : 'other';
+  const reason =
+    error instanceof NoApiKeyError ? 'noKey' : code === CompactionErrorCode.stale ? 'stale' : code === CompactionErrorCode.barrier ? 'barrier' : code === CompactionErrorCode.invalid ? 'invalid' : code === CompactionErrorCode.model ? 'model' : 'other';
   return { message, reason };
 }
 
@@ -39,7 +44,7 @@ export class MemoryPanel extends Disposable {
   private disposing = false;
   private readonly postedLog: MemoryHostMessage[] = [];
   private sessionId: string | null;
-  private readonly previews = new Map<string, { sessionId: string; preview: CompactionPreviewResult }>();
+  private readonly previews: MemoryPreviews;
   private readonly disposedEmitter = this.register(new vscode.EventEmitter<void>());
   readonly onDidDispose = this.disposedEmitter.event;
 
@@ -60,6 +65,21 @@ export class MemoryPanel extends Disposable {
     this.register(panel.onDidChangeViewState(() => !panel.visible && (this.ready = false)));
     this.register(panel.onDidDispose(() => this.dispose()));
     this.register(services.engine.onDidChangeStore(({ sessionIds }) => this.post({ type: 'storeChanged', sessionIds })));
+    this.register(vscode.workspace.onDidChangeConfiguration((event) => (event.affectsConfiguration('contextLedger.compaction.compactor') || event.affectsConfiguration('contextLedger.model')) && this.post({ type: 'compactor', compactor: this.compactorSetting() })));
+    const { engine } = services;
+    this.previews = new MemoryPreviews(
+      {
+        preview: (params) => engine.request(CompactionRequests.preview, params),
+        compare: (params) => engine.request(MemoryRequests.compare, params),
+        commit: (params) => engine.request(CompactionRequests.commit, params),
+      },
+      { configured: configuredCompactor, hasApiKey: services.hasApiKey, modelChoice: () => modelChoiceOf(engine) },
+    );
+  }
+
+  private compactorSetting(): MemoryCompactorSetting {
+    const { settings } = readChatSettings(settingReader(vscode.workspace.getConfiguration('contextLedger'), vscode.workspace.isTrusted));
+    return { compactor: configuredCompactor(), model: settings.model };
   }
 
   override dispose(): void {
@@ -125,7 +145,7 @@ export class MemoryPanel extends Disposable {
     try {
       const sessions = await this.sessions();
       const sessionId = this.sessionId && sessions.some((session) => session.id === this.sessionId) ? this.sessionId : (sessions[0]?.id ?? null);
-      this.post({ type: 'init', sessions, sessionId });
+      this.post({ type: 'init', sessions, sessionId, compactor: this.compactorSetting() });
     } catch (error) {
       this.services.log.error(`memory panel: the sessions could not be read: ${errorOf(error).message}`);
       this.post({ type: 'init', sessions: [], sessionId: null });
@@ -148,34 +168,12 @@ export class MemoryPanel extends Disposable {
         return engine.request(MemoryRequests.search, { sessionId: message.sessionId, query: message.query });
       case 'health':
         return engine.request(MemoryRequests.health, { sessionId: message.sessionId });
-      case 'preview': {
-        const preview = await engine.request(CompactionRequests.preview, { sessionId: message.sessionId, tier: message.tier, range: { firstTurn: message.firstTurn, lastTurn: message.lastTurn } });
-        const comparison = await engine.request(MemoryRequests.compare, {
-          sessionId: message.sessionId,
-          firstSeq: preview.body.range.firstSeq,
-          lastSeq: preview.body.range.lastSeq,
-          summary: preview.body.summary,
-          trailText: preview.trailText,
-        });
-        const previewId = randomUUID();
-        this.previews.set(previewId, { sessionId: message.sessionId, preview });
-        for (const key of [...this.previews.keys()].slice(0, Math.max(0, this.previews.size - maxPreviews))) {
-          this.previews.delete(key);
-        }
-        return { previewId, preview, comparison };
-      }
-      case 'commit': {
-        const held = this.previews.get(message.previewId);
-        if (!held) {
-          throw new Error('this preview is gone (the panel was reloaded); preview the compaction again');
-        }
-        const result = await engine.request(CompactionRequests.commit, { sessionId: held.sessionId, body: held.preview.body });
-        this.previews.delete(message.previewId);
-        const { firstTurn, lastTurn } = result.body.range;
-        return { compactionId: result.compactionId, message: `Turns ${firstTurn}–${lastTurn} compacted: ${result.body.summaryTokens.toLocaleString('en-US')} tokens in place of ${result.body.sourceTokens.toLocaleString('en-US')}.` };
-      }
+      case 'preview':
+        return this.previews.preview(message);
+      case 'commit':
+        return this.previews.commit(message.previewId);
       case 'cancelPreview':
-        this.previews.delete(message.previewId);
+        this.previews.cancel(message.previewId);
         return null;
       case 'undo': {
         const result = await engine.request(CompactionRequests.undo, { sessionId: message.sessionId, compactionId: message.compactionId });

@@ -1,4 +1,4 @@
-import { parseMemoryHostMessage, type CompactionTier, type MemoryHostMessage, type MemoryPreview, type MemoryReplyError, type MemoryReplyValues, type MemorySessionItem, type MemoryWebviewMessage } from '../../shared/memoryPanelMessages';
+import { parseMemoryHostMessage, type CompactionTier, type CompactorKind, type MemoryCompactorSetting, type MemoryHostMessage, type MemoryPreview, type MemoryReplyError, type MemoryReplyValues, type MemorySessionItem, type MemoryWebviewMessage } from '../../shared/memoryPanelMessages';
 import type { SearchResult, StoreHealth, TimelineOverview, TimelineRow } from '../../shared/memoryPanelMessages';
 import { h, icon, newRequestId } from '../chat/dom';
 import { age, bytes, categoryNames, count } from './format';
@@ -39,6 +39,7 @@ class MemoryView {
   private readonly firstTurn = h('input', { id: 'first-turn', type: 'number', min: '1', 'aria-label': 'From turn' });
   private readonly lastTurn = h('input', { id: 'last-turn', type: 'number', min: '1', 'aria-label': 'To turn' });
   private readonly tier = h('select', { id: 'tier', 'aria-label': 'Fidelity tier' }, h('option', { value: 'balanced' }, 'balanced'), h('option', { value: 'aggressive' }, 'aggressive'));
+  private readonly compactor = h('select', { id: 'compactor', 'aria-label': 'Who writes the summary' }, h('option', { value: 'offline' }, 'offline compactor'), h('option', { value: 'model' }, 'the model'));
   private readonly previewButton = h('button', { id: 'preview-button', type: 'button', class: 'primary' }, icon('eye'), 'Preview compaction');
   private readonly status = h('p', { id: 'status', role: 'status', 'aria-live': 'polite' });
   private readonly summaryLine = h('p', { id: 'session-summary' });
@@ -79,6 +80,8 @@ class MemoryView {
         h('label', { for: 'last-turn' }, 'to'),
         this.lastTurn,
         this.tier,
+        h('label', { for: 'compactor' }, 'by'),
+        this.compactor,
         this.previewButton,
         h('span', { class: 'hint' }, 'Click a row to start the range, Shift+click to end it (Enter, Shift+Enter).'),
       ),
@@ -110,6 +113,9 @@ class MemoryView {
     const message: MemoryHostMessage = parsed.value;
     switch (message.type) {
       case 'init':
+        if (message.compactor) {
+          this.setCompactor(message.compactor);
+        }
         this.setSessions(message.sessions);
         void this.showSession(message.sessionId ?? vscode.getState()?.sessionId ?? null, true);
         break;
@@ -126,6 +132,9 @@ class MemoryView {
       case 'storeChanged':
         this.scheduleRefresh(this.sessionId !== null && message.sessionIds.includes(this.sessionId));
         break;
+      case 'compactor':
+        this.setCompactor(message.compactor);
+        break;
       case 'showSession':
         void this.refreshSessions().then(() => this.showSession(message.sessionId, true));
         break;
@@ -138,6 +147,15 @@ class MemoryView {
     if (this.sessionId) {
       this.picker.value = this.sessionId;
     }
+  }
+
+  /** The setting's compactor is the choice, and the model option names the model. */
+  private setCompactor(setting: MemoryCompactorSetting): void {
+    const model = this.compactor.querySelector<HTMLOptionElement>('option[value="model"]');
+    if (model) {
+      model.textContent = `${setting.model} (the model, with your API key)`;
+    }
+    this.compactor.value = setting.compactor;
   }
 
   private async refreshSessions(): Promise<void> {
@@ -234,7 +252,7 @@ class MemoryView {
     this.timeline.setRange(this.range());
   }
 
-  private async runPreview(): Promise<void> {
+  private async runPreview(compactor = this.compactor.value as CompactorKind): Promise<void> {
     const range = this.range();
     const sessionId = this.sessionId;
     if (!range || !sessionId) {
@@ -244,15 +262,32 @@ class MemoryView {
     this.say(`Previewing turns ${range.first}–${range.last}…`);
     await this.cancelPreview();
     try {
-      const shown = await this.request<'preview'>({ type: 'preview', sessionId, firstTurn: range.first, lastTurn: range.last, tier: this.tier.value as CompactionTier });
+      const shown = await this.request<'preview'>({ type: 'preview', sessionId, firstTurn: range.first, lastTurn: range.last, tier: this.tier.value as CompactionTier, compactor });
       this.preview = shown;
       this.say('');
-      const section = previewView(shown, { commit: () => void this.commit(section), cancel: () => void this.cancelPreview(), again: () => void this.runPreview() });
+      const section = previewView(shown, { commit: () => void this.commit(section), cancel: () => void this.cancelPreview(), again: () => void this.runPreview(compactor) });
       this.previewSlot.replaceChildren(section);
       section.querySelector<HTMLButtonElement>('#commit')?.focus();
     } catch (error) {
+      const reason = error instanceof ReplyError ? error.reply.reason : 'other';
       this.say(error instanceof Error ? error.message : String(error), true);
+      if (reason === 'noKey' || reason === 'model') {
+        this.offerOffline(reason === 'noKey');
+      }
     }
+  }
+
+  /** The model could not write the summary (no key, or its request failed): offer the offline compactor. */
+  private offerOffline(withSetKey: boolean): void {
+    const offline = h('button', { type: 'button', id: 'preview-offline' }, icon('eye'), 'Preview with the offline compactor');
+    offline.addEventListener('click', () => void this.runPreview('offline'));
+    const buttons: HTMLElement[] = [offline];
+    if (withSetKey) {
+      const setKey = h('button', { type: 'button', id: 'set-api-key' }, icon('key'), 'Set API Key…');
+      setKey.addEventListener('click', () => void this.request<'runCommand'>({ type: 'runCommand', command: 'setApiKey' }));
+      buttons.unshift(setKey);
+    }
+    this.status.append(' ', ...buttons);
   }
 
   private async cancelPreview(): Promise<void> {

@@ -50,6 +50,8 @@ export function previewView(shown: MemoryPreview, actions: PreviewActions): HTML
       { class: 'preview-head' },
       h('h2', {}, `Preview: compact ${range}`),
       h('p', { class: 'preview-numbers', id: 'preview-numbers' }, `${count(body.summaryTokens)} tokens in place of ${count(body.sourceTokens)} · ${body.tier} · ${body.model === 'offline' ? 'offline summary' : body.model} · keeps ${count(comparison.keptCount)} of ${count(comparison.detailCount)} details`),
+      // Which compactor wrote it: the commit keeps exactly this summary.
+      h('p', { class: 'preview-compactor', id: 'preview-compactor' }, body.model === 'offline' ? 'Written by the offline compactor (extractive: sentences kept verbatim).' : `Written by the model ${body.model}.`),
       preview.note ? h('p', { class: 'note' }, preview.note) : null,
       h('div', { class: 'actions' }, commit, cancel),
       h('p', { class: 'status', id: 'preview-status', role: 'status' }),

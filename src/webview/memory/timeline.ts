@@ -1,6 +1,7 @@
 import type { TimelineOverview, TimelineRow } from '../../shared/memoryPanelMessages';
 import { h, icon } from '../chat/dom';
 import { categoryIcons, categoryNames, count } from './format';
+import { readableTime, shortTime } from '../../shared/timeAxis';
 
 // The session's timeline, virtualised: a spacer as tall as every row, and only the rows in view
 // (plus a few) in the DOM. Rows come from the engine a page at a time (by the seq each page
@@ -145,10 +146,11 @@ export class VirtualTimeline {
     const classes = ['row', `cat-${row.category}`, inRange ? 'in-range' : '', index === this.active ? 'active' : '', row.failed ? 'failed' : '', compaction?.undone ? 'undone' : ''].filter(Boolean).join(' ');
     const element = h(
       'div',
-      { class: classes, id: `row-${index}`, role: 'listitem', 'data-index': String(index), 'data-seq': String(row.seq), 'data-category': row.category, title: `${categoryNames[row.category]} · event ${row.seq}` },
+      { class: classes, id: `row-${index}`, role: 'listitem', 'data-index': String(index), 'data-seq': String(row.seq), 'data-category': row.category, title: `${categoryNames[row.category]} · event ${row.seq} · ${readableTime(row.timeMs)}${row.timeFromSource ? ' (time in the imported transcript)' : ''}` },
       h('span', { class: 'turn' }, row.turn > 0 ? String(row.turn) : ''),
       h('span', { class: 'kind', title: categoryNames[row.category] }, icon(categoryIcons[row.category])),
       h('span', { class: 'label' }, compaction ? `${compaction.undone ? '(undone) ' : ''}Compaction of turns ${compaction.firstTurn}–${compaction.lastTurn}: ${count(compaction.summaryTokens)} tokens in place of ${count(compaction.sourceTokens)} (${compaction.tier}, ${compaction.model})` : row.label),
+      h('span', { class: 'time', title: row.timeFromSource ? 'time in the imported transcript' : 'time' }, shortTime(row.timeMs)),
       h('span', { class: 'tokens', title: 'tokens' }, row.tokens > 0 ? count(row.tokens) : ''),
     );
     element.style.top = top;
