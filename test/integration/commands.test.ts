@@ -133,8 +133,9 @@ describe('commands', () => {
     assert.equal(written, vscode.Uri.file(file).toString());
     const text = fs.readFileSync(file, 'utf8');
     assert.match(text, new RegExp(`^# ${name}`));
-    assert.match(text, /## User\n\nWhat does export write\?/);
-    assert.match(text, /## Assistant\n\nMarkdown, one heading per message\./);
+    // Each section: its heading, the event's time (ISO, UTC), then the text.
+    assert.match(text, /## User\n\n\*\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\*\n\nWhat does export write\?/);
+    assert.match(text, /## Assistant\n\n\*\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\*\n\nMarkdown, one heading per message\./);
     assert.match(text, /1 turns, 3 events/);
   });
 
