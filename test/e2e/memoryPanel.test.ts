@@ -153,11 +153,23 @@ describe('the memory panel in the browser', () => {
   it('imports the Claude Code projects folder and shows the imported session', async () => {
     writeOldProject(path.join(home!, '.claude', 'projects'));
     await shot('import', async () => {
-      await workbench.runCommand('Context Ledger: Import Claude Code Sessions…');
       // Where: ~/.claude/projects is offered first; then which sessions (new ones are chosen).
-      await workbench.page.locator('.quick-input-widget', { hasText: 'Claude Code projects' }).waitFor();
-      await workbench.page.keyboard.press('Enter');
-      await workbench.page.locator('.quick-input-widget', { hasText: /Import Claude Code Sessions \(\d+ found\)/ }).waitFor();
+      // The panel's webview can take the focus back late (after the step before), which closes
+      // the first quick pick unanswered; nothing is imported until the second is accepted, so
+      // the command is simply run again then.
+      const sessionsPick = workbench.page.locator('.quick-input-widget', { hasText: /Import Claude Code Sessions \(\d+ found\)/ });
+      for (let attempt = 1; ; attempt++) {
+        await workbench.runCommand('Context Ledger: Import Claude Code Sessions…');
+        await workbench.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Claude Code projects' }).click();
+        try {
+          await sessionsPick.waitFor({ timeout: 10_000 });
+          break;
+        } catch (error) {
+          if (attempt === 3) {
+            throw error;
+          }
+        }
+      }
       await workbench.page.keyboard.press('Enter');
       await workbench.notification(/sessions with new events/).waitFor({ timeout: 30_000 });
     });
