@@ -154,24 +154,28 @@ describe('the memory panel in the browser', () => {
     writeOldProject(path.join(home!, '.claude', 'projects'));
     await shot('import', async () => {
       // Where: ~/.claude/projects is offered first; then which sessions (new ones are chosen).
-      // The panel's webview can take the focus back late (after the step before), which closes
-      // the first quick pick unanswered; nothing is imported until the second is accepted, so
-      // the command is simply run again then.
+      // The panel's webview, focused by the steps before, can take the focus back late and close
+      // a quick pick unanswered. So the focus goes to the Explorer first, and if a pick closed
+      // before the import ran (nothing is imported until the second pick is accepted), the
+      // command runs again.
       const sessionsPick = workbench.page.locator('.quick-input-widget', { hasText: /Import Claude Code Sessions \(\d+ found\)/ });
+      const imported = workbench.notification(/sessions with new events/);
       for (let attempt = 1; ; attempt++) {
+        await workbench.page.locator('.part.sidebar .composite.title').click();
         await workbench.runCommand('Context Ledger: Import Claude Code Sessions…');
-        await workbench.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Claude Code projects' }).click();
         try {
+          await workbench.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Claude Code projects' }).click({ timeout: 10_000 });
           await sessionsPick.waitFor({ timeout: 10_000 });
+          await workbench.page.keyboard.press('Enter');
+          await imported.waitFor({ timeout: 30_000 });
           break;
         } catch (error) {
-          if (attempt === 3) {
+          if (attempt === 3 || runCli(store!, ['sessions']).includes(`claude-${oldSessionId}`)) {
             throw error;
           }
+          await workbench.page.keyboard.press('Escape');
         }
       }
-      await workbench.page.keyboard.press('Enter');
-      await workbench.notification(/sessions with new events/).waitFor({ timeout: 30_000 });
     });
     await shot('imported-session', async () => {
       // The panel hears of the import (the store changed) and lists the new session.
