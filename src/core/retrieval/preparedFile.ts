@@ -1,8 +1,8 @@
 import { chunkLines, type ChunkOptions } from './chunker';
 import { hashBytes, type FileReading, type FileVersion } from './fileSource';
 import { redactSecrets, type Redaction } from './redaction';
-import { forEachWord, hasNonAscii, isAsciiWordCode, wordTerms } from './terms';
-import { fnvOffset, fnvStep, WordTable } from './wordTable';
+import { wordTerms } from './terms';
+import { WordTable } from './wordTable';
 
 // A file made ready for the index away from the thread that writes it (retrievalWorker.ts):
 // redacted, cut into chunks, each chunk hashed, its UTF-8 bytes laid out in one buffer and its
@@ -99,32 +99,8 @@ export class TermCounter {
         this.counts[number]!++;
       }
     };
-    if (hasNonAscii(text)) {
-      forEachWord(text, (word) => add(this.numbersOf(word)));
-    } else {
-      // As TermIndex.addText: each word looked up by its span of the text (no substring once seen).
-      let start = -1;
-      let hash = fnvOffset;
-      for (let index = 0; index <= text.length; index++) {
-        const code = index < text.length ? text.charCodeAt(index) : 0;
-        if (isAsciiWordCode(code)) {
-          if (start < 0) {
-            start = index;
-            hash = fnvOffset;
-          }
-          hash = fnvStep(hash, code);
-        } else if (start >= 0) {
-          let numbers = this.words.get(text, start, index, hash);
-          if (!numbers) {
-            const word = text.slice(start, index);
-            numbers = this.numbersOf(word);
-            this.words.set(word, hash, numbers);
-          }
-          add(numbers);
-          start = -1;
-        }
-      }
-    }
+    // The same words as TermIndex.addText, through the same table scan.
+    this.words.forEachWordValue(text, (word) => this.numbersOf(word), add);
     const pairs = this.touched.length;
     for (const number of this.touched) {
       out.push2(number, Math.min(this.counts[number]!, maxTf));

@@ -8,8 +8,8 @@
 // Document ids only grow (the tables use AUTOINCREMENT), so each posting list is sorted, and a
 // removed document is a tombstone skipped at query time until compaction drops it.
 
-import { forEachWord, hasNonAscii, isAsciiWordCode, wordTerms } from './terms';
-import { fnvOffset, fnvStep, WordTable } from './wordTable';
+import { wordTerms } from './terms';
+import { WordTable } from './wordTable';
 
 /** A posting is `id * tfLimit + tf` in one small integer: no object per posting. */
 export const tfLimit = 256;
@@ -108,43 +108,7 @@ export class TermIndex {
         }
       }
     };
-    const words = this.wordEntries;
-    if (hasNonAscii(text)) {
-      forEachWord(text, (word) => {
-        let hash = fnvOffset;
-        for (let index = 0; index < word.length; index++) {
-          hash = fnvStep(hash, word.charCodeAt(index));
-        }
-        let entries = words.get(word, 0, word.length, hash);
-        if (!entries) {
-          entries = wordTerms(word).map((term) => this.entryFor(term));
-          words.set(word, hash, entries);
-        }
-        post(entries);
-      });
-    } else {
-      let start = -1;
-      let hash = fnvOffset;
-      for (let index = 0; index <= text.length; index++) {
-        const code = index < text.length ? text.charCodeAt(index) : 0;
-        if (isAsciiWordCode(code)) {
-          if (start < 0) {
-            start = index;
-            hash = fnvOffset;
-          }
-          hash = fnvStep(hash, code);
-        } else if (start >= 0) {
-          let entries = words.get(text, start, index, hash);
-          if (!entries) {
-            const word = text.slice(start, index);
-            entries = wordTerms(word).map((term) => this.entryFor(term));
-            words.set(word, hash, entries);
-          }
-          post(entries);
-          start = -1;
-        }
-      }
-    }
+    this.wordEntries.forEachWordValue(text, (word) => wordTerms(word).map((term) => this.entryFor(term)), post);
     this.allPostings += distinct;
     this.lengths[id] = length;
     this.live[id] = 1;
