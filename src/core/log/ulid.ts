@@ -24,7 +24,7 @@ export class UlidGenerator {
       this.lastTime = time;
       this.lastRandom = new Uint8Array(randomBytes(10));
     }
-    return encodeTime(this.lastTime) + encodeRandom(this.lastRandom);
+    return encodeTime(this.lastTime) + encodeBits(this.lastRandom);
   }
 }
 
@@ -50,11 +50,14 @@ function encodeTime(time: number): string {
   return out;
 }
 
-function encodeRandom(bytes: Uint8Array): string {
-  // 80 bits -> 16 base32 characters, 5 bits at a time from the most significant end.
+/**
+ * Base32 of `bytes`, 5 bits at a time from the most significant end, after `leadingZeroBits`
+ * zero bits (80 random bits -> 16 characters; a whole ULID's 128 bits after 2 zeros -> 26).
+ */
+function encodeBits(bytes: Uint8Array, leadingZeroBits = 0): string {
   let out = '';
   let buffer = 0;
-  let bits = 0;
+  let bits = leadingZeroBits;
   for (const byte of bytes) {
     buffer = (buffer << 8) | byte;
     bits += 8;
@@ -107,17 +110,5 @@ export function ulidFromBytes(bytes: Uint8Array): string {
   if (bytes.length !== 16) {
     throw new Error(`a ULID has 16 bytes, not ${bytes.length}`);
   }
-  let out = alphabet[bytes[0]! >>> 5]!;
-  let buffer = bytes[0]! & 0x1f;
-  let bits = 5;
-  for (let i = 1; i < 16; i++) {
-    buffer = (buffer << 8) | bytes[i]!;
-    bits += 8;
-    while (bits >= 5) {
-      bits -= 5;
-      out += alphabet[(buffer >>> bits) & 31]!;
-    }
-    buffer &= (1 << bits) - 1;
-  }
-  return out;
+  return encodeBits(bytes, 2);
 }
