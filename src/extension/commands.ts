@@ -4,6 +4,7 @@ import { markdownTranscript } from '../core/report/transcriptReport';
 import type { SessionSummary } from '../core/ledger';
 import { statsLines, summarizeStats, summarizeVerify, verifyLines } from '../core/report/storeReport';
 import { CommandId } from './commandIds';
+import { askSessionName } from './sessionNameInput';
 import type { EngineClient } from './engineClient';
 import type { SessionsTreeProvider } from './sessionsTree';
 import type { RepairResult } from '../shared/engineProtocol';
@@ -130,17 +131,7 @@ async function renameSession({ engine, sessions, chat }: CommandContext, argumen
   if (!session) {
     return undefined;
   }
-  const name =
-    typeof nameArgument === 'string' && nameArgument.trim()
-      ? nameArgument.trim()
-      : (
-          await vscode.window.showInputBox({
-            title: 'Rename Context Ledger Session',
-            prompt: 'New name of the session',
-            value: session.name,
-            validateInput: (value) => (value.trim() ? (value.length > 200 ? 'At most 200 characters' : undefined) : 'A session needs a name'),
-          })
-        )?.trim();
+  const name = typeof nameArgument === 'string' && nameArgument.trim() ? nameArgument.trim() : await askSessionName(session.name);
   if (!name || name === session.name) {
     return undefined;
   }

@@ -1,6 +1,7 @@
 import * as vscode from 'vscode';
 import { CompactionRequests } from '../../shared/compactionProtocol';
 import type { HostMessage, PanelCommand } from '../../shared/chatPanelMessages';
+import { askSessionName } from '../sessionNameInput';
 import type { ChatPanelServices } from './chatPanel';
 
 // The chat panel's one-shot webview requests (copy, insert, open a file, run a command, rename,
@@ -71,16 +72,7 @@ export class PanelRequests {
       return;
     }
     const asked = name === undefined;
-    const newName =
-      name ??
-      (
-        await vscode.window.showInputBox({
-          title: 'Rename Context Ledger Session',
-          prompt: 'New name of the session',
-          value: session.name,
-          validateInput: (value) => (value.trim() ? (value.length > 200 ? 'At most 200 characters' : undefined) : 'A session needs a name'),
-        })
-      )?.trim();
+    const newName = name ?? (await askSessionName(session.name));
     if (asked) {
       this.panel.reveal(); // Back from the input box to the chat.
     }
