@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { createMessageConnection, RequestType, RequestType0, Trace, type MessageConnection } from 'vscode-jsonrpc/node';
+import { createMessageConnection, RequestType, Trace, type MessageConnection } from 'vscode-jsonrpc/node';
 import { ApiKeySender, startEngineProcess, type EngineProcess } from '../../src/extension/engineProcess';
 import { ApiKeyHolder } from '../../src/server/apiKeyHolder';
 import { encodeApiKeyUpdate } from '../../src/shared/apiKeyChannel';
@@ -16,12 +16,12 @@ import { ChatRequests, type ChatSendResult } from '../../src/shared/chatProtocol
 import { EngineRequests } from '../../src/shared/engineProtocol';
 import { scripts } from '../fixtures/messagesApiScripts';
 import { useMessagesApiServer } from '../fixtures/messagesApiSuite';
+import { shutDownEngine } from '../fixtures/engineShutdown';
 import { makeTempDir } from '../fixtures/tempDir';
 
 const engineModule = path.join(__dirname, '..', '..', 'src', 'server', 'main.js');
 const wasmPath = require.resolve('sql.js/dist/sql-wasm.wasm');
 const initialize = new RequestType<unknown, unknown, void>('initialize');
-const shutdown = new RequestType0<void, void>('shutdown');
 
 interface RunningEngine {
   readonly engine: EngineProcess;
@@ -61,12 +61,7 @@ describe('the API key reaches the engine beside LSP', () => {
     if (running) {
       const { engine, connection } = running;
       running = undefined;
-      const exited = new Promise((resolve) => (engine.child.exitCode === null ? engine.child.once('exit', resolve) : resolve(undefined)));
-      await connection.sendRequest(shutdown).catch(() => undefined);
-      await connection.sendNotification('exit').catch(() => undefined);
-      engine.stop(3000);
-      await exited;
-      connection.dispose();
+      await shutDownEngine(engine, connection);
     }
   }
 
