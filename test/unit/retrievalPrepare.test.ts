@@ -2,11 +2,14 @@ import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BatchBuilder, TermCounter } from '../../src/core/retrieval/preparedFile';
+import fc from 'fast-check';
+import { BatchBuilder } from '../../src/core/retrieval/preparedFile';
+import { TermCounter } from '../../src/core/retrieval/termCounter';
 import { knownKeyHints, mayHoldKnownKey } from '../../src/core/retrieval/redaction';
 import { RetrievalIndex } from '../../src/core/retrieval/retrievalIndex';
 import { ScanWorker } from '../../src/core/retrieval/scanWorker';
 import { TermIndex, TermNumbers } from '../../src/core/retrieval/termIndex';
+import { termList } from '../../src/core/retrieval/terms';
 import { loadSqlJs } from '../../src/core/store/sqlJsLoader';
 import { WorkspaceFiles } from '../../src/core/tools/workspaceFiles';
 import { makeTempDir } from '../fixtures/tempDir';
@@ -53,7 +56,7 @@ describe('retrieval scan on two threads', () => {
   });
   after(() => temp.remove());
 
-  it('counts terms as TermIndex.addText does', () => {
+  it("counts a chunk's terms as TermIndex.addText counts its text", () => {
     const direct = new TermIndex();
     const counted = new TermIndex();
     const counter = new TermCounter();
@@ -72,6 +75,39 @@ describe('retrieval scan on two threads', () => {
     assert.deepEqual(snapshot(counted), snapshot(direct));
     assert.ok(snapshot(direct).terms.some(([term, postings]) => term === 'repeat' && postings[0]! % 256 === 255), 'the repeated term saturates');
     assert.throws(() => counted.addCounted(99, new TermNumbers([]), Int32Array.of(0, 1), 0, 1, 1), /never named/);
+  });
+
+  it('counts, chunk by chunk, the terms termList gives for any text', () => {
+    // termList (terms.ts) reads words with the Unicode pattern; the counter scans code units
+    // over each chunk's span of the file. Surrogate pairs, lone surrogates, marks and digits of
+    // other scripts, long words and CRLF lines are in the mix.
+    const pieces = ['get', 'User', 'NAME', '_', '$', ' ', '\n', '\r\n', '.', '-', '9', 'é', 'e\u0301', 'ß', '東京', '٣', '𝒳', '😀', '\ud800', '\udc00', 'x'.repeat(70), '\u00a0', 'Ⅻ'];
+    const textArbitrary = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ unit: 'binary', maxLength: 6 })), { maxLength: 120 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(textArbitrary, fc.integer({ min: 1, max: 4 }), (text, lines) => {
+        const counter = new TermCounter();
+        const builder = new BatchBuilder(counter, { minLines: 1, maxLines: lines, overlapLines: lines > 1 ? 1 : 0, maxChars: 6000 });
+        builder.add('any', { kind: 'text', text, version: { size: 0, mtimeMs: 0, hash: '' } });
+        const batch = builder.done();
+        const reading = batch.files[0]!.reading;
+        const vocabulary = batch.newTerms;
+        for (const chunk of reading.kind === 'text' ? reading.chunks : []) {
+          const chunkText = Buffer.from(batch.bytes.subarray(chunk.byteStart, chunk.byteEnd)).toString('utf8');
+          const expected = new Map<string, number>();
+          const terms = termList(chunkText);
+          for (const term of terms) {
+            expected.set(term, Math.min(255, (expected.get(term) ?? 0) + 1));
+          }
+          const counted = new Map<string, number>();
+          for (let pair = chunk.termStart; pair < chunk.termStart + chunk.termPairs; pair++) {
+            counted.set(vocabulary[batch.terms[pair * 2]!]!, batch.terms[pair * 2 + 1]!);
+          }
+          assert.deepEqual(counted, expected, JSON.stringify(chunkText));
+          assert.equal(chunk.length, terms.length);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('builds the same index as the scan on one thread', async () => {

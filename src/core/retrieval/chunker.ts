@@ -9,6 +9,9 @@ export interface Chunk {
   /** 1-based last line, inclusive. */
   readonly endLine: number;
   readonly text: string;
+  /** Where `text` is in the chunked text: [from, to). */
+  readonly from: number;
+  readonly to: number;
 }
 
 export interface ChunkOptions {
@@ -24,8 +27,8 @@ export const defaultChunkOptions: ChunkOptions = { minLines: 12, maxLines: 48, o
 const closingLine = /^\s*[}\])]+[;,)]*\s*$/;
 
 /** How good a cut after line `index` is: 0 none, 1 a closing bracket deep in, 2 shallower, 3 a blank line or a bracket at the margin. */
-function boundaryScore(lines: readonly string[], index: number): number {
-  const line = lines[index]!;
+function boundaryScore(lines: FileLines, index: number): number {
+  const line = lines.line(index);
   if (line.trim() === '') {
     return 3;
   }
@@ -33,29 +36,59 @@ function boundaryScore(lines: readonly string[], index: number): number {
     const indent = line.length - line.trimStart().length;
     return indent === 0 ? 3 : indent <= 2 ? 2 : 1;
   }
-  const next = lines[index + 1];
-  return next !== undefined && next.trim() === '' ? 2 : 0;
+  return index + 1 < lines.count && lines.line(index + 1).trim() === '' ? 2 : 0;
+}
+
+/**
+ * The lines of a text by their offsets, as `text.split('\n')` gives them (a last empty line
+ * dropped): a chunk is one slice of the text, not a join of line strings.
+ */
+class FileLines {
+  private readonly starts: number[] = [0];
+  readonly count: number;
+
+  constructor(private readonly text: string) {
+    for (let index = text.indexOf('\n'); index !== -1; index = text.indexOf('\n', index + 1)) {
+      this.starts.push(index + 1);
+    }
+    // split's last element is empty when the text ends with a newline: that line is not one.
+    this.count = this.starts.length > 1 && this.starts[this.starts.length - 1] === text.length ? this.starts.length - 1 : this.starts.length;
+  }
+
+  /** Where line `index` ends (its newline not included). */
+  end(index: number): number {
+    return index + 1 < this.starts.length ? this.starts[index + 1]! - 1 : this.text.length;
+  }
+
+  length(index: number): number {
+    return this.end(index) - this.starts[index]!;
+  }
+
+  line(index: number): string {
+    return this.text.slice(this.starts[index], this.end(index));
+  }
+
+  start(index: number): number {
+    return this.starts[index]!;
+  }
 }
 
 export function chunkLines(text: string, options: ChunkOptions = defaultChunkOptions): Chunk[] {
-  const lines = text.split('\n');
-  if (lines.length > 1 && lines[lines.length - 1] === '') {
-    lines.pop();
-  }
+  const lines = new FileLines(text);
   const chunks: Chunk[] = [];
   let start = 0;
-  while (start < lines.length) {
-    let hardEnd = Math.min(lines.length, start + options.maxLines);
+  while (start < lines.count) {
+    let hardEnd = Math.min(lines.count, start + options.maxLines);
     let chars = 0;
     for (let index = start; index < hardEnd; index++) {
-      chars += lines[index]!.length + 1;
+      chars += lines.length(index) + 1;
       if (chars > options.maxChars && index > start) {
         hardEnd = index;
         break;
       }
     }
     let end = hardEnd;
-    if (hardEnd < lines.length) {
+    if (hardEnd < lines.count) {
       let bestScore = 0;
       const earliest = Math.min(hardEnd - 1, start + options.minLines - 1);
       for (let index = hardEnd - 1; index >= earliest; index--) {
@@ -69,8 +102,11 @@ export function chunkLines(text: string, options: ChunkOptions = defaultChunkOpt
         }
       }
     }
-    chunks.push({ startLine: start + 1, endLine: end, text: lines.slice(start, end).join('\n') });
-    if (end >= lines.length) {
+    // Lines [start, end) joined by their newlines.
+    const from = lines.start(start);
+    const to = lines.end(end - 1);
+    chunks.push({ startLine: start + 1, endLine: end, text: text.slice(from, to), from, to });
+    if (end >= lines.count) {
       break;
     }
     start = Math.max(start + 1, end - options.overlapLines);

@@ -2,6 +2,7 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { RetrievalScope } from './fileSource';
 import type { IndexTables, RefreshOutcome } from './indexTables';
 import type { PreparedBatch } from './preparedFile';
+import { LocalPreparer } from './localPreparer';
 import { ScanWorker } from './scanWorker';
 import { TermNumbers } from './termIndex';
 import type { IndexProgress } from './retrievalTypes';
@@ -9,7 +10,8 @@ import type { IndexProgress } from './retrievalTypes';
 // The scan of the whole folder (the first index, or the re-check of a saved one): files the
 // index holds at the same size and mtime are kept, others are read and chunked, files gone are
 // dropped. Files are read, redacted, chunked and their terms counted on a second thread
-// (scanWorker.ts) a few batches ahead of the one being written here. The writing runs in
+// (scanWorker.ts) a few batches ahead of the one being written here, and on this thread
+// (localPreparer.ts) when it would otherwise wait. The writing runs in
 // slices of a few milliseconds with a turn of the event loop between them, so the engine keeps
 // answering; queries meanwhile answer from what is indexed.
 
@@ -29,21 +31,24 @@ export interface ScanOptions {
   readonly onProgress?: (progress: IndexProgress) => void;
 }
 
-/** Files handed to the writer at a time (progress is reported per batch). */
+/** Files handed to the worker at a time (progress is reported per batch). */
 const scanBatchFiles = 64;
-/** Batches sent to the worker ahead of the one being written. */
-const batchesAhead = 2;
+/** Batches the worker holds at a time: enough that it never waits for the writer. */
+const workerBatches = 3;
+/** Batches cut and not yet sent that the walk may run ahead by before this thread reads one. */
+const walkAhead = 2;
+/** Files this thread prepares at a time when it would otherwise wait for the worker. */
+const localFiles = 8;
 /** The longest stretch of work between turns of the event loop. */
 const sliceMs = 6;
 
-/** A batch on its way: files found unchanged, files this thread reads, and what the worker prepares. */
+/** A batch sent to the worker. */
 interface Job {
-  readonly unchanged: number;
-  readonly local: string[];
-  readonly sent: readonly string[];
-  readonly prepared: Promise<PreparedBatch | undefined> | undefined;
+  /** Its paths (unsaved documents among them are not sent: the worker reads the disk). */
+  readonly paths: readonly string[];
+  readonly prepared: Promise<PreparedBatch | undefined>;
   readonly sentAtMs: number;
-  /** The worker has answered (or nothing was sent). */
+  /** The worker has answered. */
   ready: boolean;
 }
 
@@ -59,88 +64,140 @@ export async function scanWorkspace(context: ScanContext, options: ScanOptions):
 
 async function scan(context: ScanContext, options: ScanOptions, worker: ScanWorker | undefined): Promise<IndexProgress> {
   const { tables, scope, unsaved } = context;
-  const numbers = new TermNumbers(worker?.vocabulary ?? []);
+  const workerNumbers = new TermNumbers(worker?.vocabulary ?? []);
+  const local = new LocalPreparer(tables, context.now);
   const seen = new Set<string>();
   let progress: IndexProgress = { filesSeen: 0, filesIndexed: 0, filesUnchanged: 0, done: false };
   context.setProgress(progress);
   const excluded: Array<[string, string]> = [];
   let batch: string[] = [];
-  const jobs: Job[] = [];
-  const count = (outcome: RefreshOutcome, tally: { indexed: number; unchanged: number }): void => {
+  /** Batches cut and not yet sent, in walk order. */
+  const waiting: string[][] = [];
+  const sent: Job[] = [];
+  const tally = { indexed: 0, unchanged: 0 };
+  const count = (outcome: RefreshOutcome): void => {
     if (outcome === 'indexed') {
       tally.indexed++;
     } else if (outcome === 'unchanged') {
       tally.unchanged++;
     }
   };
-  // Files the index holds at the same size and mtime are kept (a stat each); the others go to
-  // the worker, or are read here (unsaved documents, or no worker).
-  const submit = (): void => {
-    const paths = batch;
-    batch = [];
+  const report = (): void => {
+    progress = { ...progress, filesIndexed: progress.filesIndexed + tally.indexed, filesUnchanged: progress.filesUnchanged + tally.unchanged };
+    tally.indexed = 0;
+    tally.unchanged = 0;
+    context.setProgress(progress);
+    options.onProgress?.(progress);
+  };
+  // Files the index holds at the same size and mtime are kept (a stat each); the others wait
+  // for the worker, or for this thread (unsaved documents always: the worker reads the disk).
+  const cut = (): void => {
+    const paths: string[] = [];
     let unchanged = 0;
-    // While the worker has batches enough in hand, this thread reads the next one itself (the
-    // two threads share the reading, each as fast as it goes).
-    const toWorker = worker !== undefined && jobs.filter((job) => !job.ready).length < batchesAhead;
-    const local: string[] = [];
-    const sent: string[] = [];
-    for (const relative of paths) {
+    for (const relative of batch) {
       const existing = tables.fileRow(relative);
       const stat = existing && !unsaved.has(relative) ? scope.statOf(relative) : undefined;
       if (existing && stat && existing.source === 'disk' && stat.size === existing.size && stat.mtimeMs === existing.mtimeMs) {
         unchanged++;
-      } else if (toWorker && !unsaved.has(relative)) {
-        sent.push(relative);
       } else {
-        local.push(relative);
+        paths.push(relative);
       }
     }
-    const sentAtMs = context.now();
-    const prepared = sent.length > 0 ? worker?.prepare(sent) : undefined;
-    const job: Job = { unchanged, local, sent, prepared, sentAtMs, ready: prepared === undefined };
-    void prepared?.then(() => (job.ready = true));
-    jobs.push(job);
+    batch = [];
+    tally.unchanged += unchanged;
+    if (paths.length > 0) {
+      waiting.push(paths);
+    }
   };
-  // A batch is written in transactions of at most a few milliseconds each, with a turn of the
-  // event loop between them, however large its files are.
-  const write = async (job: Job): Promise<void> => {
-    const prepared = job.prepared ? await job.prepared : undefined;
-    context.assertOpen();
-    const local = prepared ? job.local : [...job.local, ...job.sent];
-    const files = prepared?.files ?? [];
-    const tally = { indexed: 0, unchanged: job.unchanged };
-    let nextFile = 0;
-    let nextLocal = 0;
-    while (nextFile < files.length || nextLocal < local.length || excluded.length > 0) {
+  const send = (paths: string[]): void => {
+    const job: Job = { paths, prepared: worker!.prepare(paths.filter((relative) => !unsaved.has(relative))), sentAtMs: context.now(), ready: false };
+    void job.prepared.then(() => (job.ready = true));
+    sent.push(job);
+  };
+  // Writes run in transactions of at most a few milliseconds each, with a turn of the event
+  // loop between them, however large the files are.
+  const sliced = async (step: () => boolean): Promise<void> => {
+    for (let more = true; more; ) {
       const sliceEnds = performance.now() + sliceMs;
-      tables.transaction(() => {
+      more = tables.transaction(() => {
         for (const [relative, reason] of excluded.splice(0)) {
           tables.recordSkipped(relative, reason);
         }
-        for (; nextFile < files.length && performance.now() < sliceEnds; nextFile++) {
-          const { path, reading } = files[nextFile]!;
-          // An editor opened the file meanwhile: its unsaved text is what the index holds.
-          if (unsaved.has(path)) {
-            local.push(path);
-            continue;
-          }
-          count(tables.applyPrepared(path, reading, prepared!, numbers, tables.fileRow(path), job.sentAtMs), tally);
+        let going = true;
+        while (going && performance.now() < sliceEnds) {
+          going = step();
         }
-        for (; nextFile >= files.length && nextLocal < local.length && performance.now() < sliceEnds; nextLocal++) {
-          const relative = local[nextLocal]!;
-          const unsavedText = unsaved.get(relative);
-          count(tables.apply(relative, scope.read(relative, { walked: true, ...(unsavedText !== undefined ? { unsavedText } : {}) }), tables.fileRow(relative)), tally);
-        }
+        return going;
       });
-      if (nextFile < files.length || nextLocal < local.length) {
+      if (more) {
         await nextTurn();
         context.assertOpen();
         options.signal?.throwIfAborted();
       }
     }
-    progress = { ...progress, filesIndexed: progress.filesIndexed + tally.indexed, filesUnchanged: progress.filesUnchanged + tally.unchanged };
-    context.setProgress(progress);
-    options.onProgress?.(progress);
+  };
+  const writeJob = async (job: Job): Promise<void> => {
+    const prepared = await job.prepared;
+    context.assertOpen();
+    const files = prepared?.files ?? [];
+    // The worker is gone (or an editor opened a file meanwhile): this thread prepares the rest.
+    const rest = prepared ? job.paths.filter((relative) => unsaved.has(relative)) : [...job.paths];
+    let next = 0;
+    await sliced(() => {
+      if (next < files.length) {
+        const { path, reading } = files[next++]!;
+        if (unsaved.has(path)) {
+          rest.push(path);
+        } else {
+          count(tables.applyPrepared(path, reading, prepared!, workerNumbers, tables.fileRow(path), job.sentAtMs));
+        }
+      } else if (rest.length > 0) {
+        count(local.apply(scope, rest.shift()!, unsaved));
+      }
+      return next < files.length || rest.length > 0;
+    });
+    report();
+  };
+  const writeLocally = async (paths: string[]): Promise<void> => {
+    await sliced(() => {
+      count(local.apply(scope, paths.shift()!, unsaved));
+      return paths.length > 0;
+    });
+    report();
+  };
+  // Keeps the worker busy with batches in order, writes what it answers as it answers, and
+  // prepares files here only when there is nothing to write and the walk has run far enough
+  // ahead: a few files from the newest batch, the one the worker would reach last. (Both
+  // threads then stay busy; the writer reading whenever the worker had work in hand left the
+  // worker idle a quarter of the time.)
+  const pump = async (final: boolean): Promise<void> => {
+    for (;;) {
+      while (worker?.running && sent.length < workerBatches && waiting.length > 0) {
+        send(waiting.shift()!);
+      }
+      const head = sent[0];
+      if (head?.ready || (head && !worker?.running)) {
+        await writeJob(sent.shift()!);
+        continue;
+      }
+      if (worker?.running && !final && waiting.length < walkAhead) {
+        return;
+      }
+      if (waiting.length > 0) {
+        // Without a worker the batches are simply written in walk order.
+        const alone = !worker?.running;
+        const taken = alone ? waiting[0]! : waiting[waiting.length - 1]!;
+        await writeLocally(alone ? taken.splice(0, localFiles) : taken.splice(Math.max(0, taken.length - localFiles)));
+        if (taken.length === 0) {
+          waiting.splice(waiting.indexOf(taken), 1);
+        }
+        continue;
+      }
+      if (!head) {
+        return;
+      }
+      await head.prepared;
+    }
   };
   let sliceStart = performance.now();
   for await (const relative of scope.workspace.walkFiles('.', options.signal, (path, reason) => excluded.push([path, reason]))) {
@@ -153,23 +210,20 @@ async function scan(context: ScanContext, options: ScanOptions, worker: ScanWork
     progress = { ...progress, filesSeen: progress.filesSeen + 1 };
     batch.push(relative);
     if (batch.length >= scanBatchFiles) {
-      submit();
-      // Without a worker each batch is written as soon as it is cut.
-      // Written in the order they are ready (a batch read here before one the worker still reads).
-      while (jobs.length > (worker ? batchesAhead : 0)) {
-        const ready = jobs.findIndex((job) => job.ready);
-        await write(jobs.splice(Math.max(0, ready), 1)[0]!);
-      }
+      cut();
+      await pump(false);
     }
     if (performance.now() - sliceStart >= sliceMs) {
       await nextTurn();
       sliceStart = performance.now();
     }
   }
-  submit();
-  while (jobs.length > 0) {
-    await write(jobs.shift()!);
+  cut();
+  await pump(true);
+  if (excluded.length > 0) {
+    await sliced(() => false);
   }
+  report();
   options.signal?.throwIfAborted();
   // Files the index holds that the walk did not give: gone, or excluded now. A file created
   // after the walk passed its folder is checked, not dropped.

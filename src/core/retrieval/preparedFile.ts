@@ -1,8 +1,7 @@
 import { chunkLines, type ChunkOptions } from './chunker';
 import { hashBytes, type FileReading, type FileVersion } from './fileSource';
 import { redactSecrets, type Redaction } from './redaction';
-import { wordTerms } from './terms';
-import { WordTable } from './wordTable';
+import { IntPairs, type TermCounter } from './termCounter';
 
 // A file made ready for the index away from the thread that writes it (retrievalWorker.ts):
 // redacted, cut into chunks, each chunk hashed, its UTF-8 bytes laid out in one buffer and its
@@ -10,9 +9,6 @@ import { WordTable } from './wordTable';
 // it meets it and the message names it once (`newTerms`), so the writer turns a chunk's terms
 // into postings without a string per term (termIndex.ts addCounted). The counts are exactly
 // what TermIndex.addText counts for the same text (terms.ts splits both).
-
-/** A term's count in one chunk saturates here (termIndex.ts's tfLimit - 1). */
-const maxTf = 255;
 
 export interface PreparedChunk {
   readonly startLine: number;
@@ -40,83 +36,12 @@ export interface PreparedBatch {
   readonly newTerms: readonly string[];
 }
 
-class GrowingInts {
-  values = new Int32Array(1 << 14);
-  length = 0;
-
-  push2(a: number, b: number): void {
-    if (this.length + 2 > this.values.length) {
-      const grown = new Int32Array(this.values.length * 2);
-      grown.set(this.values);
-      this.values = grown;
-    }
-    this.values[this.length++] = a;
-    this.values[this.length++] = b;
-  }
-}
-
-/** Numbers terms and counts them per chunk; one counter per scan (the numbers are the scan's). */
-export class TermCounter {
-  private readonly numbers = new Map<string, number>();
-  private readonly words = new WordTable<readonly number[]>(100_000);
-  private fresh: string[] = [];
-  private counts = new Int32Array(1 << 12);
-  private readonly touched: number[] = [];
-
-  /** The terms numbered since the last call. */
-  takeNewTerms(): string[] {
-    const fresh = this.fresh;
-    this.fresh = [];
-    return fresh;
-  }
-
-  private numbersOf(word: string): readonly number[] {
-    return wordTerms(word).map((term) => {
-      let number = this.numbers.get(term);
-      if (number === undefined) {
-        number = this.numbers.size;
-        this.numbers.set(term, number);
-        this.fresh.push(term);
-        if (number >= this.counts.length) {
-          const grown = new Int32Array(this.counts.length * 2);
-          grown.set(this.counts);
-          this.counts = grown;
-        }
-      }
-      return number;
-    });
-  }
-
-  /** Appends the (term number, count) pairs of `text` to `out`; returns [pairs, length]. */
-  count(text: string, out: GrowingInts): [number, number] {
-    let length = 0;
-    const add = (numbers: readonly number[]): void => {
-      length += numbers.length;
-      for (const number of numbers) {
-        if (this.counts[number]! === 0) {
-          this.touched.push(number);
-        }
-        this.counts[number]!++;
-      }
-    };
-    // The same words as TermIndex.addText, through the same table scan.
-    this.words.forEachWordValue(text, (word) => this.numbersOf(word), add);
-    const pairs = this.touched.length;
-    for (const number of this.touched) {
-      out.push2(number, Math.min(this.counts[number]!, maxTf));
-      this.counts[number] = 0;
-    }
-    this.touched.length = 0;
-    return [pairs, length];
-  }
-}
-
-/** Prepares the readings of a batch of files (FileReading -> PreparedReading) into one message. */
+/** Prepares the readings of a batch of files (FileReading -> PreparedReading) into one message; `done` starts the next. */
 export class BatchBuilder {
-  private readonly chunks: Uint8Array[] = [];
+  private chunks: Uint8Array[] = [];
   private byteLength = 0;
-  private readonly terms = new GrowingInts();
-  private readonly files: Array<{ path: string; reading: PreparedReading }> = [];
+  private readonly terms = new IntPairs();
+  private files: Array<{ path: string; reading: PreparedReading }> = [];
   private readonly byHash = new Map<string, PreparedChunk>();
 
   constructor(
@@ -144,7 +69,8 @@ export class BatchBuilder {
         continue;
       }
       const termStart = this.terms.length / 2;
-      const [termPairs, length] = this.counter.count(chunk.text, this.terms);
+      // Counted in the file's text (a flat string), not in the chunk's slice of it.
+      const [termPairs, length] = this.counter.count(redacted.text, this.terms, chunk.from, chunk.to);
       const made = { startLine: chunk.startLine, endLine: chunk.endLine, hash, byteStart: this.byteLength, byteEnd: this.byteLength + bytes.length, termStart, termPairs, length };
       this.byHash.set(hash, made);
       prepared.push(made);
@@ -161,6 +87,12 @@ export class BatchBuilder {
       bytes.set(chunk, at);
       at += chunk.length;
     }
-    return { files: this.files, bytes, terms: this.terms.values.slice(0, this.terms.length), newTerms: this.counter.takeNewTerms() };
+    const batch = { files: this.files, bytes, terms: this.terms.values.slice(0, this.terms.length), newTerms: this.counter.takeNewTerms() };
+    this.chunks = [];
+    this.byteLength = 0;
+    this.terms.length = 0;
+    this.files = [];
+    this.byHash.clear();
+    return batch;
   }
 }

@@ -55,8 +55,9 @@ function isTokenCode(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 47 && code <= 57) || code === 43 || code === 95 || code === 61 || code === 45;
 }
 
-/** The runs of token characters of `minTokenLength` or more, found in one pass (a regex retries each start). */
-function* tokenCandidates(text: string): Generator<{ start: number; end: number }> {
+/** The runs of token characters of `minTokenLength` or more as [start, end) pairs, found in one pass (a regex retries each start). */
+function tokenCandidates(text: string): number[] {
+  const spans: number[] = [];
   let start = -1;
   for (let index = 0; index <= text.length; index++) {
     if (index < text.length && isTokenCode(text.charCodeAt(index))) {
@@ -65,11 +66,12 @@ function* tokenCandidates(text: string): Generator<{ start: number; end: number 
       }
     } else if (start >= 0) {
       if (index - start >= minTokenLength) {
-        yield { start, end: index };
+        spans.push(start, index);
       }
       start = -1;
     }
   }
+  return spans;
 }
 const minEntropyBitsPerChar = 3.8;
 
@@ -134,7 +136,10 @@ export function redactSecrets(text: string): { text: string; redactions: Redacti
       found.push({ start: match.index, end: match.index + match[0].length, kind });
     }
   }
-  for (const { start, end } of tokenCandidates(text)) {
+  const candidates = tokenCandidates(text);
+  for (let index = 0; index < candidates.length; index += 2) {
+    const start = candidates[index]!;
+    const end = candidates[index + 1]!;
     if (looksLikeSecretToken(text.slice(start, end))) {
       found.push({ start, end, kind: 'a high-entropy token' });
     }

@@ -1,7 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ChunkOptions } from './chunker';
 import { RetrievalScope } from './fileSource';
-import { BatchBuilder, TermCounter, type PreparedBatch } from './preparedFile';
+import { BatchBuilder, type PreparedBatch } from './preparedFile';
+import { TermCounter } from './termCounter';
 import { WorkspaceFiles } from '../tools/workspaceFiles';
 
 // The scan's second thread (scanWorker.ts starts it): reads the files of each batch it is sent
@@ -27,10 +28,9 @@ if (parentPort) {
   const port = parentPort;
   const data = workerData as ScanWorkerData;
   const scope = new RetrievalScope(new WorkspaceFiles(data.folder), { excludeGlobs: data.excludeGlobs, maxFileBytes: data.maxFileBytes });
-  const counter = new TermCounter();
+  const builder = new BatchBuilder(new TermCounter(), data.chunkOptions);
   port.on('message', (request: ScanWorkerRequest) => {
     try {
-      const builder = new BatchBuilder(counter, data.chunkOptions);
       for (const relative of request.paths) {
         builder.add(relative, scope.read(relative, { walked: true }));
       }

@@ -49,6 +49,11 @@ export class ScanWorker {
     }
   }
 
+  /** False once the worker is gone (it failed, exited or was stopped). */
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
   /** The prepared batch of `paths`, or undefined if the worker is gone. */
   prepare(paths: readonly string[]): Promise<PreparedBatch | undefined> {
     const worker = this.worker;

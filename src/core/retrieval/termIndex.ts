@@ -8,13 +8,10 @@
 // Document ids only grow (the tables use AUTOINCREMENT), so each posting list is sorted, and a
 // removed document is a tombstone skipped at query time until compaction drops it.
 
-import { wordTerms } from './terms';
-import { WordTable } from './wordTable';
+import { IntPairs, TermCounter } from './termCounter';
 
 /** A posting is `id * tfLimit + tf` in one small integer: no object per posting. */
 export const tfLimit = 256;
-
-const maxCachedWords = 100_000;
 
 /** Okapi BM25 parameters, as the FTS4 ranking used them. */
 const k1 = 1.2;
@@ -60,8 +57,10 @@ export class TermIndex {
   private allPostings = 0;
   /** Per-query scores by document id (all zero between queries). */
   private scratch = new Float64Array(0);
-  /** Word -> the entries of its terms (words repeat; each is split once). */
-  private readonly wordEntries = new WordTable<readonly TermEntry[]>(maxCachedWords);
+  /** Texts added whole (addText) are counted here, with numbers of their own. */
+  private readonly ownCounter = new TermCounter();
+  private readonly ownNumbers = new TermNumbers(this.ownCounter.vocabulary);
+  private readonly ownPairs = new IntPairs();
   /** Bumped when compaction drops entries (an entry held outside, as by a TermNumbers, is then stale). */
   private generation = 0;
 
@@ -84,36 +83,9 @@ export class TermIndex {
 
   /** Adds document `id` (greater than every id added before) with the terms of `text` (terms.ts), repeats counted. */
   addText(id: number, text: string): void {
-    if (this.has(id)) {
-      throw new Error(`document ${id} is already in the term index`);
-    }
-    this.reserve(id);
-    // One lookup per word (word -> its terms' entries), by its span of the text (no substring
-    // for a word seen before); the document's posting is the last of each list while it is added.
-    let distinct = 0;
-    let length = 0;
-    const post = (entries: readonly TermEntry[]): void => {
-      length += entries.length;
-      for (const entry of entries) {
-        if (entry.lastDocument === id) {
-          const last = entry.postings.length - 1;
-          if (entry.postings[last]! % tfLimit < tfLimit - 1) {
-            entry.postings[last]!++;
-          }
-        } else {
-          entry.postings.push(id * tfLimit + 1);
-          entry.lastDocument = id;
-          entry.documents++;
-          distinct++;
-        }
-      }
-    };
-    this.wordEntries.forEachWordValue(text, (word) => wordTerms(word).map((term) => this.entryFor(term)), post);
-    this.allPostings += distinct;
-    this.lengths[id] = length;
-    this.live[id] = 1;
-    this.liveDocuments++;
-    this.totalLength += length;
+    this.ownPairs.length = 0;
+    const [pairs, length] = this.ownCounter.count(text, this.ownPairs);
+    this.addCounted(id, this.ownNumbers, this.ownPairs.values, 0, pairs, length);
   }
 
   /**
@@ -270,8 +242,7 @@ export class TermIndex {
   }
 
   private compact(): void {
-    // Entries are dropped below, so the words' cached entries go too.
-    this.wordEntries.clear();
+    // Entries are dropped below: the ones cached by term number (TermNumbers) are stale.
     this.generation++;
     for (const [term, entry] of this.terms) {
       if (entry.documents === 0) {

@@ -72,6 +72,27 @@ export function isAsciiWordCode(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 36;
 }
 
+/** 1 for the ASCII codes `isAsciiWordCode` accepts (a table read is cheaper than the tests). */
+export const asciiWordCodes = Uint8Array.from({ length: 128 }, (_, code) => (isAsciiWordCode(code) ? 1 : 0));
+
+const letterOrNumber = /^[\p{L}\p{N}]$/u;
+/** Code points below 0x10000 classified so far: 0 not yet, 1 in words, 2 not. */
+const basicPlane = new Uint8Array(0x10000);
+
+/** True for a code point above ASCII that `wordPattern` takes into words (a letter or a number). */
+export function isWordCodePoint(point: number): boolean {
+  if (point > 0xffff) {
+    return letterOrNumber.test(String.fromCodePoint(point));
+  }
+  let known = basicPlane[point]!;
+  if (known === 0) {
+    // A lone surrogate is not a letter (as `wordPattern` reads it, code point by code point).
+    known = letterOrNumber.test(String.fromCharCode(point)) ? 1 : 2;
+    basicPlane[point] = known;
+  }
+  return known === 1;
+}
+
 /** Calls `visit` with each word of `text` (runs of `wordPattern`), in order. */
 export function forEachWord(text: string, visit: (word: string) => void): void {
   if (nonAscii.test(text)) {

@@ -1,9 +1,7 @@
-// A hash table of words keyed by a span of a text, so a tokenizer can look each word up without
-// cutting it out first: a scan of the workspace meets millions of words, nearly all seen before,
-// and a substring per word was most of the indexing time (its allocation, its hash, the GC).
-// Open addressing, FNV-1a over the UTF-16 code units; a full table starts again empty.
-
-import { forEachWord, hasNonAscii, isAsciiWordCode } from './terms';
+// A hash table of words keyed by a span of a text, so a tokenizer (termCounter.ts) can look each
+// word up without cutting it out first: a substring per word was most of the indexing time (its
+// allocation, its hash, the GC). Open addressing, FNV-1a over the UTF-16 code units, the words
+// compared exactly; a full table starts again empty.
 
 export const fnvOffset = 0x811c9dc5;
 
@@ -55,49 +53,6 @@ export class WordTable<V> {
     this.words.push(word);
     this.values.push(value);
     this.place(hash, this.words.length);
-  }
-
-  /**
-   * Visits the value of each word of `text` in order, made by `make` the first time a word is
-   * met. ASCII text is scanned by spans (no substring for a word seen before); other text goes
-   * through forEachWord's Unicode rules.
-   */
-  forEachWordValue(text: string, make: (word: string) => V, visit: (value: V) => void): void {
-    if (hasNonAscii(text)) {
-      forEachWord(text, (word) => {
-        let hash = fnvOffset;
-        for (let index = 0; index < word.length; index++) {
-          hash = fnvStep(hash, word.charCodeAt(index));
-        }
-        visit(this.valueOf(word, 0, word.length, hash, make));
-      });
-      return;
-    }
-    let start = -1;
-    let hash = fnvOffset;
-    for (let index = 0; index <= text.length; index++) {
-      const code = index < text.length ? text.charCodeAt(index) : 0;
-      if (isAsciiWordCode(code)) {
-        if (start < 0) {
-          start = index;
-          hash = fnvOffset;
-        }
-        hash = fnvStep(hash, code);
-      } else if (start >= 0) {
-        visit(this.valueOf(text, start, index, hash, make));
-        start = -1;
-      }
-    }
-  }
-
-  private valueOf(text: string, start: number, end: number, hash: number, make: (word: string) => V): V {
-    let value = this.get(text, start, end, hash);
-    if (value === undefined) {
-      const word = start === 0 && end === text.length ? text : text.slice(start, end);
-      value = make(word);
-      this.set(word, hash, value);
-    }
-    return value;
   }
 
   clear(): void {

@@ -24,6 +24,9 @@ export interface WorkspaceLimits {
   readonly maxCountedFiles: number;
 }
 
+/** Folders a walk reads ahead of the one it is giving the files of. */
+const foldersReadAhead = 4;
+
 export const defaultWorkspaceLimits: WorkspaceLimits = {
   maxFileBytes: 256 * 1024,
   maxListedFiles: 500,
@@ -149,13 +152,26 @@ export class WorkspaceFiles {
     }
     const slicer = new TimeSlicer();
     const queue = [start.relative];
+    // The next few folders are read while this one is walked: each read waits on the thread
+    // pool, and read one after another those waits were most of a large walk's time.
+    const reading = new Map<string, Promise<fs.Dirent[] | undefined>>();
+    const read = (folder: string): Promise<fs.Dirent[] | undefined> =>
+      fs.promises.readdir(path.join(this.root, folder), { withFileTypes: true }).then(
+        (entries) => entries,
+        () => undefined,
+      );
     while (queue.length > 0) {
       signal?.throwIfAborted();
       const current = queue.shift()!;
-      let entries: fs.Dirent[];
-      try {
-        entries = await fs.promises.readdir(path.join(this.root, current), { withFileTypes: true });
-      } catch {
+      const pending = reading.has(current) ? reading.get(current)! : read(current);
+      reading.delete(current);
+      for (const next of queue.slice(0, foldersReadAhead)) {
+        if (!reading.has(next)) {
+          reading.set(next, read(next));
+        }
+      }
+      const entries = await pending;
+      if (!entries) {
         continue;
       }
       entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
