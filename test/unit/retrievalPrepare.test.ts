@@ -147,11 +147,51 @@ describe('retrieval scan on two threads', () => {
     }
   });
 
+  it('serves consecutive scans of two folders from one worker, with the same index as one thread', async () => {
+    const sql = await loadSqlJs();
+    const other = path.join(temp.dir, 'other');
+    fs.mkdirSync(other);
+    for (let file = 0; file < 140; file++) {
+      fs.writeFileSync(path.join(other, `page${file}.md`), `# Page ${file}\n\nother${file} ${trickyTexts[(file + 1) % trickyTexts.length]}\n`);
+    }
+    const held = ScanWorker.acquire();
+    assert.ok(held);
+    try {
+      const first = RetrievalIndex.open({ sql, workspace: new WorkspaceFiles(root) });
+      await first.indexWorkspace();
+      const termsAfterFirst = held.vocabulary.length;
+      assert.ok(termsAfterFirst > 0, 'the scan used the shared worker');
+      const [withWorker, alone] = [RetrievalIndex.open({ sql, workspace: new WorkspaceFiles(other) }), RetrievalIndex.open({ sql, workspace: new WorkspaceFiles(other), scanWorker: false })];
+      await withWorker.indexWorkspace();
+      await alone.indexWorkspace();
+      assert.equal(ScanWorker.acquire(), held, 'still the one worker');
+      held.release();
+      assert.ok(held.vocabulary.length > termsAfterFirst, 'the second folder was read by the same worker');
+      assert.deepEqual(withWorker.indexedPaths(), alone.indexedPaths());
+      for (const query of ['other17', 'Grüße Köln', 'parseJSON v2', 'page']) {
+        // Equal scores are ordered by chunk id (the order of writing): the group the limit cuts is compared by its scores.
+        const hits = (index: RetrievalIndex) => {
+          const found = index.search(query, { limit: 5 }).hits;
+          const last = found[found.length - 1]?.score;
+          return { scores: found.map((hit) => hit.score.toFixed(9)), above: found.filter((hit) => hit.score !== last).map((hit) => `${hit.path} ${hit.chunkHash}`).sort() };
+        };
+        assert.deepEqual(hits(withWorker), hits(alone), query);
+      }
+      first.close();
+      withWorker.close();
+      alone.close();
+    } finally {
+      held.release();
+    }
+  });
+
   it('answers undefined when its worker fails, so the scan reads the files itself', async () => {
-    const broken = ScanWorker.start({ folder: path.join(root, 'no-such-folder'), excludeGlobs: [], maxFileBytes: 1024, chunkOptions: { minLines: 1, maxLines: 4, overlapLines: 0, maxChars: 100 } });
+    const broken = ScanWorker.start();
     assert.ok(broken, 'the worker file is beside the module');
-    assert.equal(await broken.prepare(['note1.md']), undefined);
-    assert.equal(await broken.prepare(['note2.md']), undefined, 'and keeps answering undefined');
+    const scope = { folder: path.join(root, 'no-such-folder'), excludeGlobs: [], maxFileBytes: 1024, chunkOptions: { minLines: 1, maxLines: 4, overlapLines: 0, maxChars: 100 } };
+    assert.equal(await broken.prepare(scope, ['note1.md']), undefined);
+    assert.equal(await broken.prepare({ ...scope, folder: root }, ['note2.md']), undefined, 'and keeps answering undefined');
+    assert.equal(broken.running, false);
     broken.stop();
   });
 

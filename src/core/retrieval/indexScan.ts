@@ -53,17 +53,17 @@ interface Job {
 }
 
 export async function scanWorkspace(context: ScanContext, options: ScanOptions): Promise<IndexProgress> {
-  const { scope, tables } = context;
-  const worker = context.useWorker ? ScanWorker.start({ folder: scope.workspace.folder, excludeGlobs: scope.options.excludeGlobs, maxFileBytes: scope.options.maxFileBytes, chunkOptions: tables.chunkOptions }) : undefined;
+  const worker = context.useWorker ? ScanWorker.acquire() : undefined;
   try {
     return await scan(context, options, worker);
   } finally {
-    worker?.stop();
+    worker?.release();
   }
 }
 
 async function scan(context: ScanContext, options: ScanOptions, worker: ScanWorker | undefined): Promise<IndexProgress> {
   const { tables, scope, unsaved } = context;
+  const workerScope = { folder: scope.workspace.folder, excludeGlobs: scope.options.excludeGlobs, maxFileBytes: scope.options.maxFileBytes, chunkOptions: tables.chunkOptions };
   const workerNumbers = new TermNumbers(worker?.vocabulary ?? []);
   const local = new LocalPreparer(tables, context.now);
   const seen = new Set<string>();
@@ -110,7 +110,7 @@ async function scan(context: ScanContext, options: ScanOptions, worker: ScanWork
     }
   };
   const send = (paths: string[]): void => {
-    const job: Job = { paths, prepared: worker!.prepare(paths.filter((relative) => !unsaved.has(relative))), sentAtMs: context.now(), ready: false };
+    const job: Job = { paths, prepared: worker!.prepare(workerScope, paths.filter((relative) => !unsaved.has(relative))), sentAtMs: context.now(), ready: false };
     void job.prepared.then(() => (job.ready = true));
     sent.push(job);
   };
