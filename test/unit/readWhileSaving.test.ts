@@ -72,7 +72,8 @@ describe('read_file of a file being saved', () => {
     fs.writeFileSync(file, versions[0]!);
     writer = startChild(fixtureScript('autosaveWriter'), [JSON.stringify({ file, versions, gapMs: 2, restMs: 0 })]);
     await writer.waitForLine(/^saved 1$/);
-    const files = new WorkspaceFiles(temp.dir, { ...defaultWorkspaceLimits, readSettle: { attempts: 3, quietMs: 50 } });
+    // A long quiet time: only a writer stalled 200 ms in each of the three reads would let one settle.
+    const files = new WorkspaceFiles(temp.dir, { ...defaultWorkspaceLimits, readSettle: { attempts: 3, quietMs: 200 } });
     const outcome = await runModelTool(files, 'read_file', { path: 'busy.ts' });
     assert.equal(outcome.isError, false, outcome.content);
     assert.match(parseFenced(outcome.content).note, /The file changed while it was read \(3 reads, each changed under the read\), so this content may be incomplete/);
