@@ -19,7 +19,7 @@ import { describeLeftover, removeLeftoverFiles } from './store/leftoverFiles';
 import type { ProjectionModule } from './store/modules/projectionModule';
 import { StoreProjections, type AppendVerdict } from './store/projection';
 import * as queries from './store/queries';
-import { latestSchemaVersion, migrate } from './store/schema';
+import { migrate, schemaVersion } from './store/schema';
 import { loadNewestSnapshot } from './store/snapshots';
 import { GroupCommit } from './store/groupCommit';
 import { StoreMaintenance, type LatestSnapshot } from './store/storeMaintenance';
@@ -344,7 +344,8 @@ export class Ledger {
       storeId: this.manifest.storeId,
       writerId: this.writerId,
       readOnly: this.options.readOnly ?? false,
-      schemaVersion: latestSchemaVersion,
+      // Read from the database, not assumed: stats and verify print the layout the store is in.
+      schemaVersion: schemaVersion(this.db),
       eventCount: queries.countRows(this.db, 'events'),
       sessionCount: sessions.sessions,
       sessionEventCount: sessions.events,

@@ -34,6 +34,7 @@ export interface LedgerStats {
   readonly storeId: string;
   readonly writerId: string;
   readonly readOnly: boolean;
+  /** The log schema version of the open database (the events table's layout). */
   readonly schemaVersion: number;
   readonly eventCount: number;
   readonly sessionCount: number;

@@ -4,8 +4,8 @@ import * as vscode from 'vscode';
 /** What differs between the extension's webview pages (the chat, the memory panel). */
 export interface WebviewPage {
   readonly title: string;
-  /** A stylesheet in media/, linked after media/webview.css (what every page shares). */
-  readonly stylesheet: string;
+  /** Stylesheets in media/, linked in this order after media/webview.css (what every page shares). */
+  readonly stylesheets: readonly string[];
   /** The page's bundle in dist/webview/. */
   readonly script: string;
   /** What the page says until its script has drawn it. */
@@ -33,7 +33,7 @@ export function webviewPageHtml(webview: vscode.Webview, extensionUri: vscode.Ur
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <link rel="stylesheet" href="${escapeAttribute(asset('dist', 'webview', 'codicons', 'codicon.css'))}">
 <link rel="stylesheet" href="${escapeAttribute(asset('media', 'webview.css'))}">
-<link rel="stylesheet" href="${escapeAttribute(asset('media', page.stylesheet))}">
+${page.stylesheets.map((stylesheet) => `<link rel="stylesheet" href="${escapeAttribute(asset('media', ...stylesheet.split('/')))}">`).join('\n')}
 <title>${escapeAttribute(page.title)}</title>
 </head>
 <body${data}>

@@ -267,6 +267,15 @@ describe('the chat in the side bar', () => {
     );
     assert.ok(inline >= 4.5, `inline code contrast ${inline.toFixed(2)}:1 is at least 4.5:1`);
     assert.ok((await code.locator('.hljs-keyword').count()) > 0, 'highlighted');
+    // The chat's stylesheets (media/chat/*.css) all came from the packaged extension, in cascade
+    // order, and the last (high contrast) applies: a turn gets a border.
+    const sheets = (await chat().locator('body').evaluate(inPage(`
+      return [...document.styleSheets].filter((sheet) => /\\/media\\/chat\\//.test(sheet.href || '')).map((sheet) => sheet.href.split('/').pop() + ' ' + sheet.cssRules.length);
+    `))) as string[];
+    assert.deepEqual(sheets.map((sheet) => sheet.split(' ')[0]), ['base.css', 'toolbar.css', 'transcript.css', 'answers.css', 'receipts.css', 'notices.css', 'composer.css', 'accessibility.css']);
+    assert.ok(sheets.every((sheet) => Number(sheet.split(' ')[1]) > 0), `every stylesheet has rules: ${sheets.join(', ')}`);
+    const border = await chat().locator('article.turn.assistant').last().evaluate(inPage('return getComputedStyle(element).borderTopWidth;'));
+    assert.equal(border, '1px', 'the high-contrast border from media/chat/accessibility.css');
   });
 
   it("Rename in the chat's toolbar asks in an input box and gives the focus back to the message box", async () => {

@@ -5,6 +5,8 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { recordPromptVersion } from '../../src/core/drift/promptVersions';
+import { effectivePrompt } from '../../src/core/drift/promptSources';
 import { FactsStore } from '../../src/core/facts/factsStore';
 import { Ledger } from '../../src/core/ledger';
 import { mcpCallsStreamId, mcpNotesStreamId } from '../../src/core/mcp/mcpEvents';
@@ -92,6 +94,34 @@ describe('context-ledger mcp (the official MCP client over stdio)', () => {
       const notes = ledger.readSession(mcpNotesStreamId).filter((event) => event.kind === 'mcp.note');
       assert.deepEqual(notes.map((event) => event.body), [{ client: 'test-assistant', text: 'the user prefers pnpm' }]);
       assert.deepEqual(ledger.listSessions().map((session) => session.id), ['s1'], 'the MCP streams are hidden from the Sessions list');
+    } finally {
+      ledger.close();
+    }
+  });
+
+  it('records the prompt version in effect with each proposal, as the chat does, also one recorded while it serves', async () => {
+    const before = textOf(await client.callTool({ name: 'propose_fact', arguments: { key: 'build.tool', value: 'make' } }));
+    assert.match(before, /not a fact until then/);
+    // VS Code's engine records a new prompt version while the MCP server runs.
+    const writer = await Ledger.open({ storeDir: store, snapshotEveryEvents: 0 });
+    try {
+      const recorded = await recordPromptVersion(writer, effectivePrompt('Be brief.', [{ path: 'AGENTS.md', text: '# Agents\n\n- Use `pnpm`.\n' }]));
+      assert.equal(recorded.version.version, 1);
+    } finally {
+      writer.close();
+    }
+    const after = textOf(await client.callTool({ name: 'propose_fact', arguments: { key: 'package.manager', value: 'pnpm' } }));
+    assert.match(after, /not a fact until then/);
+    await client.close();
+
+    const ledger = await Ledger.open({ storeDir: store, snapshotEveryEvents: 0 });
+    try {
+      const pending = new Map(ledger.facts().proposals('pending').map((proposal) => [proposal.key, proposal]));
+      assert.equal(pending.get('build.tool')?.promptVersion, null, 'no prompt version was recorded yet');
+      assert.equal(pending.get('package.manager')?.promptVersion, '1');
+      // Confirmed, the fact carries it as a fact from the chat does (the Facts view shows it).
+      const fact = await new FactsStore(ledger).confirm(pending.get('package.manager')!.proposalId);
+      assert.equal(fact.heads[0]?.promptVersion, '1');
     } finally {
       ledger.close();
     }

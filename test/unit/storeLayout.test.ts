@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, it } from 'node:test';
 import { nodeFileSystem } from '../../src/core/fs/fileSystem';
 import { Ledger } from '../../src/core/ledger';
 import { UlidGenerator, ulidFromBytes, ulidToBytes } from '../../src/core/log/ulid';
-import { latestSchemaVersion, schemaVersion } from '../../src/core/store/schema';
+import { latestSchemaVersion } from '../../src/core/store/schema';
 import { listSnapshots } from '../../src/core/store/snapshots';
 import { decodeStoredId, encodeStoredId } from '../../src/core/store/storedIds';
 import { makeTempDir } from '../fixtures/tempDir';
@@ -68,7 +68,7 @@ describe('a store written by layout 2', () => {
     const written = journalEvents(storeDir);
     const ledger = await Ledger.open({ storeDir, snapshotEveryEvents: 0 });
     try {
-      assert.equal(schemaVersion(ledger['db']), latestSchemaVersion);
+      assert.equal(ledger.stats().schemaVersion, latestSchemaVersion);
       assert.equal(ledger.lastSeq, 24);
       assert.equal(ledger.stats().eventCount, 21);
       const read = ledger.listSessions().flatMap((session) => ledger.readSession(session.id));

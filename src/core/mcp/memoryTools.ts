@@ -1,5 +1,6 @@
 import * as path from 'node:path';
 import type { SqlJsStatic } from 'sql.js';
+import { currentPromptVersion } from '../drift/promptVersions';
 import { FactsStore } from '../facts/factsStore';
 import type { FactView } from '../facts/factTypes';
 import type { FileSystem } from '../fs/fileSystem';
@@ -150,7 +151,16 @@ export class MemoryTools {
 
   async proposeFact(client: string, key: string, value: string, reason: string | undefined): Promise<string> {
     try {
-      const proposal = await this.facts.propose({ key, value, trust: 'model-proposed', provenance: { sessionId: null, eventId: null, path: null, line: null }, reason: `proposed by MCP client ${client}${reason ? `: ${reason}` : ''}` });
+      // The prompt version in effect, as the chat's proposals record it (drift flags old ones).
+      const version = currentPromptVersion(this.options.ledger);
+      const proposal = await this.facts.propose({
+        key,
+        value,
+        trust: 'model-proposed',
+        provenance: { sessionId: null, eventId: null, path: null, line: null },
+        promptVersion: version ? String(version.version) : null,
+        reason: `proposed by MCP client ${client}${reason ? `: ${reason}` : ''}`,
+      });
       return `proposed ${proposal.key} = ${JSON.stringify(proposal.value)} as ${proposal.proposalId}: it waits for the user to confirm it in Context Ledger; it is not a fact until then`;
     } catch (error) {
       if (error instanceof Error && error.name === 'FactsInputError') {

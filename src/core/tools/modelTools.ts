@@ -57,8 +57,9 @@ export async function runModelTool(files: WorkspaceFiles | undefined, name: stri
   try {
     switch (name) {
       case 'read_file': {
-        const { relative, text } = files.readText(stringArg(args, 'path'));
-        return { content: fenceAsData(`file ${displayPath(relative)}`, text), isError: false };
+        const { relative, text, settled, attempts } = await files.readSettledText(stringArg(args, 'path'));
+        const note = settled ? undefined : `The file changed while it was read (${attempts} reads, each changed under the read), so this content may be incomplete; it is probably being saved. Read it again in a moment.`;
+        return { content: fenceAsData(`file ${displayPath(relative)}`, text, note), isError: false };
       }
       case 'list_files': {
         const folder = optionalStringArg(args, 'folder') ?? '.';

@@ -14,19 +14,19 @@ export interface RegularFileOptions {
   readonly noFollow: boolean;
 }
 
-function openFlags(options: RegularFileOptions): number {
+export function openFlags(options: RegularFileOptions): number {
   // Windows has neither flag; there a FIFO cannot appear under a plain file name.
   const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = fs.constants as Partial<typeof fs.constants>;
   return (O_RDONLY ?? 0) | (O_NONBLOCK ?? 0) | (options.noFollow ? (O_NOFOLLOW ?? 0) : 0);
 }
 
-type ReadAt = (buffer: Buffer, offset: number) => number | Promise<number>;
+export type ReadAt = (buffer: Buffer, offset: number) => number | Promise<number>;
 
 /**
  * Reads to the end, growing the buffer from the fstat size; one byte past `maxBytes` means the
  * file grew past the limit after fstat.
  */
-async function readAll(size: number, maxBytes: number, readAt: ReadAt): Promise<RegularFileRead> {
+export async function readAll(size: number, maxBytes: number, readAt: ReadAt): Promise<RegularFileRead> {
   let buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
   let length = 0;
   for (;;) {

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IgnoreRules } from './ignoreRules';
-import { readRegularFileSync } from './regularFiles';
+import { readRegularFileSync, type RegularFileRead } from './regularFiles';
+import { defaultSettleLimits, readSettledFile, type SettleLimits } from './settledRead';
 import { describeSecretContent, isInSkippedDirectory, isSecretPath } from './secretFiles';
 import { displayPath } from './toolText';
 import { TimeSlicer } from './timeSlicer';
@@ -22,6 +23,8 @@ export interface WorkspaceLimits {
   readonly maxSearchMs: number;
   /** Files counted (not read) past a cap, to say "searched 500 of 1,240". */
   readonly maxCountedFiles: number;
+  /** How the model's read_file waits out a file being saved (see settledRead.ts). */
+  readonly readSettle: SettleLimits;
 }
 
 /** Folders a walk reads ahead of the one it is giving the files of. */
@@ -35,6 +38,7 @@ export const defaultWorkspaceLimits: WorkspaceLimits = {
   maxSearchedBytes: 32 * 1024 * 1024,
   maxSearchMs: 10_000,
   maxCountedFiles: 20_000,
+  readSettle: defaultSettleLimits,
 };
 
 /**
@@ -96,17 +100,42 @@ export class WorkspaceFiles {
   }
 
   readText(requested: string): { relative: string; text: string } {
-    const { absolute, relative, isDirectory } = this.resolve(requested);
-    const shown = displayPath(relative);
-    if (isDirectory) {
-      throw new WorkspaceAccessError(`${shown} is a folder; use list_files`);
-    }
+    const { absolute, relative, shown } = this.resolveFile(requested);
     let read;
     try {
       read = readRegularFileSync(absolute, this.limits.maxFileBytes, { noFollow: true });
     } catch (error) {
       throw new WorkspaceAccessError(`${shown} could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
+    return { relative, text: this.textOf(read, shown) };
+  }
+
+  /**
+   * As readText, for the model's read_file: a file changing while it is read (an autosave's
+   * truncate and write) is read again until it holds still; `settled` is false when it never did.
+   */
+  async readSettledText(requested: string): Promise<{ relative: string; text: string; settled: boolean; attempts: number }> {
+    const { absolute, relative, shown } = this.resolveFile(requested);
+    let outcome;
+    try {
+      outcome = await readSettledFile(absolute, this.limits.maxFileBytes, { noFollow: true }, this.limits.readSettle);
+    } catch (error) {
+      throw new WorkspaceAccessError(`${shown} could not be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+    return { relative, text: this.textOf(outcome.read, shown), settled: outcome.settled, attempts: outcome.attempts };
+  }
+
+  private resolveFile(requested: string): { absolute: string; relative: string; shown: string } {
+    const { absolute, relative, isDirectory } = this.resolve(requested);
+    const shown = displayPath(relative);
+    if (isDirectory) {
+      throw new WorkspaceAccessError(`${shown} is a folder; use list_files`);
+    }
+    return { absolute, relative, shown };
+  }
+
+  /** The text of a read, or the reason it is refused (not regular, too large, binary, secret). */
+  private textOf(read: RegularFileRead, shown: string): string {
     if (read.kind === 'not-regular') {
       throw new WorkspaceAccessError(`${shown} is not a regular file (a pipe, socket or device); only regular files are read`);
     }
@@ -121,7 +150,7 @@ export class WorkspaceFiles {
     if (secret) {
       throw new WorkspaceAccessError(`${shown} is excluded: it holds ${secret}, which is never read`);
     }
-    return { relative, text };
+    return text;
   }
 
   /** Allowed files under `folder` (relative paths), breadth-first, up to the listing limit. */

@@ -157,6 +157,9 @@ export class FactsTreeProvider extends Disposable implements vscode.TreeDataProv
           tooltip.appendMarkdown('\n\nReason given: ').appendText(proposal.reason.slice(0, 300));
         }
         tooltip.appendMarkdown(`\n\n${describeProvenance(proposal.provenance)}`);
+        if (proposal.promptVersion) {
+          tooltip.appendMarkdown(`\n\nProposed under prompt version ${escape(proposal.promptVersion)}.`);
+        }
         item.tooltip = tooltip;
         return item;
       }

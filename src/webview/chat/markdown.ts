@@ -23,7 +23,7 @@ import MarkdownIt from 'markdown-it';
 // no inline styles: table alignment becomes a class). No DOM here, so it is unit-tested in Node.
 
 // Syntax highlighting (highlight.js, the languages answers use most; their aliases such as ts,
-// sh, html come with them). Colours come from the theme in media/chat.css, never from here.
+// sh, html come with them). Colours come from the theme in media/chat/answers.css, never from here.
 for (const [name, language] of Object.entries({ bash, c, cpp, csharp, css, diff, go, java, javascript, json, python, rust, sql, typescript, xml, yaml })) {
   hljs.registerLanguage(name, language);
 }
