@@ -13,6 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { RetrievalIndex } from '../src/core/retrieval/retrievalIndex';
+import { ScanWorker } from '../src/core/retrieval/scanWorker';
 import { skippedDirectoryNames } from '../src/core/tools/secretFiles';
 import { loadSqlJs } from '../src/core/store/sqlJsLoader';
 import { WorkspaceFiles } from '../src/core/tools/workspaceFiles';
@@ -72,6 +73,11 @@ function queriesFrom(workspace: WorkspaceFiles, files: readonly string[], count:
   return queries;
 }
 
+/** A full collection where the bench runs with --expose-gc (npm run bench:retrieval does). */
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 function cpuSince(before: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(before);
   return (used.user + used.system) / 1000;
@@ -105,7 +111,9 @@ async function scale(): Promise<void> {
     console.log(`tree: ${files.length} files (${packages.filter((name) => fs.existsSync(path.join(folder, name))).join(', ')} from node_modules, walked with the workspace rules)`);
     const sql = await loadSqlJs();
 
-    // Ours, cold: timed alone, then again with the event loop watched and a query every 100 ms.
+    // Ours, a first index of this tree: timed alone, then again with the event loop watched and a
+    // query every 100 ms. The scan worker is the engine's shared one, started by the relevance
+    // pass above (which also ran minisearch's code); a build with a worker started for it follows.
     const index = RetrievalIndex.open({ sql, workspace, maxFileBytes });
     const cpu = process.cpuUsage();
     const started = performance.now();
@@ -172,12 +180,15 @@ async function scale(): Promise<void> {
 
     const queries = queriesFrom(workspace, files, queryCount);
     const engines: Engine[] = [ours(index), ...baselines];
+    // The builds' garbage is collected before the timings, so no engine pays for another's.
+    collectGarbage();
     const latencies = new Map(engines.map((engine) => [engine.name, timeQueries(engine, queries)]));
     const figure = (values: readonly number[]): string => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
     line(`query p50 / p99 (${queries.length} queries):`, engines.map((engine) => [engine.name, figure(latencies.get(engine.name)!.wall)]));
     line('  CPU time p50 / p99:', engines.map((engine) => [engine.name, figure(latencies.get(engine.name)!.cpu)]));
     console.log(`  ours includes the read-time check of every hit's file; target p99 ≤ 10 ms: ${verdict(percentile(latencies.get('ours')!.wall, 99) <= 10)} (CPU p99 ${ms(percentile(latencies.get('ours')!.cpu, 99))})`);
 
+    collectGarbage();
     const next = seededRandom(11);
     const edited = Array.from({ length: editCount }, () => files[Math.floor(next() * files.length)]!);
     const reindexMs = new Map<string, number[]>(engines.map((engine) => [engine.name, []]));
@@ -202,6 +213,17 @@ async function scale(): Promise<void> {
     line('index size:', [['ours (sql.js file)', mib(index.databaseBytes())], ['minisearch (JSON)', mib(baselines[0]!.sizeBytes())], ['native FTS5 (pages)', mib(baselines[1]!.sizeBytes())]]);
     index.close();
     baselines.forEach((baseline) => baseline.close());
+
+    // The first build above used the engine's shared scan worker as the relevance pass left it;
+    // this one starts a worker of its own, as a first scan in a fresh engine does.
+    ScanWorker.stopShared();
+    collectGarbage();
+    const fresh = RetrievalIndex.open({ sql, workspace, maxFileBytes });
+    const freshStarted = performance.now();
+    await fresh.indexWorkspace();
+    const freshBuildMs = performance.now() - freshStarted;
+    fresh.close();
+    console.log(`index build with a scan worker started for it: ours ${ms(freshBuildMs)} (${(freshBuildMs / buildMs.get('minisearch')!).toFixed(2)}× minisearch's)`);
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }

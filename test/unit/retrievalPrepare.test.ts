@@ -1,4 +1,5 @@
 import * as assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -183,6 +184,26 @@ describe('retrieval scan on two threads', () => {
     } finally {
       held.release();
     }
+  });
+
+  it('lets a process end when its scan has (the idle shared worker holds nothing open)', () => {
+    const modules = path.join(__dirname, '..', '..', 'src');
+    const script = `
+      const { RetrievalIndex } = require(${JSON.stringify(path.join(modules, 'core', 'retrieval', 'retrievalIndex.js'))});
+      const { loadSqlJs } = require(${JSON.stringify(path.join(modules, 'core', 'store', 'sqlJsLoader.js'))});
+      const { WorkspaceFiles } = require(${JSON.stringify(path.join(modules, 'core', 'tools', 'workspaceFiles.js'))});
+      loadSqlJs().then(async (sql) => {
+        const index = RetrievalIndex.open({ sql, workspace: new WorkspaceFiles(${JSON.stringify(root)}) });
+        const progress = await index.indexWorkspace();
+        index.close();
+        console.log(progress.filesIndexed);
+      });`;
+    const started = performance.now();
+    // The worker stays 30 s after a scan for the next one; the process must not wait for it.
+    const run = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(run.status, 0, run.stderr);
+    assert.ok(Number(run.stdout.trim()) > 64 * 2, 'the scan ran to the end');
+    assert.ok(performance.now() - started < 20_000);
   });
 
   it('answers undefined when its worker fails, so the scan reads the files itself', async () => {

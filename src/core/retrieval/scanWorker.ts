@@ -33,7 +33,6 @@ export class ScanWorker {
 
   private constructor(worker: Worker) {
     this.worker = worker;
-    worker.unref();
     worker.on('message', (reply: ScanWorkerReply) => {
       const settle = this.waiting.get(reply.id);
       this.waiting.delete(reply.id);
@@ -72,14 +71,23 @@ export class ScanWorker {
     if (shared) {
       shared.users++;
       clearTimeout(shared.idleTimer);
+      // Held by a scan that waits on it: it keeps the process alive until released.
+      shared.worker?.ref();
     }
     return shared;
+  }
+
+  /** Stops the shared worker now (its scans read the rest themselves); the next `acquire` starts another. */
+  static stopShared(): void {
+    ScanWorker.shared?.stop();
   }
 
   /** Gives back what `acquire` gave: the last user to leave starts the idle stop. */
   release(): void {
     this.users = Math.max(0, this.users - 1);
     if (this.users === 0 && this.running) {
+      // Idle, it must not keep the process alive (a CLI run ends when its scan does).
+      this.worker?.unref();
       clearTimeout(this.idleTimer);
       this.idleTimer = setTimeout(() => this.stop(), idleStopMs);
       this.idleTimer.unref();
