@@ -8,6 +8,7 @@
 //   relevance: recall@5/@10 and MRR on bench/retrievalEval.json (markdown-it fix commits: query =
 //   the commit subject, answer = the source files it changed; corpus = node_modules/markdown-it)
 // Run: npm run bench:retrieval   (FILES=5000 QUERIES=200 EDITS=100 to change the sizes)
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -107,6 +108,8 @@ async function scale(): Promise<void> {
   const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'context-ledger-bench-retrieval-'));
   try {
     const files = await buildTree(folder);
+    // The copy's dirty pages are written out now, not during the first timed build (ours).
+    spawnSync('sync');
     const workspace = new WorkspaceFiles(folder);
     console.log(`tree: ${files.length} files (${packages.filter((name) => fs.existsSync(path.join(folder, name))).join(', ')} from node_modules, walked with the workspace rules)`);
     const sql = await loadSqlJs();

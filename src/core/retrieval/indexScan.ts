@@ -91,11 +91,13 @@ async function scan(context: ScanContext, options: ScanOptions, worker: ScanWork
   };
   // Files the index holds at the same size and mtime are kept (a stat each); the others wait
   // for the worker, or for this thread (unsaved documents always: the worker reads the disk).
+  // A first index (no file rows when it began) has no row to look up for each file.
+  const anyRows = tables.count('files') > 0;
   const cut = (): void => {
     const paths: string[] = [];
     let unchanged = 0;
     for (const relative of batch) {
-      const existing = tables.fileRow(relative);
+      const existing = anyRows ? tables.fileRow(relative) : undefined;
       const stat = existing && !unsaved.has(relative) ? scope.statOf(relative) : undefined;
       if (existing && stat && existing.source === 'disk' && stat.size === existing.size && stat.mtimeMs === existing.mtimeMs) {
         unchanged++;

@@ -290,7 +290,11 @@ export class IndexTables {
     for (const redaction of redactions) {
       this.statements.run('INSERT INTO redactions (path, line, kind) VALUES (?, ?, ?)', [relative, redaction.line, redaction.kind]);
     }
-    this.statements.run('DELETE FROM skipped WHERE path = ?', [relative]);
+    // (A first index has no skipped row to drop: the table is counted once a transaction.)
+    this.skippedRows ??= this.count('skipped');
+    if (this.skippedRows > 0) {
+      this.statements.run('DELETE FROM skipped WHERE path = ?', [relative]);
+    }
     this.dirty = true;
     this.termsChanged = true;
   }
