@@ -53,15 +53,7 @@ describe('the Facts view follows prompt drift', () => {
   });
 
   async function driftedFollowsTheFile(): Promise<void> {
-    const page = workbench.page;
-    await workbench.activityBarItem().click();
-    const pane = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /\bFacts\b/ }) });
-    const header = pane.locator('.pane-header');
-    await header.waitFor();
-    if ((await header.getAttribute('aria-expanded')) === 'false') {
-      await header.click();
-    }
-    const row = (label: string) => pane.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.]/g, '\\.')}$`) }) });
+    const { row } = await workbench.openFactsPane();
     const groupCount = (group: string, count: number) => row(group).locator('.label-description', { hasText: new RegExp(`^${count}$`) });
     const fact = row(key);
     // The fact's icon says its group: a compass under Drifted, a note under Active.

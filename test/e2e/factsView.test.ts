@@ -55,14 +55,7 @@ describe('the Facts view in the browser', () => {
 
   async function conflictMergedFromTheView(): Promise<void> {
     const page = workbench.page;
-    await workbench.activityBarItem().click();
-    const pane = page.locator('.pane').filter({ has: page.locator('.pane-header', { hasText: /\bFacts\b/ }) });
-    const header = pane.locator('.pane-header');
-    await header.waitFor();
-    if ((await header.getAttribute('aria-expanded')) === 'false') {
-      await header.click();
-    }
-    const row = (label: string) => pane.locator('.monaco-list-row').filter({ has: page.locator('.label-name', { hasText: new RegExp(`^${label.replace(/[.]/g, '\\.')}$`) }) });
+    const { pane, row } = await workbench.openFactsPane();
     const fact = row('build.command');
     await fact.locator('.label-description', { hasText: '2 values: merge' }).waitFor();
     await row('1. npm run build').waitFor();

@@ -146,6 +146,22 @@ export class Workbench {
     return this.sessionRows().filter({ has: this.page.locator('.label-name', { hasText: name }) });
   }
 
+  /**
+   * Opens the Context Ledger view's Facts pane (expanded if it was collapsed) and gives it with
+   * a finder of its rows by exact label.
+   */
+  async openFactsPane(): Promise<{ readonly pane: Locator; readonly row: (label: string) => Locator }> {
+    await this.activityBarItem().click();
+    const pane = this.page.locator('.pane').filter({ has: this.page.locator('.pane-header', { hasText: /\bFacts\b/ }) });
+    const header = pane.locator('.pane-header');
+    await header.waitFor();
+    if ((await header.getAttribute('aria-expanded')) === 'false') {
+      await header.click();
+    }
+    const row = (label: string): Locator => pane.locator('.monaco-list-row').filter({ has: this.page.locator('.label-name', { hasText: new RegExp(`^${escapeRegExp(label)}$`) }) });
+    return { pane, row };
+  }
+
   /** The rows of the open context menu (right click), by their labels. */
   contextMenuItem(label: string): Locator {
     return this.page.locator('.context-view .monaco-menu .action-item .action-label', { hasText: new RegExp(`^${escapeRegExp(label)}$`) });
