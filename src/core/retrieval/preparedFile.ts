@@ -7,8 +7,8 @@ import { IntPairs, type TermCounter } from './termCounter';
 // redacted, cut into chunks, each chunk hashed, its UTF-8 bytes laid out in one buffer and its
 // terms counted. Terms travel as numbers: the counter gives each term a number the first time
 // it meets it and the message names it once (`newTerms`), so the writer turns a chunk's terms
-// into postings without a string per term (termIndex.ts addCounted). The counts are exactly
-// what TermIndex.addText counts for the same text (terms.ts splits both).
+// into postings without a string per term (termIndex.ts addCounted). The counts are those
+// of termCounter.ts, as TermIndex.addText's are for the same text.
 
 export interface PreparedChunk {
   readonly startLine: number;

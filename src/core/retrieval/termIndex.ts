@@ -22,8 +22,6 @@ export interface TermEntry {
   postings: number[];
   /** Documents that hold the term and are live. */
   documents: number;
-  /** The document whose posting is last (while it is being added, its tf is counted there). */
-  lastDocument: number;
 }
 
 /** A scan's term numbers (scanWorker.ts) and, for the index that last used them, their entries. */
@@ -116,7 +114,6 @@ export class TermIndex {
         entries[number] = entry;
       }
       entry.postings.push(id * tfLimit + Math.min(data[pair + 1]!, tfLimit - 1));
-      entry.lastDocument = id;
       entry.documents++;
     }
     this.allPostings += pairs;
@@ -129,7 +126,7 @@ export class TermIndex {
   private entryFor(term: string): TermEntry {
     let entry = this.terms.get(term);
     if (!entry) {
-      entry = { postings: [], documents: 0, lastDocument: -1 };
+      entry = { postings: [], documents: 0 };
       this.terms.set(term, entry);
     }
     return entry;
@@ -234,8 +231,7 @@ export class TermIndex {
           throw new Error(`the saved postings of "${term}" name a document that is not saved`);
         }
       }
-      const last = postings[postings.length - 1];
-      index.terms.set(term, { postings, documents: postings.length, lastDocument: last === undefined ? -1 : Math.floor(last / tfLimit) });
+      index.terms.set(term, { postings, documents: postings.length });
       index.allPostings += postings.length;
     }
     return index;

@@ -62,13 +62,8 @@ export function wordTerms(word: string): readonly string[] {
 
 const nonAscii = /[^\x00-\x7f]/;
 
-/** True if `text` has a character outside ASCII (its words need `wordPattern`). */
-export function hasNonAscii(text: string): boolean {
-  return nonAscii.test(text);
-}
-
 /** True for the ASCII characters of `wordPattern`: letters, digits, `_` and `$`. */
-export function isAsciiWordCode(code: number): boolean {
+function isAsciiWordCode(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 48 && code <= 57) || code === 95 || code === 36;
 }
 
