@@ -120,6 +120,8 @@ async function scan(context: ScanContext, options: ScanOptions, worker: ScanWork
   // loop between them, however large the files are.
   const sliced = async (step: () => boolean): Promise<void> => {
     for (let more = true; more; ) {
+      // A cancel stops the scan before its next slice (a batch may fit in one).
+      options.signal?.throwIfAborted();
       const sliceEnds = performance.now() + sliceMs;
       more = tables.transaction(() => {
         for (const [relative, reason] of excluded.splice(0)) {
