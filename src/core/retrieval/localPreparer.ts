@@ -28,19 +28,11 @@ export class LocalPreparer {
     if (unsavedText !== undefined) {
       return this.tables.apply(relative, scope.read(relative, { walked: true, unsavedText }), existing);
     }
-    // Confirmed as of a time before the read (the racy-mtime rule, readCheck.ts).
+    // Confirmed as of a time before the read (the racy-mtime rule, readCheck.ts); applyPrepared
+    // keeps an unchanged file and writes the others, as for the worker's batches.
     const readFromMs = this.now();
-    const reading = scope.read(relative, { walked: true });
-    if (reading.kind !== 'text' || (existing && existing.source === 'disk' && existing.hash === reading.version.hash)) {
-      return reading.kind === 'text' ? this.confirm(existing!.id, reading.version, readFromMs) : this.tables.apply(relative, reading, existing);
-    }
-    this.builder.add(relative, reading);
+    this.builder.add(relative, scope.read(relative, { walked: true }));
     const batch = this.builder.done();
     return this.tables.applyPrepared(relative, batch.files[0]!.reading, batch, this.numbers, existing, readFromMs);
-  }
-
-  private confirm(fileId: number, version: Parameters<IndexTables['confirm']>[1], readFromMs: number): RefreshOutcome {
-    this.tables.confirm(fileId, version, readFromMs);
-    return 'unchanged';
   }
 }

@@ -34,7 +34,8 @@ export class TermCounter {
   private readonly numbers = new Map<string, number>();
   /** Word -> the numbers of its terms. */
   private readonly words = new WordTable<Int32Array>(maxWords);
-  private fresh: string[] = [];
+  /** Terms of `vocabulary` already given by takeNewTerms. */
+  private given = 0;
   /** Count of each term number in the text being counted (all zero between texts). */
   private counts = new Int32Array(1 << 12);
   private readonly touched: number[] = [];
@@ -44,8 +45,8 @@ export class TermCounter {
 
   /** The terms numbered since the last call. */
   takeNewTerms(): string[] {
-    const fresh = this.fresh;
-    this.fresh = [];
+    const fresh = this.vocabulary.slice(this.given);
+    this.given = this.vocabulary.length;
     return fresh;
   }
 
@@ -128,7 +129,6 @@ export class TermCounter {
       number = this.vocabulary.length;
       this.numbers.set(term, number);
       this.vocabulary.push(term);
-      this.fresh.push(term);
       if (number >= this.counts.length) {
         const grown = new Int32Array(this.counts.length * 2);
         grown.set(this.counts);
