@@ -1,7 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { chunkLines, defaultChunkOptions, type ChunkOptions } from '../../src/core/retrieval/chunker';
+import { chunkLines, defaultChunkOptions, isBlank, type ChunkOptions } from '../../src/core/retrieval/chunker';
 
 // Chunks are slices of the text by line offsets; what they must be is stated here by the lines
 // `split('\n')` gives: each chunk is its lines joined, chunks cover every line in order, overlap
@@ -69,5 +69,20 @@ describe('retrieval chunker', () => {
       assert.equal(chunks.length, 1, JSON.stringify(text));
       assert.deepEqual([chunks[0]!.startLine, chunks[0]!.endLine, chunks[0]!.text], [1, lines.length, lines.join('\n')]);
     }
+  });
+
+  it('calls a text blank exactly when trim leaves nothing of it', () => {
+    // Every white space and line terminator of the language, and look-alikes that are neither
+    // (zero-width space, Mongolian vowel separator, word joiner).
+    const spaces = ['\t', '\n', '\v', '\f', '\r', ' ', '\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff'];
+    const others = ['\u200b', '\u180e', '\u2060', 'x', '}', '\ud83d\ude00'];
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...spaces, ...others), { maxLength: 12 }), (parts) => {
+        const text = parts.join('');
+        assert.equal(isBlank(text), text.trim() === '', JSON.stringify(text));
+      }),
+      { numRuns: 2000 },
+    );
+    assert.equal(isBlank(''), true);
   });
 });

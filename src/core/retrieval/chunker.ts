@@ -25,18 +25,24 @@ export interface ChunkOptions {
 export const defaultChunkOptions: ChunkOptions = { minLines: 12, maxLines: 48, overlapLines: 4, maxChars: 6000 };
 
 const closingLine = /^\s*[}\])]+[;,)]*\s*$/;
+const nonSpace = /\S/;
+
+/** True if `text` is only white space (what `trim` drops: the test stops at the first other character, and copies nothing). */
+export function isBlank(text: string): boolean {
+  return !nonSpace.test(text);
+}
 
 /** How good a cut after line `index` is: 0 none, 1 a closing bracket deep in, 2 shallower, 3 a blank line or a bracket at the margin. */
 function boundaryScore(lines: FileLines, index: number): number {
   const line = lines.line(index);
-  if (line.trim() === '') {
+  if (isBlank(line)) {
     return 3;
   }
   if (closingLine.test(line)) {
     const indent = line.length - line.trimStart().length;
     return indent === 0 ? 3 : indent <= 2 ? 2 : 1;
   }
-  return index + 1 < lines.count && lines.line(index + 1).trim() === '' ? 2 : 0;
+  return index + 1 < lines.count && isBlank(lines.line(index + 1)) ? 2 : 0;
 }
 
 /**

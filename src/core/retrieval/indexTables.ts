@@ -1,5 +1,5 @@
 import type { Database } from 'sql.js';
-import { chunkLines, type ChunkOptions } from './chunker';
+import { chunkLines, isBlank, type ChunkOptions } from './chunker';
 import { hashBytes, type FileReading, type FileVersion } from './fileSource';
 import { Statements, type BindValue } from './indexDatabase';
 import type { PreparedBatch, PreparedReading } from './preparedFile';
@@ -210,7 +210,7 @@ export class IndexTables {
   private writeFile(relative: string, text: string, version: FileVersion, source: 'disk' | 'unsaved', existing: FileRow | undefined): void {
     const redacted = redactSecrets(text);
     const chunks = chunkLines(redacted.text, this.chunkOptions)
-      .filter((chunk) => chunk.text.trim() !== '')
+      .filter((chunk) => !isBlank(chunk.text))
       .map((chunk): ChunkToWrite => ({
         startLine: chunk.startLine,
         endLine: chunk.endLine,

@@ -1,4 +1,4 @@
-import { chunkLines, type ChunkOptions } from './chunker';
+import { chunkLines, isBlank, type ChunkOptions } from './chunker';
 import { hashBytes, type FileReading, type FileVersion } from './fileSource';
 import { redactSecrets, type Redaction } from './redaction';
 import { IntPairs, type TermCounter } from './termCounter';
@@ -57,7 +57,7 @@ export class BatchBuilder {
     const redacted = redactSecrets(reading.text);
     const prepared: PreparedChunk[] = [];
     for (const chunk of chunkLines(redacted.text, this.chunkOptions)) {
-      if (chunk.text.trim() === '') {
+      if (isBlank(chunk.text)) {
         continue;
       }
       const bytes = Buffer.from(chunk.text, 'utf8');
@@ -65,7 +65,16 @@ export class BatchBuilder {
       // A chunk met before in this batch (a file's .js and .mjs builds): its bytes and counts are shared.
       const same = this.byHash.get(hash);
       if (same) {
-        prepared.push({ ...same, startLine: chunk.startLine, endLine: chunk.endLine });
+        prepared.push({
+          startLine: chunk.startLine,
+          endLine: chunk.endLine,
+          hash,
+          byteStart: same.byteStart,
+          byteEnd: same.byteEnd,
+          termStart: same.termStart,
+          termPairs: same.termPairs,
+          length: same.length,
+        });
         continue;
       }
       const termStart = this.terms.length / 2;

@@ -59,19 +59,24 @@ export class TermCounter {
     let length = 0;
     let start = -1;
     let hash = fnvOffset;
-    for (let index = from; index < to; ) {
-      const code = text.charCodeAt(index);
+    // The end of the span is read as a separator, so the last word is counted where every other
+    // word is (a call after the loop, rarely reached, deoptimized the compiled loop each time).
+    for (let index = from; ; ) {
       let width = 1;
-      let inWord: boolean;
-      if (code < 128) {
-        inWord = asciiWordCodes[code] === 1;
-      } else {
-        const next = index + 1 < to ? text.charCodeAt(index + 1) : 0;
-        if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
-          width = 2;
-          inWord = isWordCodePoint((code - 0xd800) * 0x400 + (next - 0xdc00) + 0x10000);
+      let inWord = false;
+      let code = 0;
+      if (index < to) {
+        code = text.charCodeAt(index);
+        if (code < 128) {
+          inWord = asciiWordCodes[code] === 1;
         } else {
-          inWord = isWordCodePoint(code);
+          const next = index + 1 < to ? text.charCodeAt(index + 1) : 0;
+          if (code >= 0xd800 && code <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) {
+            width = 2;
+            inWord = isWordCodePoint((code - 0xd800) * 0x400 + (next - 0xdc00) + 0x10000);
+          } else {
+            inWord = isWordCodePoint(code);
+          }
         }
       }
       if (inWord) {
@@ -83,14 +88,16 @@ export class TermCounter {
         if (width === 2) {
           hash = fnvStep(hash, text.charCodeAt(index + 1));
         }
-      } else if (start >= 0) {
-        length += this.countWord(text, start, index, hash);
-        start = -1;
+      } else {
+        if (start >= 0) {
+          length += this.countWord(text, start, index, hash);
+          start = -1;
+        }
+        if (index >= to) {
+          break;
+        }
       }
       index += width;
-    }
-    if (start >= 0) {
-      length += this.countWord(text, start, to, hash);
     }
     const touched = this.touched;
     const counts = this.counts;
