@@ -48,6 +48,7 @@ export class IndexTables {
   private nextChunkId = 1;
   private nextFileId = 1;
   private transactionDepth = 0;
+  private readonly insertTexts = new Map<string, string>();
   /** Rows in `skipped` (at most: replaced rows count again), while a transaction runs. */
   private skippedRows: number | undefined;
   /** Changed since the last save. */
@@ -300,13 +301,24 @@ export class IndexTables {
   }
 
   /** `INSERT INTO target VALUES row, row…` for `values`, up to `rowsPerStatement` rows a statement. */
-  private insertRows(target: string, row: string, values: readonly BindValue[]): void {
+  private insertRows(target: string, row: string, values: BindValue[]): void {
     const rowsPerStatement = 16;
     const width = row.split('?').length - 1;
     for (let start = 0; start < values.length; start += width * rowsPerStatement) {
-      const group = values.slice(start, start + width * rowsPerStatement);
-      this.statements.run(`INSERT INTO ${target} VALUES ${Array.from({ length: group.length / width }, () => row).join(', ')}`, [...group]);
+      const group = start === 0 && values.length <= width * rowsPerStatement ? values : values.slice(start, start + width * rowsPerStatement);
+      this.statements.run(this.insertText(target, row, group.length / width), group);
     }
+  }
+
+  /** The text of an insert of `rows` rows (made once: a statement is found by its text). */
+  private insertText(target: string, row: string, rows: number): string {
+    const key = `${target}\0${rows}`;
+    let text = this.insertTexts.get(key);
+    if (text === undefined) {
+      text = `INSERT INTO ${target} VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
+      this.insertTexts.set(key, text);
+    }
+    return text;
   }
 
   /** The id of the chunk stored under this chunk's hash; a new one is queued on `newChunks` (id, hash, text). */
