@@ -11,8 +11,9 @@ import { fnvOffset, fnvStep, WordTable } from './wordTable';
 /** A term's count in one text saturates here (termIndex.ts's tfLimit - 1). */
 export const maxTermCount = 255;
 
-/** Words remembered at most; a full table starts again empty (the term numbers stay). */
+/** Words remembered at most, and code units of them; a full table starts again empty (the term numbers stay). */
 const maxWords = 100_000;
+const maxWordChars = 4_000_000;
 
 /** Pairs of integers, growing as they are appended. */
 export class IntPairs {
@@ -33,7 +34,7 @@ export class IntPairs {
 export class TermCounter {
   private readonly numbers = new Map<string, number>();
   /** Word -> the numbers of its terms. */
-  private readonly words = new WordTable<Int32Array>(maxWords);
+  private readonly words = new WordTable(maxWords, maxWordChars);
   /** Terms of `vocabulary` already given by takeNewTerms. */
   private given = 0;
   /** Count of each term number in the text being counted (all zero between texts). */
@@ -112,22 +113,23 @@ export class TermCounter {
   }
 
   private countWord(text: string, start: number, end: number, hash: number): number {
-    const numbers = this.words.get(text, start, end, hash) ?? this.learn(text.slice(start, end), hash);
+    const words = this.words;
+    let entry = words.find(text, start, end, hash);
+    if (entry < 0) {
+      entry = words.add(text, start, end, hash, wordTerms(text.slice(start, end)).map((term) => this.numberOf(term)));
+    }
+    const numbers = words.numbers;
     const counts = this.counts;
-    for (let at = 0; at < numbers.length; at++) {
+    const from = words.termStart(entry);
+    const terms = words.termCount(entry);
+    for (let at = from; at < from + terms; at++) {
       const number = numbers[at]!;
       if (counts[number] === 0) {
         this.touched.push(number);
       }
       counts[number]!++;
     }
-    return numbers.length;
-  }
-
-  private learn(word: string, hash: number): Int32Array {
-    const numbers = Int32Array.from(wordTerms(word), (term) => this.numberOf(term));
-    this.words.set(word, hash, numbers);
-    return numbers;
+    return terms;
   }
 
   private numberOf(term: string): number {
