@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { BatchBuilder } from '../../src/core/retrieval/preparedFile';
 import { TermCounter } from '../../src/core/retrieval/termCounter';
-import { knownKeyHints, mayHoldKnownKey } from '../../src/core/retrieval/redaction';
+import { knownKeyHints, mayHoldKnownKey, tokenCandidates } from '../../src/core/retrieval/redaction';
 import { RetrievalIndex } from '../../src/core/retrieval/retrievalIndex';
 import { ScanWorker } from '../../src/core/retrieval/scanWorker';
 import { TermIndex, TermNumbers } from '../../src/core/retrieval/termIndex';
@@ -221,5 +221,21 @@ describe('retrieval scan on two threads', () => {
       assert.ok(mayHoldKnownKey(`before ${hint} after`), hint);
     }
     assert.equal(mayHoldKnownKey('export function plainCode(value: number) { return value + 1; }'), false);
+  });
+
+  it('finds the runs of token characters a regex finds, skipping ahead', () => {
+    // Runs around the length that counts (24), at the text's ends, next to each other.
+    const piece = fc.oneof(
+      fc.integer({ min: 0, max: 40 }).map((length) => 'aZ9+/_=-'.repeat(5).slice(0, length)),
+      fc.constantFrom(' ', '.', '\n', 'é', '東', ':', '@'),
+    );
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
+        const text = pieces.join('');
+        const expected = [...text.matchAll(/[A-Za-z0-9+/_=-]{24,}/g)].flatMap((match) => [match.index, match.index + match[0].length]);
+        assert.deepEqual(tokenCandidates(text), expected, JSON.stringify(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

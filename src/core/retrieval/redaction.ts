@@ -55,21 +55,34 @@ function isTokenCode(code: number): boolean {
   return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || (code >= 47 && code <= 57) || code === 43 || code === 95 || code === 61 || code === 45;
 }
 
-/** The runs of token characters of `minTokenLength` or more as [start, end) pairs, found in one pass (a regex retries each start). */
-function tokenCandidates(text: string): number[] {
+/**
+ * The runs of token characters of `minTokenLength` or more as [start, end) pairs, in one pass (a
+ * regex retries each start). Such a run starting at or after `index` holds the character
+ * `minTokenLength - 1` further on, so that one is read first: most text is passed over a
+ * stretch at a time instead of a character at a time.
+ */
+export function tokenCandidates(text: string): number[] {
   const spans: number[] = [];
-  let start = -1;
-  for (let index = 0; index <= text.length; index++) {
-    if (index < text.length && isTokenCode(text.charCodeAt(index))) {
-      if (start < 0) {
-        start = index;
-      }
-    } else if (start >= 0) {
-      if (index - start >= minTokenLength) {
-        spans.push(start, index);
-      }
-      start = -1;
+  // text[index - 1] is never a token character: no run crosses `index`.
+  let index = 0;
+  while (index + minTokenLength <= text.length) {
+    const probe = index + minTokenLength - 1;
+    if (!isTokenCode(text.charCodeAt(probe))) {
+      index = probe + 1;
+      continue;
     }
+    let start = probe;
+    while (start > index && isTokenCode(text.charCodeAt(start - 1))) {
+      start--;
+    }
+    let end = probe + 1;
+    while (end < text.length && isTokenCode(text.charCodeAt(end))) {
+      end++;
+    }
+    if (end - start >= minTokenLength) {
+      spans.push(start, end);
+    }
+    index = end + 1;
   }
   return spans;
 }
