@@ -312,7 +312,7 @@ export class IndexTables {
 
   /** The text of an insert of `rows` rows (made once: a statement is found by its text). */
   private insertText(target: string, row: string, rows: number): string {
-    const key = `${target}\0${rows}`;
+    const key = `${target}\0${row}\0${rows}`;
     let text = this.insertTexts.get(key);
     if (text === undefined) {
       text = `INSERT INTO ${target} VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
