@@ -51,8 +51,8 @@ const catchUpPageRecords = 10_000;
 export class Ledger {
   private readonly fs: FileSystem;
   private readonly journal: Journal;
-  private readonly clock = new HybridClock();
-  private readonly ids = new UlidGenerator();
+  private readonly clock: HybridClock;
+  private readonly ids: UlidGenerator;
   private readonly projections: StoreProjections;
   private readonly reader: EventReader;
   private position: JournalPosition;
@@ -74,6 +74,8 @@ export class Ledger {
     private openMs: number,
   ) {
     this.fs = options.fs ?? nodeFileSystem;
+    this.clock = new HybridClock(options.now);
+    this.ids = new UlidGenerator(options.now);
     this.journal = new Journal(this.fs, path.join(options.storeDir, 'journal'));
     this.recoveryLog = new RecoveryLog(this.fs, options.storeDir, this.journal, options.readOnly ?? false, recovery, (level, message) => this.log(level, message));
     this.reader = new EventReader(this.journal);
@@ -93,6 +95,7 @@ export class Ledger {
       storeId: manifest.storeId,
       writerId: this.writerId,
       clock: this.clock,
+      now: options.now ?? Date.now,
       ids: this.ids,
       projections: this.projections,
       db,

@@ -22,6 +22,8 @@ export interface LedgerOptions {
   readonly watch?: boolean;
   readonly pollMs?: number;
   readonly log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  /** The wall clock for events' stamps, hlc and wallMs (default Date.now; tests fix it so the journal's bytes repeat). */
+  readonly now?: () => number;
 }
 
 export interface LedgerChange {

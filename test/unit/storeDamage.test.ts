@@ -46,8 +46,23 @@ async function openFresh(storeDir: string): Promise<Ledger> {
   return Ledger.open({ storeDir, snapshotEveryEvents: 0 });
 }
 
-async function buildStore(storeDir: string, sessions: Array<[string, number]>, options: { rotateEvery?: number } = {}): Promise<Map<string, number>> {
-  const ledger = await Ledger.open({ storeDir, snapshotEveryEvents: 0 });
+interface BuildOptions {
+  readonly rotateEvery?: number;
+  /** The first clock reading; the clock then moves 1 ms per reading, so hlc and wallMs differ per event. */
+  readonly startMs?: number;
+  readonly writerId?: string;
+}
+
+/** A clock that gives the same readings every run: with fixed ids and writer, the journal's bytes repeat. */
+function steppingClock(startMs: number): () => number {
+  let ms = startMs;
+  return () => ms++;
+}
+
+// Every store here has the same bytes on every run, so a byte offset (a property's counterexample)
+// always lands in the same field of the same record.
+async function buildStore(storeDir: string, sessions: Array<[string, number]>, options: BuildOptions = {}): Promise<Map<string, number>> {
+  const ledger = await Ledger.open({ storeDir, snapshotEveryEvents: 0, writerId: options.writerId ?? 'engine-1', now: steppingClock(options.startMs ?? 1_764_630_000_000) });
   try {
     let written = 0;
     for (const [sessionId, messages] of sessions) {
@@ -236,6 +251,111 @@ describe('damage costs at most the bytes it touches', () => {
     } finally {
       ledger.close();
     }
+  });
+
+  // The property's first counterexample (seed -1272757534, [8978, 46]): '0' ^ 46 is an RS, so the
+  // first zero of b-12's hlc became an RS with eight digits after it, which read as a record
+  // header and split the record into two slots: 17 later events were renumbered.
+  it('a zero of an hlc damaged into a record separator (the property store, offset 8978 ^ 46): the record is still one slot and read whole', async () => {
+    const before = await buildStore(temp.dir, [['a', 30], ['b', 30]], { rotateEvery: 20 });
+    const file = segmentFile(temp.dir, 1);
+    const target = recordsOf(file).find((record) => record.offset <= 8978 && 8978 < record.offset + record.length)!;
+    const text = fs.readFileSync(file).toString('latin1', target.offset, target.offset + target.length);
+    assert.equal(text.indexOf('"hlc":"0') + '"hlc":"'.length, 8978 - target.offset, 'offset 8978 is no longer the first digit of an hlc: the deterministic store changed');
+    assert.match(text, /"id":"b-12"/);
+    const hlcBefore = (JSON.parse(text.slice(10, -1)) as { hlc: string }).hlc;
+    flip(file, 8978, 46);
+    const ledger = await openFresh(temp.dir);
+    try {
+      assert.deepEqual(seqById(ledger), before, 'an event was lost or renumbered');
+      const stored = ledger.readSession('b').find((event) => event.id === 'b-12');
+      assert.deepEqual([stored?.kind, stored?.hlc, stored?.kind === 'message.user' ? stored.body.text : undefined], ['message.user', hlcBefore, 'b message 12']);
+      const report = await ledger.verify();
+      assert.deepEqual(report.problems, []);
+      assert.match(report.warnings.join('\n'), /offset 8854: its byte at offset 8978 was damaged into a record separator; the checksum proved the record whole with that byte restored; nothing lost/);
+    } finally {
+      ledger.close();
+    }
+  });
+
+  // The same damage in the other fields where eight hex digits follow (the quote before the hlc,
+  // the colon before wallMs), at the first and last record of a segment: none splits its record.
+  for (const [name, segment, pick, field, xor] of [
+    ['the quote before the hlc of the first record of a segment', 2, 'first', '"hlc":', 0x22 ^ 0x1e],
+    ['the colon before wallMs of the last record before a seal', 1, 'last', '"wallMs"', 0x3a ^ 0x1e],
+    ['the fourth digit of an hlc in the last record of the journal', 2, 'last', '"hlc":"001', 0x37 ^ 0x1e],
+  ] as const) {
+    it(`an RS made of ${name}: nothing lost or renumbered, verify warns`, async () => {
+      const before = await buildStore(temp.dir, [['a', 20], ['b', 20]], { rotateEvery: 20 });
+      const file = segmentFile(temp.dir, segment);
+      const events = recordsOf(file).filter((record) => !record.kind.startsWith('control:'));
+      const target = pick === 'first' ? events[0]! : events.at(-1)!;
+      const at = target.offset + fs.readFileSync(file).toString('latin1', target.offset, target.offset + target.length).indexOf(field) + field.length;
+      flip(file, at, xor);
+      assert.equal(fs.readFileSync(file)[at], 0x1e);
+      const ledger = await openFresh(temp.dir);
+      try {
+        assert.deepEqual(seqById(ledger), before, 'an event was lost or renumbered');
+        const report = await ledger.verify();
+        assert.deepEqual(report.problems, []);
+        assert.match(report.warnings.join('\n'), new RegExp(`journal segment ${segment} offset ${target.offset}: its byte at offset ${at} was damaged into a record separator`));
+      } finally {
+        ledger.close();
+      }
+    });
+  }
+
+  // LF ^ 0x14 is an RS: at the end of a segment it is too near the end to be a header, and the
+  // record was cut one byte short of its damaged LF, so a seal split into two slots.
+  for (const [name, sessions, rotateEvery] of [
+    ["a seal's closing LF", [['a', 20], ['b', 20]], 20],
+    ["the journal's last LF", [['s', 3]], undefined],
+  ] as const) {
+    it(`${name} damaged into an RS: the record is read by its checksum, later events keep their numbers`, async () => {
+      const before = await buildStore(temp.dir, sessions.map(([id, count]) => [id, count]), rotateEvery ? { rotateEvery } : {});
+      const file = segmentFile(temp.dir, 1);
+      const last = recordsOf(file).at(-1)!;
+      assert.equal(last.kind, rotateEvery ? 'control:seal' : 'message.user');
+      flip(file, last.offset + last.length - 1, 0x0a ^ 0x1e);
+      const ledger = await openFresh(temp.dir);
+      try {
+        assert.deepEqual(seqById(ledger), before, 'an event was lost or renumbered');
+        const report = await ledger.verify();
+        assert.deepEqual(report.problems, []);
+        assert.match(report.warnings.join('\n'), new RegExp(`journal segment 1 offset ${last.offset}: its closing LF was damaged; the checksum proved the record whole; nothing lost`));
+      } finally {
+        ledger.close();
+      }
+    });
+  }
+
+  it('an RS damaged into a record, read in pieces: the scanner waits for its LF instead of splitting it', async () => {
+    await buildStore(temp.dir, [['s', 3]]);
+    const bytes = fs.readFileSync(segmentFile(temp.dir, 1));
+    const [first, second] = recordsOf(segmentFile(temp.dir, 1));
+    const at = first!.offset + bytes.toString('latin1', first!.offset, first!.offset + first!.length).indexOf('"hlc":"') + '"hlc":"'.length;
+    bytes[at]! ^= 0x30 ^ 0x1e;
+    const piece = bytes.subarray(0, first!.offset + first!.length - 5); // the split header is in it, the LF is not
+    assert.deepEqual(scanRecords(piece, 0, false), { records: [], consumed: 0 });
+    const whole = scanRecords(bytes, 0, true).records;
+    assert.deepEqual(
+      whole.map((record) => [record.offset, record.length, record.type]),
+      recordsOf(segmentFile(temp.dir, 1)).map((record) => [record.offset, record.length, 'record']),
+    );
+    assert.equal(whole[1]!.offset, second!.offset);
+  });
+
+  it('a torn write followed by a whole record: still two slots (the restoring does not swallow a real record)', async () => {
+    await buildStore(temp.dir, [['s', 3]]);
+    const file = segmentFile(temp.dir, 1);
+    const bytes = fs.readFileSync(file);
+    const [first, second] = recordsOf(file);
+    // The first record cut short, as a writer that died mid-write leaves it; another writer's
+    // record follows right after the fragment.
+    const torn = Buffer.concat([bytes.subarray(0, first!.offset + 120), bytes.subarray(second!.offset)]);
+    const slots = scanRecords(torn, 0, true).records;
+    assert.deepEqual(slots.slice(0, 2).map((record) => [record.offset, record.type]), [[0, 'damaged'], [120, 'record']]);
+    assert.equal(slots.length, recordsOf(file).length);
   });
 
   it('(property) one flipped byte anywhere in the journal renumbers nothing and loses at most one event, which verify names', async () => {

@@ -163,6 +163,18 @@ export function scanRecords(bytes: Buffer, baseOffset: number, atEnd = false): S
       break; // the end of this slot is in bytes not read yet
     }
     let slot = decodeSlot(bytes, start, end, baseOffset, unterminated);
+    if (slot.type === 'damaged' && unterminated) {
+      if (lineEnd === -1 && !atEnd) {
+        return { records, consumed: start }; // whether this line is one record needs its LF
+      }
+      // At the end of the file an RS too near it to be a header may be this record's LF, damaged.
+      const whole = lineEnd === -1 ? decodeSlot(bytes, start, bytes.length, baseOffset, false) : restoredSeparator(bytes, start, end, lineEnd + 1, baseOffset);
+      if (whole && (whole.type === 'record' || whole.damage === 'unreadable')) {
+        records.push(whole); // the checksum matched: one slot
+        position = start + whole.length;
+        continue;
+      }
+    }
     if (slot.type === 'damaged') {
       // Damage that created an LF inside a record splits it; the bytes after that LF have no
       // header and belong to this damaged slot, not to a slot of their own. An RS there is no
@@ -192,6 +204,31 @@ export function scanRecords(bytes: Buffer, baseOffset: number, atEnd = false): S
     position = end;
   }
   return { records, consumed: position };
+}
+
+/**
+ * A byte inside a record damaged into an RS can look like a header (an RS and eight hex digits:
+ * the zeros of an hlc stamp are one XOR away from one), which would split the record into two
+ * slots and renumber every later event. A record that really starts at `at` (after a torn write)
+ * has its own checksum right; else, if some other value in that byte makes the checksum of the
+ * whole line match, the line is one record, whole but for that byte.
+ */
+function restoredSeparator(bytes: Buffer, start: number, at: number, end: number, baseOffset: number): ScannedRecord | undefined {
+  if (decodeSlot(bytes, at, end, baseOffset, false).type === 'record') {
+    return undefined;
+  }
+  const line = Buffer.from(bytes.subarray(start, end));
+  for (let value = 0; value < 256; value++) {
+    line[at - start] = value;
+    const slot = value === recordSeparator ? undefined : decodeSlot(line, 0, line.length, baseOffset + start, false);
+    if (slot?.type === 'record') {
+      return { ...slot, repaired: `its byte at offset ${baseOffset + at} was damaged into a record separator; the checksum proved the record whole with that byte restored` };
+    }
+    if (slot?.damage === 'unreadable') {
+      return slot;
+    }
+  }
+  return undefined;
 }
 
 function decodeSlot(bytes: Buffer, start: number, end: number, baseOffset: number, unterminated: boolean): ScannedRecord {

@@ -11,6 +11,8 @@ export interface GroupCommitHost {
   readonly storeDir: string;
   readonly writerId: string;
   readonly clock: HybridClock;
+  /** The wall clock of the events' wallMs (the clock's own, so a fixed one fixes both). */
+  readonly now: () => number;
   readonly ids: UlidGenerator;
   /** Where this engine has read the journal up to (the end of its own last write, after one). */
   position(): JournalPosition;
@@ -156,7 +158,7 @@ export class GroupCommit {
       parentId: draft.parentId ?? null,
       writerId: this.host.writerId,
       hlc: this.host.clock.tick(),
-      wallMs: Date.now(),
+      wallMs: this.host.now(),
       ...(draft.expectedVersion !== undefined ? { expectedVersion: draft.expectedVersion } : {}),
       body: draft.body,
     } as LoggedEvent;
