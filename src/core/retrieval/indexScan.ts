@@ -10,10 +10,10 @@ import type { IndexProgress } from './retrievalTypes';
 // The scan of the whole folder (the first index, or the re-check of a saved one): files the
 // index holds at the same size and mtime are kept, others are read and chunked, files gone are
 // dropped. Files are read, redacted, chunked and their terms counted on a second thread
-// (scanWorker.ts) a few batches ahead of the one being written here, and on this thread
-// (localPreparer.ts) when it would otherwise wait. The writing runs in
-// slices of a few milliseconds with a turn of the event loop between them, so the engine keeps
-// answering; queries meanwhile answer from what is indexed.
+// (scanWorker.ts) a few batches ahead of the one being written here; on this thread
+// (localPreparer.ts) only unsaved documents, and every file when there is no worker. The writing
+// runs in slices of a few milliseconds with a turn of the event loop between them, so the engine
+// keeps answering; queries meanwhile answer from what is indexed.
 
 export interface ScanContext {
   readonly tables: IndexTables;
@@ -35,9 +35,9 @@ export interface ScanOptions {
 const scanBatchFiles = 64;
 /** Batches the worker holds at a time: enough that it never waits for the writer. */
 const workerBatches = 3;
-/** Batches cut and not yet sent that the walk may run ahead by before this thread reads one. */
+/** Batches cut and not yet sent that the walk may run ahead by before it waits for the worker. */
 const walkAhead = 2;
-/** Files this thread prepares at a time when it would otherwise wait for the worker. */
+/** Files this thread prepares at a time when there is no worker. */
 const localFiles = 8;
 /** The longest stretch of work between turns of the event loop. */
 const sliceMs = 6;
@@ -169,11 +169,10 @@ async function scan(context: ScanContext, options: ScanOptions, worker: ScanWork
     });
     report();
   };
-  // Keeps the worker busy with batches in order, writes what it answers as it answers, and
-  // prepares files here only when there is nothing to write and the walk has run far enough
-  // ahead: a few files from the newest batch, the one the worker would reach last. (Both
-  // threads then stay busy; the writer reading whenever the worker had work in hand left the
-  // worker idle a quarter of the time.)
+  // Keeps the worker busy with batches in order and writes what it answers as it answers; the
+  // walk runs a few batches ahead of it. While the worker runs, this thread only writes: it used
+  // to prepare files of the newest batch whenever it would wait, which cost more than it gave
+  // (the preparation compiled on two threads, longer turns of the event loop, no faster build).
   const pump = async (final: boolean): Promise<void> => {
     for (;;) {
       while (worker?.running && sent.length < workerBatches && waiting.length > 0) {
@@ -184,23 +183,22 @@ async function scan(context: ScanContext, options: ScanOptions, worker: ScanWork
         await writeJob(sent.shift()!);
         continue;
       }
-      if (worker?.running && !final && waiting.length < walkAhead) {
-        return;
-      }
-      if (waiting.length > 0) {
-        // Without a worker the batches are simply written in walk order.
-        const alone = !worker?.running;
-        const taken = alone ? waiting[0]! : waiting[waiting.length - 1]!;
-        await writeLocally(alone ? taken.splice(0, localFiles) : taken.splice(Math.max(0, taken.length - localFiles)));
-        if (taken.length === 0) {
-          waiting.splice(waiting.indexOf(taken), 1);
+      if (worker?.running) {
+        if ((!final && waiting.length < walkAhead) || !head) {
+          return;
         }
+        await head.prepared;
         continue;
       }
-      if (!head) {
+      if (waiting.length === 0) {
         return;
       }
-      await head.prepared;
+      // Without a worker the batches are written in walk order, a few files at a time.
+      const taken = waiting[0]!;
+      await writeLocally(taken.splice(0, localFiles));
+      if (taken.length === 0) {
+        waiting.shift();
+      }
     }
   };
   let sliceStart = performance.now();

@@ -5,9 +5,9 @@ import { TermCounter } from './termCounter';
 import { TermNumbers } from './termIndex';
 
 // The scan's files prepared on the writing thread: those the worker cannot read (unsaved
-// documents), all of them when there is no worker, and a few at a time when the writer would
-// otherwise wait for it. The same preparation as the worker's (preparedFile.ts), so an index is
-// the same whichever thread read a file; its term numbers are this thread's own.
+// documents), and all of them when there is no worker or it failed. The same preparation as the
+// worker's (preparedFile.ts), so an index is the same whichever thread read a file; its term
+// numbers are this thread's own.
 
 export class LocalPreparer {
   private readonly counter = new TermCounter();
