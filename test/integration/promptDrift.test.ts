@@ -51,19 +51,12 @@ describe('prompt drift', () => {
     // the fix is offered only against the text it was made for (the CI once asked too early).
     await waitFor('the editor to hold AGENTS.md as written', async () => (document.getText() === agents ? true : undefined));
     let offered: string[] = [];
+    // The editor cancels a code-action request when the document or its diagnostics change under
+    // it (a reload, a re-check by the watcher): waitFor asks again, as the light bulb would.
     const update = await waitFor('the update-the-line code action', async () => {
-      try {
-        const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, diagnostics[0]!.range, vscode.CodeActionKind.QuickFix.value);
-        offered = actions.map((action) => action.title);
-        return actions.find((action) => action.title === 'Replace with unit-test' && action.edit);
-      } catch (error) {
-        // The editor cancels a code-action request when the document or its diagnostics change
-        // under it (a reload, a re-check by the watcher): ask again, as the light bulb would.
-        if (/Canceled/.test(String(error))) {
-          return undefined;
-        }
-        throw error;
-      }
+      const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', uri, diagnostics[0]!.range, vscode.CodeActionKind.QuickFix.value);
+      offered = actions.map((action) => action.title);
+      return actions.find((action) => action.title === 'Replace with unit-test' && action.edit);
     }).catch((error: unknown) => {
       throw new Error(`${String(error)}; the last request offered: [${offered.join(', ')}]`);
     });

@@ -65,16 +65,7 @@ export class BatchBuilder {
       // A chunk met before in this batch (a file's .js and .mjs builds): its bytes and counts are shared.
       const same = this.byHash.get(hash);
       if (same) {
-        prepared.push({
-          startLine: chunk.startLine,
-          endLine: chunk.endLine,
-          hash,
-          byteStart: same.byteStart,
-          byteEnd: same.byteEnd,
-          termStart: same.termStart,
-          termPairs: same.termPairs,
-          length: same.length,
-        });
+        prepared.push({ ...same, startLine: chunk.startLine, endLine: chunk.endLine });
         continue;
       }
       const termStart = this.terms.length / 2;

@@ -71,9 +71,9 @@ export class WordTable {
       this.slots = this.placed(new Int32Array(this.slots.length * 2));
     }
     const entry = this.count++;
-    this.entries = ensure(this.entries, entryWidth * this.count);
-    this.chars = ensureChars(this.chars, this.charLength + length);
-    this.numbers = ensure(this.numbers, this.numberLength + terms.length);
+    this.entries = ensure(this.entries, entryWidth * this.count, (size) => new Int32Array(size));
+    this.chars = ensure(this.chars, this.charLength + length, (size) => new Uint16Array(size));
+    this.numbers = ensure(this.numbers, this.numberLength + terms.length, (size) => new Int32Array(size));
     const at = entryWidth * entry;
     this.entries[at] = this.charLength;
     this.entries[at + 1] = length;
@@ -131,21 +131,12 @@ export class WordTable {
   }
 }
 
-/** `array`, or a copy at least twice as long, holding at least `length` numbers. */
-function ensure(array: Int32Array, length: number): Int32Array {
+/** `array`, or a copy at least twice as long (made by `make`), holding at least `length` items. */
+function ensure<T extends Int32Array | Uint16Array>(array: T, length: number, make: (length: number) => T): T {
   if (length <= array.length) {
     return array;
   }
-  const grown = new Int32Array(Math.max(length, array.length * 2));
-  grown.set(array);
-  return grown;
-}
-
-function ensureChars(array: Uint16Array, length: number): Uint16Array {
-  if (length <= array.length) {
-    return array;
-  }
-  const grown = new Uint16Array(Math.max(length, array.length * 2));
+  const grown = make(Math.max(length, array.length * 2));
   grown.set(array);
   return grown;
 }
